@@ -1,0 +1,87 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from 'fastest-levenshtein';
+import type { IniEntry } from '../config/ini-lines.js';
+import { OPTIONS, type OptionSpec } from '../config/options/index.js';
+import { boolean } from '../config/values.js';
+
+/** What the command line asks for. Options become entries, exactly like ini lines, and go through the same table. */
+export type CliCommand =
+  | { readonly type: 'help' }
+  | { readonly type: 'version' }
+  | { readonly type: 'reload'; readonly pidfile: string }
+  | { readonly type: 'stop'; readonly pidfile: string; readonly timeoutMs: number }
+  | { readonly type: 'run'; readonly entries: readonly IniEntry[]; readonly positionals: readonly string[] };
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Name used in diagnostics for values given as flags. */
+export const COMMAND_LINE = 'command line';
+
+/** Flags that are commands to this invocation, not options of an emperor or vassal. */
+const CONTROL = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  reload: { type: 'string' },
+  stop: { type: 'string' },
+  'stop-timeout': { type: 'string' },
+} as const;
+
+function flagConfig(spec: OptionSpec): { type: 'string' | 'boolean'; multiple: true } {
+  // `multiple` for every option: scalars keep the last value, as in an ini file, and we see them in order.
+  return { type: spec.type === boolean ? 'boolean' : 'string', multiple: true };
+}
+
+function buildConfig(): NonNullable<ParseArgsConfig['options']> {
+  const options: NonNullable<ParseArgsConfig['options']> = { ...CONTROL };
+  for (const spec of OPTIONS) {
+    for (const name of [spec.name, ...(spec.aliases ?? [])]) {
+      if (name.length === 1) options[spec.name] = { ...flagConfig(spec), short: name };
+      else options[name] = flagConfig(spec);
+    }
+  }
+  return options;
+}
+
+/** Parses argv (without node and script) into a command. Throws UsageError naming the offending flag. */
+export function parseCommandLine(argv: readonly string[]): CliCommand {
+  const options = buildConfig();
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true });
+  } catch (err) {
+    throw new UsageError(explain(err as Error & { code?: string }, options));
+  }
+  const values = parsed.values as Record<string, unknown>;
+  if (values.help) return { type: 'help' };
+  if (values.version) return { type: 'version' };
+  if (typeof values.reload === 'string') return { type: 'reload', pidfile: values.reload };
+  if (typeof values.stop === 'string') {
+    const raw = (values['stop-timeout'] as string | undefined) ?? '60';
+    const seconds = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw)) throw new UsageError(`--stop-timeout expects seconds, got ${JSON.stringify(raw)}`);
+    return { type: 'stop', pidfile: values.stop, timeoutMs: seconds * 1000 };
+  }
+  const entries: IniEntry[] = [];
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option' || token.name in CONTROL) continue;
+    entries.push({ key: token.name, value: token.value ?? '', bare: token.value === undefined, file: COMMAND_LINE, line: 0 });
+  }
+  return { type: 'run', entries, positionals: parsed.positionals };
+}
+
+function explain(err: Error & { code?: string }, options: Record<string, unknown>): string {
+  const flag = /'(-{1,2}[^']+)'/.exec(err.message)?.[1];
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) {
+    const guess = closest(flag.replace(/^-+/, ''), Object.keys(options));
+    return `unknown option ${flag}; did you mean --${guess}? (supervisor --help lists them all)`;
+  }
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) {
+    return err.message.includes('argument missing') ? `option ${flag} needs a value` : `option ${flag} takes no value`;
+  }
+  return err.message;
+}

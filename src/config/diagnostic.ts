@@ -1,0 +1,44 @@
+/**
+ * A finding about a config file, located at `file:line` so an editor can jump to it.
+ *
+ * - `error`: the file (or option) cannot be used; a vassal with an error is not started or reloaded.
+ * - `warning`: the file is used, but something in it is probably not what the author meant.
+ * - `note`: information, e.g. a uWSGI option that does not apply to a generic supervisor.
+ */
+export type Severity = 'error' | 'warning' | 'note';
+
+export interface Diagnostic {
+  readonly severity: Severity;
+  /** Path of the file as the user named it (or as found in the vassal directory). */
+  readonly file: string;
+  /** 1-based line number; absent (or 0, for the command line) when the finding has no line. */
+  readonly line?: number;
+  /** The option the finding is about, when there is one. */
+  readonly key?: string;
+  readonly message: string;
+}
+
+/** `file:line: severity: message`, the format of gcc and most linters, so terminals and editors link it. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.line ? `${d.file}:${d.line}` : d.file;
+  return `${where}: ${d.severity}: ${d.message}`;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/**
+ * Thrown by the config reader when a file cannot be used at all. Carries every diagnostic found so far, so the
+ * caller can report all of them, not only the first.
+ */
+export class ConfigError extends Error {
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(diagnostics: readonly Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    super(errors.map(formatDiagnostic).join('\n') || 'invalid configuration');
+    this.name = 'ConfigError';
+    this.diagnostics = diagnostics;
+  }
+}

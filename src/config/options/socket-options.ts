@@ -1,0 +1,43 @@
+import { boolean, integer, octalMode, socketAddress } from '../values.js';
+import { option } from './option-spec.js';
+
+export const SOCKET = option({
+  name: 'socket',
+  aliases: ['uwsgi-socket', 'http-socket', 's'],
+  type: socketAddress,
+  list: true,
+  scope: 'vassal',
+  doc: 'A listening socket the supervisor binds and hands to every worker (fd 3, 4, ... with LISTEN_FDS): a unix path (relative to the vassal file\'s directory) or host:port; repeatable.',
+  uwsgi: 'socket; the protocol spoken on it is the app\'s business, so http-socket and uwsgi-socket are the same here',
+});
+
+export const CHMOD_SOCKET = option({
+  name: 'chmod-socket',
+  type: octalMode,
+  scope: 'vassal',
+  bare: '666',
+  doc: 'Permission bits (octal) of unix sockets, set before they start listening; a bare key means 666, as in uWSGI.',
+  uwsgi: 'chmod-socket',
+});
+
+export const VACUUM = option({
+  name: 'vacuum',
+  type: boolean,
+  scope: 'vassal',
+  default: 'false',
+  bare: 'true',
+  doc: 'Remove the group\'s unix socket files when the group stops.',
+  uwsgi: 'vacuum',
+});
+
+export const LISTEN = option({
+  name: 'listen',
+  aliases: ['l'],
+  type: integer(1, 65535, 'connections'),
+  scope: 'vassal',
+  default: '511',
+  doc: 'Listen backlog: connections the kernel queues while no worker is accepting (capped by net.core.somaxconn).',
+  uwsgi: 'listen (uWSGI default 100)',
+});
+
+export const SOCKET_OPTIONS = [SOCKET, CHMOD_SOCKET, VACUUM, LISTEN] as const;

@@ -1,0 +1,139 @@
+import { command, envAssignment, filePath, integer, notificationFd, seconds, signal } from '../values.js';
+import { option } from './option-spec.js';
+
+/** `command`: the program a worker runs, with its arguments. */
+export const COMMAND = option({
+  name: 'command',
+  type: command,
+  scope: 'vassal',
+  required: true,
+  doc: 'The program each worker runs, with its arguments, split like a shell splits words (quotes, backslashes); no shell is run.',
+  uwsgi: 'none: uWSGI runs its own workers; for a WSGI app write e.g. command = uwsgi --plugin python3 --module wsgi',
+});
+
+export const PROCESSES = option({
+  name: 'processes',
+  aliases: ['workers', 'p'],
+  type: integer(1, 4096, 'workers'),
+  scope: 'vassal',
+  default: '1',
+  doc: 'Number of worker processes in the group.',
+  uwsgi: 'processes',
+});
+
+export const CHDIR = option({
+  name: 'chdir',
+  type: filePath,
+  scope: 'vassal',
+  default: 'the vassal file\'s directory',
+  doc: 'Working directory of the workers; relative to the vassal file\'s directory.',
+  uwsgi: 'chdir',
+});
+
+export const ENV = option({
+  name: 'env',
+  type: envAssignment,
+  list: true,
+  scope: 'vassal',
+  doc: 'KEY=VALUE added to the workers\' environment (which otherwise is the emperor\'s); repeatable.',
+  uwsgi: 'env',
+});
+
+export const WORKER_RELOAD_MERCY = option({
+  name: 'worker-reload-mercy',
+  aliases: ['reload-mercy', 'mercy'],
+  type: seconds,
+  scope: 'vassal',
+  default: '10',
+  doc: 'Seconds to wait after the stop signal before SIGKILL to the worker\'s process group.',
+  uwsgi: 'worker-reload-mercy (uWSGI default 60)',
+});
+
+export const STOP_SIGNAL = option({
+  name: 'stop-signal',
+  aliases: ['kill-signal'],
+  type: signal,
+  scope: 'vassal',
+  default: 'TERM',
+  doc: 'Signal sent to a worker\'s process group to stop it gracefully (SIGKILL follows after worker-reload-mercy).',
+  uwsgi: 'none (systemd: KillSignal=)',
+});
+
+export const NOTIFICATION_FD = option({
+  name: 'notification-fd',
+  type: notificationFd,
+  scope: 'vassal',
+  bare: 'auto',
+  doc: 'Readiness, s6 protocol: the worker writes a newline on this fd when it is ready; its number is in NOTIFICATION_FD. auto: the first fd after the sockets.',
+  uwsgi: 'none (s6: notification-fd)',
+});
+
+export const READY_AFTER = option({
+  name: 'ready-after',
+  type: seconds,
+  scope: 'vassal',
+  default: '1',
+  doc: 'Fallback readiness for workers that do not notify: ready once up this many seconds.',
+  uwsgi: 'none (PM2: min_uptime)',
+});
+
+export const READY_TIMEOUT = option({
+  name: 'ready-timeout',
+  type: seconds,
+  scope: 'vassal',
+  default: '60',
+  doc: 'A worker not ready this many seconds after it started counts as failed to start, and is stopped.',
+  uwsgi: 'none (systemd: TimeoutStartSec=)',
+});
+
+export const RESTART_DELAY = option({
+  name: 'restart-delay',
+  type: seconds,
+  scope: 'vassal',
+  default: '0.5',
+  doc: 'Backoff for crash loops: a worker that dies is replaced at once; if it keeps dying before or soon after ready, the next start waits this many seconds, doubling each time.',
+  uwsgi: 'none (systemd: RestartSec=)',
+});
+
+export const RESTART_DELAY_MAX = option({
+  name: 'restart-delay-max',
+  type: seconds,
+  scope: 'vassal',
+  default: '30',
+  doc: 'Upper bound of the crash-loop backoff, in seconds.',
+  uwsgi: 'none (systemd: RestartMaxDelaySec=)',
+});
+
+export const HEALTHY_AFTER = option({
+  name: 'healthy-after',
+  type: seconds,
+  scope: 'vassal',
+  default: '10',
+  doc: 'A worker ready for this many seconds is healthy: its slot\'s crash-loop backoff starts over.',
+  uwsgi: 'none',
+});
+
+export const RELOAD_BATCH = option({
+  name: 'reload-batch',
+  type: integer(1, 4096, 'workers'),
+  scope: 'vassal',
+  default: '1',
+  doc: 'Rolling reload: how many workers are replaced at once (each successor must be ready before its predecessor stops).',
+  uwsgi: 'none (uWSGI chain-reload replaces one at a time)',
+});
+
+export const VASSAL_OPTIONS = [
+  COMMAND,
+  PROCESSES,
+  CHDIR,
+  ENV,
+  STOP_SIGNAL,
+  WORKER_RELOAD_MERCY,
+  NOTIFICATION_FD,
+  READY_AFTER,
+  READY_TIMEOUT,
+  RESTART_DELAY,
+  RESTART_DELAY_MAX,
+  HEALTHY_AFTER,
+  RELOAD_BATCH,
+] as const;

@@ -1,0 +1,138 @@
+import path from 'node:path';
+import type { Diagnostic } from './diagnostic.js';
+import type { IniEntry } from './ini-lines.js';
+import { readOptions } from './option-values.js';
+import {
+  CHDIR,
+  CHMOD_SOCKET,
+  COMMAND,
+  ENV,
+  HEALTHY_AFTER,
+  LISTEN,
+  NOTIFICATION_FD,
+  PROCESSES,
+  READY_AFTER,
+  READY_TIMEOUT,
+  RELOAD_BATCH,
+  RESTART_DELAY,
+  RESTART_DELAY_MAX,
+  SOCKET,
+  STOP_SIGNAL,
+  VACUUM,
+  WORKER_RELOAD_MERCY,
+  defaultValue,
+  findOption,
+  type OptionSpec,
+} from './options/index.js';
+import { formatSocketAddress, type SocketAddress } from './socket-address.js';
+
+/** Crash-loop backoff settings (see src/vassal/backoff.ts for how they are applied). */
+export interface BackoffPolicy {
+  /** Delay before the second consecutive restart, in ms; it doubles with each further failure. */
+  readonly initialMs: number;
+  /** Cap of the delay, in ms. */
+  readonly maxMs: number;
+  /** A worker that was ready and stayed up this long (ms) counts as healthy: its slot's failures are forgotten. */
+  readonly healthyAfterMs: number;
+}
+
+/** One listening socket a vassal asks for, with everything needed to bind it identically again. */
+export interface SocketSpec {
+  readonly address: SocketAddress;
+  /** Canonical address text: registry key and LISTEN_FDNAMES entry. */
+  readonly name: string;
+  readonly backlog: number;
+  /** chmod-socket bits for unix sockets; undefined leaves the umask's result. */
+  readonly mode: number | undefined;
+}
+
+/** The parsed, validated, frozen content of one vassal file. Two configs are the same iff `fingerprint` is. */
+export interface VassalConfig {
+  /** Vassal name: the file name, as uWSGI's emperor names vassals. */
+  readonly name: string;
+  /** Absolute path of the vassal file. */
+  readonly file: string;
+  readonly command: readonly string[];
+  readonly processes: number;
+  readonly sockets: readonly SocketSpec[];
+  readonly chdir: string;
+  /** Only the variables the vassal sets; the worker's environment is the emperor's plus these. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly vacuum: boolean;
+  readonly stopSignal: NodeJS.Signals;
+  /** worker-reload-mercy, in milliseconds. */
+  readonly mercyMs: number;
+  /** s6 readiness fd in the worker, or undefined for the uptime fallback. */
+  readonly notificationFd: number | undefined;
+  /** Fallback readiness: up this long (ms). */
+  readonly readyAfterMs: number;
+  readonly readyTimeoutMs: number;
+  readonly backoff: BackoffPolicy;
+  readonly reloadBatch: number;
+}
+
+export type VassalConfigResult =
+  | { readonly ok: true; readonly config: VassalConfig; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+/**
+ * Entries of a vassal file -> VassalConfig, or the errors that prevent it. Warnings are returned either way.
+ * Pure: `file` only names the vassal and anchors relative paths.
+ */
+export function buildVassalConfig(entries: readonly IniEntry[], file: string): VassalConfigResult {
+  const baseDir = path.dirname(file);
+  const { values, diagnostics } = readOptions(entries, 'vassal', { baseDir });
+  const command = values.get(COMMAND);
+  if (!command && !diagnostics.some((d) => d.severity === 'error' && d.key && findOption(d.key) === COMMAND)) {
+    diagnostics.push({
+      severity: 'error',
+      file,
+      message: 'no "command" option: a vassal needs the program its workers run, e.g. command = node server.js',
+    });
+  }
+  if (!command || diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
+
+  const backlog = values.get(LISTEN) ?? defaultValue(LISTEN);
+  const mode = values.get(CHMOD_SOCKET);
+  const sockets: SocketSpec[] = [];
+  for (const address of values.all(SOCKET)) {
+    const name = formatSocketAddress(address);
+    if (sockets.some((s) => s.name === name)) continue;
+    sockets.push(Object.freeze({ address, name, backlog, mode: address.kind === 'unix' ? mode : undefined }));
+  }
+
+  const ms = (spec: OptionSpec<number>): number => Math.round((values.get(spec) ?? defaultValue(spec)) * 1000);
+  const firstFreeFd = 3 + sockets.length;
+  const requestedFd = values.get(NOTIFICATION_FD);
+  const notificationFd = requestedFd === 'auto' ? firstFreeFd : requestedFd;
+  if (notificationFd !== undefined && notificationFd < firstFreeFd) {
+    const source = values.sourceOf(NOTIFICATION_FD);
+    diagnostics.push({
+      severity: 'error',
+      file,
+      line: source?.line,
+      key: source?.key,
+      message: `notification-fd ${notificationFd} collides with the sockets on fd 3..${firstFreeFd - 1}; use ${firstFreeFd} or more, or auto`,
+    });
+    return { ok: false, diagnostics };
+  }
+
+  const config: VassalConfig = Object.freeze({
+    name: path.basename(file),
+    file,
+    command,
+    processes: values.get(PROCESSES) ?? defaultValue(PROCESSES),
+    sockets: Object.freeze(sockets),
+    chdir: values.get(CHDIR) ?? baseDir,
+    env: Object.freeze(Object.fromEntries(values.all(ENV))),
+    vacuum: values.get(VACUUM) ?? false,
+    stopSignal: values.get(STOP_SIGNAL) ?? defaultValue(STOP_SIGNAL),
+    mercyMs: ms(WORKER_RELOAD_MERCY),
+    notificationFd,
+    readyAfterMs: ms(READY_AFTER),
+    readyTimeoutMs: ms(READY_TIMEOUT),
+    backoff: Object.freeze({ initialMs: ms(RESTART_DELAY), maxMs: ms(RESTART_DELAY_MAX), healthyAfterMs: ms(HEALTHY_AFTER) }),
+    reloadBatch: values.get(RELOAD_BATCH) ?? defaultValue(RELOAD_BATCH),
+  });
+  return { ok: true, config, diagnostics };
+}

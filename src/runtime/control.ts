@@ -1,0 +1,45 @@
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readPidfile } from './pidfile.js';
+
+/** True while `pid` is a live process (a zombie, dead but not yet reaped, counts as gone). */
+export async function isAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** `supervisor --reload PIDFILE`: SIGHUP to the emperor, which reloads every vassal. */
+export function reloadByPidfile(pidfile: string): number {
+  const pid = readPidfile(pidfile);
+  process.kill(pid, 'SIGHUP');
+  return pid;
+}
+
+/**
+ * `supervisor --stop PIDFILE`: SIGINT (which always stops, whatever die-on-term says, as uWSGI's --stop does),
+ * then waits until the emperor has exited. Throws if it is still alive after `timeoutMs`.
+ */
+export async function stopByPidfile(pidfile: string, timeoutMs: number): Promise<number> {
+  const pid = readPidfile(pidfile);
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new Error(`no process ${pid} (from ${pidfile}): the emperor is not running`);
+    throw err;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (await isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`emperor ${pid} still running ${timeoutMs / 1000} s after SIGINT`);
+    await sleep(20);
+  }
+  return pid;
+}

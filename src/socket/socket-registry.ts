@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import type { SocketSpec } from '../config/vassal-config.js';
+import { bindSockets, type ListeningSocket, type Ownership } from './bind.js';
+
+/** A vassal's hold on its sockets. Releasing is idempotent. */
+export interface SocketLease {
+  /** In the order the specs were given: socket i becomes the worker's fd 3 + i. */
+  readonly sockets: readonly ListeningSocket[];
+  /** Drops this hold; the last holder of a socket closes it, and with `vacuum` removes its file if still ours. */
+  release(options: { vacuum: boolean }): void;
+}
+
+interface Entry {
+  readonly socket: ListeningSocket;
+  refs: number;
+}
+
+/**
+ * The emperor's sockets, shared by address. A vassal leases the sockets it needs; an address already held (by its
+ * own previous generation, or by another vassal, e.g. across `mv a.ini b.ini`) is handed over without a rebind, so
+ * connections never find it closed. A socket is closed when its last lease is released.
+ */
+export class SocketRegistry {
+  readonly #entries = new Map<string, Entry>();
+  readonly #binding = new Map<string, Promise<unknown>>();
+
+  async lease(specs: readonly SocketSpec[], owner: Ownership = {}): Promise<SocketLease> {
+    const missing = specs.filter((s) => !this.#entries.has(s.name) && !this.#binding.has(s.name));
+    if (missing.length > 0) {
+      const binding = bindSockets(missing, owner).then((bound) => {
+        for (const socket of bound) this.#entries.set(socket.spec.name, { socket, refs: 0 });
+      });
+      for (const s of missing) this.#binding.set(s.name, binding);
+      try {
+        await binding;
+      } finally {
+        for (const s of missing) this.#binding.delete(s.name);
+      }
+    }
+    // Sockets another vassal is binding right now: wait for that bind, and fail with it.
+    await Promise.all(specs.map((s) => this.#binding.get(s.name)));
+
+    const taken: Entry[] = [];
+    for (const spec of specs) {
+      const entry = this.#entries.get(spec.name);
+      if (!entry) {
+        this.#drop(taken, false);
+        throw new Error(`socket ${spec.name} was closed while being leased`);
+      }
+      this.#applyMode(entry, spec);
+      entry.refs++;
+      taken.push(entry);
+    }
+    let released = false;
+    return {
+      sockets: taken.map((e) => e.socket),
+      release: ({ vacuum }) => {
+        if (released) return;
+        released = true;
+        this.#drop(taken, vacuum);
+      },
+    };
+  }
+
+  /** Names of the sockets currently held, for status and leak checks. */
+  names(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  /** A new generation may ask for other permissions on a socket it keeps; apply them in place. */
+  #applyMode(entry: Entry, spec: SocketSpec): void {
+    const { socket } = entry;
+    if (spec.address.kind !== 'unix' || spec.mode === undefined || spec.mode === socket.spec.mode) return;
+    if (isStillOurs(socket)) fs.chmodSync(spec.address.path, spec.mode);
+  }
+
+  #drop(entries: readonly Entry[], vacuum: boolean): void {
+    for (const entry of entries) {
+      entry.refs--;
+      if (entry.refs > 0) continue;
+      const { socket } = entry;
+      this.#entries.delete(socket.spec.name);
+      // Unlink before close, as libuv does, so we never remove a file someone else bound in between.
+      if (vacuum && socket.spec.address.kind === 'unix' && isStillOurs(socket)) {
+        fs.rmSync(socket.spec.address.path, { force: true });
+      }
+      socket.handle.close();
+    }
+  }
+}
+
+/** uWSGI's vacuum rule: remove a socket file only while it is the one we created (same device and inode). */
+function isStillOurs(socket: ListeningSocket): boolean {
+  if (socket.spec.address.kind !== 'unix') return false;
+  try {
+    const st = fs.statSync(socket.spec.address.path);
+    return st.dev === socket.dev && st.ino === socket.ino;
+  } catch {
+    return false;
+  }
+}

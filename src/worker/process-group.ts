@@ -1,0 +1,38 @@
+import { readdir, readFile } from 'node:fs/promises';
+
+/** Sends `signal` to every process in the group led by `pgid`. False when the group no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/**
+ * Pids of the live (non-zombie) members of process group `pgid`, from /proc. kill(-pgid, 0) alone would count
+ * zombies, which are dead already and only wait for their new parent to reap them.
+ */
+export async function groupMembers(pgid: number): Promise<number[]> {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the parenthesised command name: state ppid pgrp ...; the name itself may contain spaces.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(rest[2]) === pgid && rest[0] !== 'Z') members.push(Number(name));
+  }
+  return members;
+}

@@ -1,0 +1,195 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import { planLaunch, type LaunchRequest } from './launch-plan.js';
+import { OutputTail } from './output-tail.js';
+import { groupMembers, signalGroup } from './process-group.js';
+
+/** How a worker says it is ready. */
+export type Readiness =
+  /** s6's protocol: the worker writes a newline on fd `LaunchRequest.notificationFd`. */
+  | { readonly kind: 'fd' }
+  /** Fallback: ready once it has stayed up this long. */
+  | { readonly kind: 'uptime'; readonly afterMs: number };
+
+export interface WorkerOptions {
+  readonly launch: LaunchRequest;
+  readonly readiness: Readiness;
+  /** Not ready within this time counts as failed to start (systemd's TimeoutStartSec). */
+  readonly readyTimeoutMs: number;
+}
+
+/** How a worker process ended. */
+export interface WorkerExit {
+  /** Exit status, or null when killed by a signal (or never started). */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** True when the process group had to be SIGKILLed after the mercy time. */
+  readonly forced: boolean;
+  /** True when the exit followed stop(); false for a crash or an exit on its own. */
+  readonly requested: boolean;
+  readonly uptimeMs: number;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  readonly spawnError?: string;
+}
+
+export type ReadyResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'exited' | 'timeout' | 'stopped' };
+
+/** Describes an exit for logs: "exit code 3", "signal SIGKILL". */
+export function describeExit(exit: WorkerExit): string {
+  if (exit.spawnError) return `could not start: ${exit.spawnError}`;
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+// How often to look for group members left after the worker itself exited; only while stopping.
+const GROUP_POLL_MS = 25;
+// After SIGKILL the group dies within milliseconds; this only bounds the wait if /proc says otherwise.
+const AFTER_KILL_WAIT_MS = 5000;
+
+/**
+ * One worker process: started in its own process group (setsid), with its sockets and readiness channel.
+ * It reports readiness and exit, and stops on request; it never restarts itself (that is the vassal's policy).
+ */
+export class Worker {
+  readonly id: number;
+  readonly generation: number;
+  readonly startedAt = Date.now();
+  /** Resolves once: ready, or the reason it never will be. */
+  readonly ready: Promise<ReadyResult>;
+  /** Resolves when the worker process itself has exited (its group may live a little longer while stopping). */
+  readonly exited: Promise<WorkerExit>;
+  readonly #pid: number | undefined;
+  readonly #tail = new OutputTail();
+  readonly #log: Logger;
+  #isReady = false;
+  #stopRequested = false;
+  #forced = false;
+  #stopping: Promise<WorkerExit> | undefined;
+
+  constructor(options: WorkerOptions, log: Logger) {
+    const { launch } = options;
+    this.id = launch.workerId;
+    this.generation = launch.generation;
+    const plan = planLaunch(launch);
+    const child = execa(plan.file, plan.args, {
+      cwd: launch.cwd,
+      env: plan.env,
+      extendEnv: false,
+      stdio: plan.stdio as never,
+      detached: true,
+      // Output is streamed to the log line by line; execa must not also keep it (the daemon would grow).
+      buffer: false,
+      reject: false,
+      cleanup: false,
+    });
+    this.#pid = child.pid;
+    this.#log = log.child({ worker: this.id, pid: child.pid, generation: this.generation });
+
+    const streams = [['stdout', child.stdout], ['stderr', child.stderr]] as ['stdout' | 'stderr', Readable | null][];
+    for (const [stream, source] of streams) {
+      source?.setEncoding('utf8');
+      source?.on('data', (chunk: string) => this.#output(stream, this.#tail.push(chunk)));
+      source?.on('end', () => this.#output(stream, this.#tail.flush()));
+    }
+
+    this.exited = new Promise<WorkerExit>((resolve) => {
+      const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void => {
+        resolve({ code, signal, forced: this.#forced, requested: this.#stopRequested, uptimeMs: Date.now() - this.startedAt, spawnError });
+      };
+      child.on('exit', (code, signal) => finish(code, signal));
+      void child.then((result) => {
+        if (child.pid === undefined || result.exitCode === undefined) finish(null, null, result.shortMessage ?? 'spawn failed');
+      });
+    });
+
+    this.ready = this.#watchReadiness(options, child.stdio[launch.notificationFd ?? -1] as NodeJS.ReadableStream | undefined);
+    void this.exited.then((exit) => {
+      this.#log.info(
+        { event: 'worker.exit', code: exit.code, signal: exit.signal, forced: exit.forced, requested: exit.requested, uptimeMs: exit.uptimeMs },
+        `worker ${this.id} ${describeExit(exit)}`,
+      );
+    });
+    this.#log.info({ event: 'worker.spawn', argv: launch.argv }, `worker ${this.id} spawned`);
+  }
+
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  get isReady(): boolean {
+    return this.#isReady;
+  }
+
+  get stopping(): boolean {
+    return this.#stopRequested;
+  }
+
+  /** The last lines the worker printed (stdout and stderr interleaved), for failure reports. */
+  outputTail(): string[] {
+    return this.#tail.lines();
+  }
+
+  #output(stream: 'stdout' | 'stderr', lines: string[]): void {
+    for (const line of lines) this.#log.info({ event: 'worker.output', stream }, line);
+  }
+
+  async #watchReadiness(options: WorkerOptions, notification: NodeJS.ReadableStream | undefined): Promise<ReadyResult> {
+    const controller = new AbortController();
+    const { signal } = controller;
+    const signalled = new Promise<ReadyResult>((resolve) => {
+      if (options.readiness.kind === 'uptime') {
+        sleep(options.readiness.afterMs, undefined, { signal }).then(
+          () => resolve({ ok: true }),
+          () => {},
+        );
+        return;
+      }
+      notification?.on('data', (chunk: Buffer | string) => {
+        if (String(chunk).includes('\n')) resolve({ ok: true });
+      });
+    });
+    const timedOut = sleep(options.readyTimeoutMs, undefined, { signal }).then(
+      (): ReadyResult => ({ ok: false, reason: 'timeout' }),
+      (): ReadyResult => ({ ok: false, reason: 'timeout' }),
+    );
+    const exited = this.exited.then((): ReadyResult => ({ ok: false, reason: this.#stopRequested ? 'stopped' : 'exited' }));
+    const result = await Promise.race([signalled, timedOut, exited]);
+    controller.abort();
+    if (result.ok) {
+      this.#isReady = true;
+      this.#log.info({ event: 'worker.ready', afterMs: Date.now() - this.startedAt }, `worker ${this.id} ready`);
+    }
+    return result;
+  }
+
+  /**
+   * Stops the worker's whole process group: `signal`, then SIGKILL once `mercyMs` has passed with any member
+   * (the worker or a descendant that stayed in its group) still alive. Idempotent; resolves with the worker's exit
+   * once the group is gone.
+   */
+  stop(signal: NodeJS.Signals, mercyMs: number): Promise<WorkerExit> {
+    this.#stopping ??= this.#stopGroup(signal, mercyMs);
+    return this.#stopping;
+  }
+
+  async #stopGroup(signal: NodeJS.Signals, mercyMs: number): Promise<WorkerExit> {
+    this.#stopRequested = true;
+    const pgid = this.#pid;
+    if (pgid === undefined) return this.exited;
+    this.#log.info({ event: 'worker.stop', signal, mercyMs }, `stopping worker ${this.id}`);
+    const deadline = Date.now() + mercyMs;
+    signalGroup(pgid, signal);
+    await Promise.race([this.exited, sleep(mercyMs)]);
+    while (Date.now() < deadline && (await groupMembers(pgid)).length > 0) await sleep(GROUP_POLL_MS);
+    if ((await groupMembers(pgid)).length > 0) {
+      this.#forced = true;
+      this.#log.warn({ event: 'worker.kill', mercyMs }, `worker ${this.id} still running ${mercyMs} ms after ${signal}: SIGKILL to its process group`);
+      signalGroup(pgid, 'SIGKILL');
+    }
+    const killDeadline = Date.now() + AFTER_KILL_WAIT_MS;
+    while (Date.now() < killDeadline && (await groupMembers(pgid)).length > 0) await sleep(GROUP_POLL_MS);
+    // The worker may have exited on the signal while a descendant needed the SIGKILL: report the group's fate.
+    return { ...(await this.exited), forced: this.#forced };
+  }
+}
