@@ -176,3 +176,22 @@ export const notificationFd: ValueType<number | 'auto'> = {
     return fail(`expected a file descriptor number from 3 to 1023, or auto, got ${JSON.stringify(raw)}`);
   },
 };
+
+/** `user`, `user:group` or `:group`, by name or number; resolved against the system's accounts when used. */
+export interface OwnerSpec {
+  readonly user?: string;
+  readonly group?: string;
+}
+
+const ACCOUNT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
+
+export const owner: ValueType<OwnerSpec> = {
+  name: 'user[:group]',
+  typed: true,
+  parse(raw) {
+    const [user, group, ...rest] = raw.split(':');
+    const bad = rest.length > 0 || (!user && !group) || (user && !ACCOUNT.test(user)) || (group !== undefined && group !== '' && !ACCOUNT.test(group));
+    if (bad) return fail(`expected user, user:group or :group (names or numbers), got ${JSON.stringify(raw)}`);
+    return ok(Object.freeze({ ...(user ? { user } : {}), ...(group ? { group } : {}) }));
+  },
+};

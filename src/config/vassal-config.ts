@@ -5,6 +5,7 @@ import { readOptions } from './option-values.js';
 import {
   CHDIR,
   CHMOD_SOCKET,
+  CHOWN_SOCKET,
   COMMAND,
   ENV,
   HEALTHY_AFTER,
@@ -25,6 +26,7 @@ import {
   type OptionSpec,
 } from './options/index.js';
 import { formatSocketAddress, type SocketAddress } from './socket-address.js';
+import type { OwnerSpec } from './values.js';
 
 /** Crash-loop backoff settings (see src/vassal/backoff.ts for how they are applied). */
 export interface BackoffPolicy {
@@ -44,6 +46,8 @@ export interface SocketSpec {
   readonly backlog: number;
   /** chmod-socket bits for unix sockets; undefined leaves the umask's result. */
   readonly mode: number | undefined;
+  /** chown-socket for unix sockets, as written (names are resolved when binding). */
+  readonly owner: OwnerSpec | undefined;
 }
 
 /** The parsed, validated, frozen content of one vassal file. Two configs are the same iff `fingerprint` is. */
@@ -94,11 +98,13 @@ export function buildVassalConfig(entries: readonly IniEntry[], file: string): V
 
   const backlog = values.get(LISTEN) ?? defaultValue(LISTEN);
   const mode = values.get(CHMOD_SOCKET);
+  const owner = values.get(CHOWN_SOCKET);
   const sockets: SocketSpec[] = [];
   for (const address of values.all(SOCKET)) {
     const name = formatSocketAddress(address);
     if (sockets.some((s) => s.name === name)) continue;
-    sockets.push(Object.freeze({ address, name, backlog, mode: address.kind === 'unix' ? mode : undefined }));
+    const unix = address.kind === 'unix';
+    sockets.push(Object.freeze({ address, name, backlog, mode: unix ? mode : undefined, owner: unix ? owner : undefined }));
   }
 
   const ms = (spec: OptionSpec<number>): number => Math.round((values.get(spec) ?? defaultValue(spec)) * 1000);

@@ -4,6 +4,8 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { SocketSpec } from '../config/vassal-config.js';
 import type { BindReply, BindRequest } from './bind-request.js';
+import { lookupGroup, lookupUser } from '../runtime/accounts.js';
+import type { OwnerSpec } from '../config/values.js';
 import { clearStaleSocket } from './stale-socket.js';
 
 const HELPER = fileURLToPath(new URL('./bind-helper.js', import.meta.url));
@@ -28,6 +30,14 @@ export interface Ownership {
   readonly gid?: number;
 }
 
+/** chown-socket's user[:group] as numbers; a user alone leaves the group as it is, like chown(1). */
+export async function resolveOwner(owner: OwnerSpec | undefined): Promise<Ownership> {
+  if (!owner) return {};
+  const uid = owner.user === undefined ? undefined : (await lookupUser(owner.user)).uid;
+  const gid = owner.group === undefined ? undefined : (await lookupGroup(owner.group)).gid;
+  return { uid, gid };
+}
+
 export class BindError extends Error {
   constructor(
     readonly socket: string,
@@ -39,9 +49,10 @@ export class BindError extends Error {
   }
 }
 
-async function toRequest(spec: SocketSpec, owner: Ownership): Promise<BindRequest> {
+async function toRequest(spec: SocketSpec): Promise<BindRequest> {
   const a = spec.address;
   if (a.kind === 'unix') {
+    const owner = await resolveOwner(spec.owner);
     await clearStaleSocket(a.path);
     return { kind: 'unix', path: a.path, backlog: spec.backlog, mode: spec.mode, uid: owner.uid, gid: owner.gid };
   }
@@ -53,11 +64,12 @@ async function toRequest(spec: SocketSpec, owner: Ownership): Promise<BindReques
 
 /**
  * Binds and listens on every socket in `specs` (all or none), through the bind helper, and returns them in order.
- * Rejects with BindError (address in use, permission denied, ...) or SocketInUseError (a live unix socket).
+ * Rejects with BindError (address in use, permission denied, ...), SocketInUseError (a live unix socket), or Error
+ * for an unknown chown-socket user or group.
  */
-export async function bindSockets(specs: readonly SocketSpec[], owner: Ownership = {}, timeoutMs = 10_000): Promise<ListeningSocket[]> {
+export async function bindSockets(specs: readonly SocketSpec[], timeoutMs = 10_000): Promise<ListeningSocket[]> {
   if (specs.length === 0) return [];
-  const requests = await Promise.all(specs.map((spec) => toRequest(spec, owner)));
+  const requests = await Promise.all(specs.map((spec) => toRequest(spec)));
   const received: ListeningSocket[] = [];
   const closeReceived = (): void => received.forEach((s) => s.handle.close());
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { SocketSpec } from '../config/vassal-config.js';
-import { bindSockets, type ListeningSocket, type Ownership } from './bind.js';
+import { isDeepStrictEqual } from 'node:util';
+import { bindSockets, resolveOwner, type ListeningSocket } from './bind.js';
 
 /** A vassal's hold on its sockets. Releasing is idempotent. */
 export interface SocketLease {
@@ -24,10 +25,10 @@ export class SocketRegistry {
   readonly #entries = new Map<string, Entry>();
   readonly #binding = new Map<string, Promise<unknown>>();
 
-  async lease(specs: readonly SocketSpec[], owner: Ownership = {}): Promise<SocketLease> {
+  async lease(specs: readonly SocketSpec[]): Promise<SocketLease> {
     const missing = specs.filter((s) => !this.#entries.has(s.name) && !this.#binding.has(s.name));
     if (missing.length > 0) {
-      const binding = bindSockets(missing, owner).then((bound) => {
+      const binding = bindSockets(missing).then((bound) => {
         for (const socket of bound) this.#entries.set(socket.spec.name, { socket, refs: 0 });
       });
       for (const s of missing) this.#binding.set(s.name, binding);
@@ -47,9 +48,14 @@ export class SocketRegistry {
         this.#drop(taken, false);
         throw new Error(`socket ${spec.name} was closed while being leased`);
       }
-      this.#applyMode(entry, spec);
       entry.refs++;
       taken.push(entry);
+    }
+    try {
+      for (const [i, spec] of specs.entries()) await this.#applyPermissions(taken[i] as Entry, spec);
+    } catch (err) {
+      this.#drop(taken, false);
+      throw err;
     }
     let released = false;
     return {
@@ -68,10 +74,14 @@ export class SocketRegistry {
   }
 
   /** A new generation may ask for other permissions on a socket it keeps; apply them in place. */
-  #applyMode(entry: Entry, spec: SocketSpec): void {
+  async #applyPermissions(entry: Entry, spec: SocketSpec): Promise<void> {
     const { socket } = entry;
-    if (spec.address.kind !== 'unix' || spec.mode === undefined || spec.mode === socket.spec.mode) return;
-    if (isStillOurs(socket)) fs.chmodSync(spec.address.path, spec.mode);
+    if (spec.address.kind !== 'unix' || !isStillOurs(socket)) return;
+    if (spec.mode !== undefined && spec.mode !== socket.spec.mode) fs.chmodSync(spec.address.path, spec.mode);
+    if (spec.owner && !isDeepStrictEqual(spec.owner, socket.spec.owner)) {
+      const { uid, gid } = await resolveOwner(spec.owner);
+      fs.chownSync(spec.address.path, uid ?? -1, gid ?? -1);
+    }
   }
 
   #drop(entries: readonly Entry[], vacuum: boolean): void {

@@ -1,4 +1,4 @@
-import { boolean, integer, octalMode, socketAddress } from '../values.js';
+import { boolean, integer, octalMode, owner, socketAddress } from '../values.js';
 import { option } from './option-spec.js';
 
 export const SOCKET = option({
@@ -18,6 +18,14 @@ export const CHMOD_SOCKET = option({
   bare: '666',
   doc: 'Permission bits (octal) of unix sockets, set before they start listening; a bare key means 666, as in uWSGI.',
   uwsgi: 'chmod-socket',
+});
+
+export const CHOWN_SOCKET = option({
+  name: 'chown-socket',
+  type: owner,
+  scope: 'vassal',
+  doc: 'Owner of unix sockets, user[:group] (names or numbers), set before they start listening: e.g. root:www-data with chmod-socket = 660 lets nginx connect and nobody else.',
+  uwsgi: 'chown-socket',
 });
 
 export const VACUUM = option({
@@ -40,4 +48,4 @@ export const LISTEN = option({
   uwsgi: 'listen (uWSGI default 100)',
 });
 
-export const SOCKET_OPTIONS = [SOCKET, CHMOD_SOCKET, VACUUM, LISTEN] as const;
+export const SOCKET_OPTIONS = [SOCKET, CHMOD_SOCKET, CHOWN_SOCKET, VACUUM, LISTEN] as const;

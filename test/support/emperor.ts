@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { vi } from 'vitest';
+import { isAlive, processesWithEnv } from './processes.js';
+
+export const CLI = fileURLToPath(new URL('../../bin/supervisor.js', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const NODE = process.execPath;
+
+/** `node <fixture worker>` as a vassal `command` value. */
+export function fixtureCommand(worker: string): string {
+  return `${NODE} ${FIXTURES}workers/${worker}.mjs`;
+}
+
+export interface LogRecord {
+  readonly level: string;
+  readonly event?: string;
+  readonly msg: string;
+  readonly vassal?: string;
+  readonly pid?: number;
+  readonly worker?: number;
+  readonly generation?: number;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * The supervisor CLI running as a child process, with its JSON log parsed as it arrives. Every process it starts
+ * carries SV_TEST_TAG in its environment, so a test can find any worker (or grandchild) that outlives it.
+ */
+export class EmperorProcess {
+  readonly tag = randomUUID();
+  readonly records: LogRecord[] = [];
+  readonly stderr: string[] = [];
+  readonly child: ResultPromise;
+  #partial = '';
+
+  constructor(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+    this.child = execa(NODE, [CLI, ...args], {
+      cwd: options.cwd,
+      env: { ...options.env, SV_TEST_TAG: this.tag },
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+    });
+    this.child.stdout?.setEncoding('utf8');
+    this.child.stdout?.on('data', (chunk: string) => {
+      const lines = (this.#partial + chunk).split('\n');
+      this.#partial = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          this.records.push(JSON.parse(line) as LogRecord);
+        } catch {
+          this.records.push({ level: 'raw', msg: line });
+        }
+      }
+    });
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (chunk: string) => this.stderr.push(chunk));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** Resolves with the first log record matching, waiting up to timeoutMs. */
+  async waitForLog(match: (r: LogRecord) => boolean, timeoutMs = 20_000): Promise<LogRecord> {
+    return vi.waitFor(
+      () => {
+        const found = this.records.find(match);
+        if (!found) throw new Error(`no matching log record yet; last: ${this.records.slice(-3).map((r) => r.msg).join(' | ')}`);
+        return found;
+      },
+      { timeout: timeoutMs, interval: 20 },
+    );
+  }
+
+  /** Log records of an event, optionally of one vassal. */
+  events(event: string, vassal?: string): LogRecord[] {
+    return this.records.filter((r) => r.event === event && (vassal === undefined || r.vassal === vassal));
+  }
+
+  /** Pids of every worker spawned so far (from worker.spawn events). */
+  spawnedPids(vassal?: string): number[] {
+    return this.events('worker.spawn', vassal).map((r) => r.pid as number);
+  }
+
+  /** Live processes started under this emperor (workers and their descendants). */
+  liveDescendants(): number[] {
+    return processesWithEnv('SV_TEST_TAG', this.tag).filter((pid) => pid !== this.pid);
+  }
+
+  /** Waits for the CLI to exit; resolves with its exit code and signal. */
+  async exit(timeoutMs = 30_000): Promise<{ code: number | undefined; signal: string | undefined }> {
+    const result = await Promise.race([
+      this.child,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`supervisor did not exit within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+    return { code: result.exitCode, signal: result.signal };
+  }
+
+  /** Test teardown: SIGKILL the CLI if still running, then anything it left behind. Never throws. */
+  async kill(): Promise<void> {
+    if (isAlive(this.pid)) {
+      this.child.kill('SIGKILL');
+      await this.child.catch(() => undefined);
+    }
+    for (const pid of this.liveDescendants()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+/** Writes a vassal ini from key/value pairs (arrays repeat the key). */
+export function vassalIni(options: Record<string, string | number | boolean | readonly (string | number)[]>): string {
+  const lines = ['[uwsgi]'];
+  for (const [key, value] of Object.entries(options)) {
+    for (const v of Array.isArray(value) ? value : [value]) lines.push(`${key} = ${v}`);
+  }
+  return lines.join('\n') + '\n';
+}
