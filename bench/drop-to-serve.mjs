@@ -1,0 +1,34 @@
+// Time from writing a vassal file into the emperor's directory to its unix socket answering HTTP 200.
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { FIXTURES, fmt, get, startEmperor, summary, tempDir, until } from './lib.mjs';
+
+export async function dropToServe(rounds = 10) {
+  const dir = tempDir('bench-drop');
+  const emperor = startEmperor(['--emperor', dir.path]);
+  await until(() => emperor.records.some((r) => r.event === 'emperor.start'));
+  const timings = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const socketPath = path.join(dir.path, `app${i}.sock`);
+      const ini = ['[uwsgi]', `command = ${process.execPath} ${FIXTURES}serve-on-fd3.mjs`, `socket = app${i}.sock`, 'notification-fd = auto', 'vacuum = true', ''].join('\n');
+      // Written elsewhere and renamed in, as deploy tools do, so the file appears complete.
+      const tmp = path.join(dir.path, `.app${i}.tmp`);
+      writeFileSync(tmp, ini);
+      const t0 = performance.now();
+      renameSync(tmp, path.join(dir.path, `app${i}.ini`));
+      await until(async () => (await get({ socketPath })).status === 200, 30_000, 1);
+      timings.push(performance.now() - t0);
+      rmSync(path.join(dir.path, `app${i}.ini`));
+      await until(() => !existsSync(socketPath));
+    }
+  } finally {
+    await emperor.stop();
+    dir.remove();
+  }
+  return summary(timings);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(`file dropped -> socket answers 200: ${fmt(await dropToServe())}`);
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/config/diagnostic.js';
+import { parseVassalText } from '../../src/config/load-vassal.js';
+
+const FILE = '/srv/vassals/app.ini';
+
+function errors(text: string): string[] {
+  const result = parseVassalText(text, FILE);
+  return result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+}
+
+describe('vassal config', () => {
+  it('reads the options of the walking skeleton, resolving relative paths against the vassal directory', () => {
+    const result = parseVassalText(
+      ['[uwsgi]', 'command = node "my app.js" --flag', 'processes = 3', 'socket = run/app.sock', 'socket = 127.0.0.1:8000', 'chmod-socket', 'vacuum', 'env = A=1', 'env = B=x=y', 'chdir = ../app', ''].join('\n'),
+      FILE,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const c = result.config;
+    expect(c.name).toBe('app.ini');
+    expect(c.command).toEqual(['node', 'my app.js', '--flag']);
+    expect(c.processes).toBe(3);
+    expect(c.sockets.map((s) => s.name)).toEqual(['/srv/vassals/run/app.sock', '127.0.0.1:8000']);
+    expect(c.sockets[0]?.mode).toBe(0o666);
+    expect(c.sockets[1]?.mode).toBeUndefined();
+    expect(c.vacuum).toBe(true);
+    expect(c.env).toEqual({ A: '1', B: 'x=y' });
+    expect(c.chdir).toBe('/srv/app');
+    expect(c.mercyMs).toBe(10_000);
+  });
+
+  it('defaults: one process, no sockets, workers start in the vassal directory', () => {
+    const result = parseVassalText('[uwsgi]\ncommand = sleep 100\n', FILE);
+    expect(result.ok && { p: result.config.processes, s: result.config.sockets, d: result.config.chdir }).toEqual({ p: 1, s: [], d: '/srv/vassals' });
+  });
+
+  it('requires a command', () => {
+    expect(errors('[uwsgi]\nprocesses = 2\n')).toEqual([
+      '/srv/vassals/app.ini: error: no "command" option: a vassal needs the program its workers run, e.g. command = node server.js',
+    ]);
+  });
+
+  it('names the file and line of a bad number', () => {
+    expect(errors('[uwsgi]\ncommand = x\n\nprocesses = 4 workers\n')).toEqual([
+      '/srv/vassals/app.ini:4: error: invalid value for processes: expected an integer (workers), got "4 workers"',
+    ]);
+  });
+
+  it('explains that uWSGI has no inline comments when a typed value carries one', () => {
+    expect(errors('[uwsgi]\ncommand = x\nsocket = 127.0.0.1:3000 ; nginx\n')).toEqual([
+      '/srv/vassals/app.ini:3: error: invalid value for socket: a socket address has no spaces, got "127.0.0.1:3000 ; nginx". uWSGI has no inline comments: everything after "=" is the value; put the comment on a line of its own',
+    ]);
+  });
+
+  it('refuses shell operators in command, since no shell runs it', () => {
+    expect(errors('[uwsgi]\ncommand = node app.js | tee log\n')).toEqual([
+      '/srv/vassals/app.ini:2: error: invalid value for command: shell operator "|" is not supported because no shell runs the command; use command = sh -c \'...\' if you need one',
+    ]);
+  });
+
+  it('reports a file without a [uwsgi] section, naming the sections it has', () => {
+    expect(errors('[app]\ncommand = x\n[other]\n')).toEqual(['/srv/vassals/app.ini: error: no [uwsgi] or [supervisor] section; it has [app], [other]']);
+  });
+
+  it('reports an unterminated section header and a conflict marker with their lines', () => {
+    expect(errors('[uwsgi\ncommand = x\n')).toContain('/srv/vassals/app.ini:1: error: section header "[uwsgi" has no closing "]"');
+    expect(errors('[uwsgi]\ncommand = x\n<<<<<<< HEAD\n')).toContain(
+      '/srv/vassals/app.ini:3: error: git merge-conflict marker "<<<<<<<": resolve the conflict before using this file',
+    );
+  });
+
+  it('warns about an unknown option with the nearest known one', () => {
+    const result = parseVassalText('[uwsgi]\ncommand = x\nchmod-sock = 660\n', FILE);
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual(['/srv/vassals/app.ini:3: warning: unknown option "chmod-sock"; did you mean chmod-socket?']);
+  });
+
+  it('tolerates CRLF line endings and a missing final newline', () => {
+    const result = parseVassalText('[uwsgi]\r\ncommand = sleep 1\r\nprocesses = 2', FILE);
+    expect(result.ok && result.config.processes).toBe(2);
+  });
+
+  it('refuses a notification fd that would collide with a socket fd', () => {
+    expect(errors('[uwsgi]\ncommand = x\nsocket = a.sock\nsocket = b.sock\nnotification-fd = 4\n')).toEqual([
+      '/srv/vassals/app.ini:5: error: notification-fd 4 collides with the sockets on fd 3..4; use 5 or more, or auto',
+    ]);
+  });
+});
