@@ -75,7 +75,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
 }
 
 function explain(err: Error & { code?: string }, options: Record<string, unknown>): string {
-  const flag = /'(-{1,2}[^']+)'/.exec(err.message)?.[1];
+  // Node's messages quote the flag, sometimes with its placeholder: "Option '--pidfile <value>' argument missing".
+  const flag = /'(-{1,2}[^' ]+)[^']*'/.exec(err.message)?.[1];
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) {
     const guess = closest(flag.replace(/^-+/, ''), Object.keys(options));
     return `unknown option ${flag}; did you mean --${guess}? (supervisor --help lists them all)`;
