@@ -9,7 +9,7 @@ function flags(spec: OptionSpec): string {
 function section(title: string, specs: readonly OptionSpec[]): string[] {
   const lines = [`${title}:`];
   for (const spec of specs) {
-    const extra = [spec.list ? 'repeatable' : '', spec.default !== undefined ? `default: ${spec.default}` : ''].filter(Boolean).join('; ');
+    const extra = [spec.list ? 'repeatable' : '', (spec.default ?? spec.defaultText) !== undefined ? `default: ${spec.default ?? spec.defaultText}` : ''].filter(Boolean).join('; ');
     lines.push(`  ${flags(spec)}`, `      ${spec.doc}${extra ? ` (${extra})` : ''}`);
   }
   return lines;

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { OptionValues } from '../config/option-values.js';
-import { EMPEROR, PIDFILE } from '../config/options/index.js';
+import { createHash } from 'node:crypto';
+import { DIE_ON_TERM, EMPEROR, EMPEROR_RELOAD_CONCURRENCY, EMPEROR_TYRANT, PIDFILE, defaultValue } from '../config/options/index.js';
 import { Emperor } from '../emperor/emperor.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
@@ -20,11 +21,18 @@ export async function runEmperor(values: OptionValues, log: Logger): Promise<num
 
   const queue: SignalCommand[] = [];
   let wake: (() => void) | undefined;
-  const unroute = routeSignals({ dieOnTerm: true }, (command) => {
+  const unroute = routeSignals({ dieOnTerm: values.get(DIE_ON_TERM) ?? defaultValue(DIE_ON_TERM) }, (command) => {
     queue.push(command);
     wake?.();
   });
-  const emperor = new Emperor({ dirs, log });
+  const emperor = new Emperor({
+    dirs,
+    log,
+    tyrant: values.get(EMPEROR_TYRANT) ?? false,
+    reloadConcurrency: values.get(EMPEROR_RELOAD_CONCURRENCY) ?? defaultValue(EMPEROR_RELOAD_CONCURRENCY),
+    // The same directories mean the same emperor: its restart finds what an earlier, killed run left behind.
+    marker: createHash('sha256').update(JSON.stringify([...dirs].sort())).digest('hex').slice(0, 16),
+  });
   try {
     if (pidfile) writePidfile(pidfile);
     await emperor.start();

@@ -37,6 +37,13 @@ export class OptionValues {
     return this.#values.has(spec);
   }
 
+  /** Line of the effective value of every option given (0 for the command line), by option name. */
+  lines(): Record<string, number> {
+    const lines: Record<string, number> = {};
+    for (const [spec, list] of this.#values) lines[spec.name] = list[list.length - 1]?.source.line ?? 0;
+    return lines;
+  }
+
   /** Where the effective (last) value came from, for errors found after parsing. */
   sourceOf(spec: OptionSpec): ValueSource | undefined {
     const list = this.#values.get(spec);

@@ -177,13 +177,22 @@ export const notificationFd: ValueType<number | 'auto'> = {
   },
 };
 
+// POSIX portable user names, plus the trailing $ of Samba machine accounts; digits alone are a numeric id.
+const ACCOUNT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
+
+/** A user or group, by name or number, as written; resolved against the system's accounts (NSS) when used. */
+export const account: ValueType<string> = {
+  name: 'name or id',
+  typed: true,
+  parse: (raw) => (ACCOUNT.test(raw) ? ok(raw) : fail(`expected a user or group name or a numeric id, got ${JSON.stringify(raw)}`)),
+};
+
 /** `user`, `user:group` or `:group`, by name or number; resolved against the system's accounts when used. */
 export interface OwnerSpec {
   readonly user?: string;
   readonly group?: string;
 }
 
-const ACCOUNT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
 
 export const owner: ValueType<OwnerSpec> = {
   name: 'user[:group]',

@@ -8,9 +8,15 @@ import {
   CHOWN_SOCKET,
   COMMAND,
   ENV,
+  GID,
   HEALTHY_AFTER,
   LISTEN,
+  MAX_WORKER_LIFETIME,
   NOTIFICATION_FD,
+  NOTIFY_SOCKET,
+  RELOAD_ON_RSS,
+  TOUCH_RELOAD,
+  UID,
   PROCESSES,
   READY_AFTER,
   READY_TIMEOUT,
@@ -71,8 +77,25 @@ export interface VassalConfig {
   /** Fallback readiness: up this long (ms). */
   readonly readyAfterMs: number;
   readonly readyTimeoutMs: number;
+  /** systemd-style readiness through NOTIFY_SOCKET. */
+  readonly notifySocket: boolean;
   readonly backoff: BackoffPolicy;
   readonly reloadBatch: number;
+  /** uid/gid as written (names or numbers); resolved when a generation starts. */
+  readonly uid: string | undefined;
+  readonly gid: string | undefined;
+  /** Recycle a worker after this long up (ms); 0: never. */
+  readonly maxLifetimeMs: number;
+  /** Recycle a worker above this resident memory (bytes); 0: never. */
+  readonly reloadOnRssBytes: number;
+  /** Files whose change reloads the vassal. */
+  readonly touchReload: readonly string[];
+  /**
+   * Line of each option's effective value, by option name, so problems found later (a socket that cannot be bound,
+   * a uid tyrant mode refuses) can be reported at file:line. Not part of what the config means: a comment added
+   * above an option moves these and must not reload anything (see reload-kind.ts).
+   */
+  readonly lines: Readonly<Record<string, number>>;
 }
 
 export type VassalConfigResult =
@@ -122,6 +145,18 @@ export function buildVassalConfig(entries: readonly IniEntry[], file: string): V
     });
     return { ok: false, diagnostics };
   }
+  const notifySocket = values.get(NOTIFY_SOCKET) ?? false;
+  if (notifySocket && notificationFd !== undefined) {
+    const source = values.sourceOf(NOTIFY_SOCKET);
+    diagnostics.push({
+      severity: 'error',
+      file,
+      line: source?.line,
+      key: source?.key,
+      message: 'notify-socket and notification-fd both set: choose the one readiness protocol the workers speak',
+    });
+    return { ok: false, diagnostics };
+  }
 
   const config: VassalConfig = Object.freeze({
     name: path.basename(file),
@@ -138,7 +173,14 @@ export function buildVassalConfig(entries: readonly IniEntry[], file: string): V
     readyAfterMs: ms(READY_AFTER),
     readyTimeoutMs: ms(READY_TIMEOUT),
     backoff: Object.freeze({ initialMs: ms(RESTART_DELAY), maxMs: ms(RESTART_DELAY_MAX), healthyAfterMs: ms(HEALTHY_AFTER) }),
+    notifySocket,
     reloadBatch: values.get(RELOAD_BATCH) ?? defaultValue(RELOAD_BATCH),
+    uid: values.get(UID),
+    gid: values.get(GID),
+    maxLifetimeMs: ms(MAX_WORKER_LIFETIME),
+    reloadOnRssBytes: (values.get(RELOAD_ON_RSS) ?? 0) * 1024 * 1024,
+    touchReload: Object.freeze(values.all(TOUCH_RELOAD)),
+    lines: Object.freeze(values.lines()),
   });
   return { ok: true, config, diagnostics };
 }

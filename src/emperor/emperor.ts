@@ -1,9 +1,15 @@
 import path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostic.js';
 import { parseVassalText } from '../config/load-vassal.js';
+import type { VassalConfig } from '../config/vassal-config.js';
+import { removeRuntimeDir } from '../runtime/runtime-dir.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { Vassal } from '../vassal/vassal.js';
+import { EMPEROR_MARKER, findOrphans, killOrphans } from './orphan-sweep.js';
+import { TouchReloadWatch } from './touch-reload.js';
+import { applyTyranny, fileOwner, ownerKey } from './tyrant.js';
 import { scanVassalFiles, type VassalFile } from './vassal-files.js';
 import { watchVassalDirs, type DirWatcher } from './vassal-watcher.js';
 
@@ -15,11 +21,22 @@ export interface EmperorOptions {
   readonly baseEnv?: Readonly<Record<string, string | undefined>>;
   /** Quiet time after a file event before the directory is read (ms); coalesces editor save sequences. */
   readonly settleMs?: number;
+  /** emperor-tyrant: each vassal runs as its file's owner. */
+  readonly tyrant?: boolean;
+  /** How many vassals a SIGHUP rolls at the same time. */
+  readonly reloadConcurrency?: number;
+  /**
+   * Identifies this emperor's workers across restarts (exported as SUPERVISOR_EMPEROR): at start, processes left
+   * with this marker by an earlier run that was killed are swept away before sockets are bound again.
+   */
+  readonly marker?: string;
 }
 
 interface Known {
-  /** Content hash last acted on (whether it loaded or not), so a touch never re-acts. */
+  /** Content hash (and in tyrant mode, ownership) last acted on, loaded or not, so a touch never re-acts. */
   hash: string;
+  /** The last config that loaded: what a SIGHUP or touch-reload rolls to. */
+  config?: VassalConfig;
   vassal?: Vassal;
   /** Vassal whose start is in flight; stop waits for it. */
   starting?: Promise<Vassal | undefined>;
@@ -40,15 +57,28 @@ export class Emperor {
   #stopping: Promise<void> | undefined;
   /** Vassals being stopped. */
   readonly #retiring = new Set<Promise<void>>();
+  /** Vassal files to reload even though their content did not change (touch-reload). */
+  readonly #forced = new Set<string>();
+  readonly #touchReload = new TouchReloadWatch((file) => {
+    this.#log.info({ event: 'vassal.touched', vassal: path.basename(file) }, `touch-reload: reloading ${path.basename(file)}`);
+    this.#forced.add(file);
+    void this.sync();
+  });
+  /** Bounds how many vassals roll at once after a SIGHUP. */
+  readonly #rolls: LimitFunction;
+  readonly #baseEnv: Readonly<Record<string, string | undefined>>;
 
   constructor(options: EmperorOptions) {
     this.#options = options;
     this.#log = options.log;
+    this.#rolls = pLimit(options.reloadConcurrency ?? 4);
+    this.#baseEnv = { ...(options.baseEnv ?? process.env), ...(options.marker ? { [EMPEROR_MARKER]: options.marker } : {}) };
   }
 
   /** Starts watching, then brings up every vassal already there. Resolves once that first sync is done. */
   async start(): Promise<void> {
     this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs }, `emperor watching ${this.#options.dirs.join(', ')}`);
+    if (this.#options.marker) await this.#sweepOrphans(this.#options.marker);
     this.#watcher = await watchVassalDirs(this.#options.dirs, {
       settleMs: this.#options.settleMs ?? 30,
       onChange: () => void this.sync(),
@@ -99,20 +129,42 @@ export class Emperor {
     for (const [file, known] of this.#known) {
       if (scan.files.has(file) || isUnder(file, scan.unreadable)) continue;
       this.#known.delete(file);
+      this.#touchReload.remove(file);
       // Not awaited: a stop may take the whole mercy time, and the emperor must stay responsive meanwhile.
       this.#retire(known);
     }
     await Promise.all(work);
   }
 
+  async #sweepOrphans(marker: string): Promise<void> {
+    const orphans = await findOrphans(marker);
+    if (orphans.length === 0) return;
+    this.#log.warn(
+      { event: 'emperor.orphans', orphans },
+      `${orphans.length} process(es) left by an earlier run of this emperor: killing them before binding sockets again`,
+    );
+    await killOrphans(orphans);
+  }
+
   async #reconcileFile(file: VassalFile, force: boolean): Promise<void> {
+    const touched = this.#forced.delete(file.path);
+    let owner;
+    if (this.#options.tyrant) {
+      owner = await fileOwner(file.path).catch(() => undefined);
+      if (!owner) return; // Gone since the scan; the next sync sees it missing.
+    }
+    const key = owner ? `${file.hash}:${ownerKey(owner)}` : file.hash;
     const known = this.#known.get(file.path);
-    if (known && known.hash === file.hash && !force) return;
-    const entry: Known = known ?? { hash: file.hash };
-    entry.hash = file.hash;
+    if (known && known.hash === key && !force && !touched) return;
+    const entry: Known = known ?? { hash: key };
+    entry.hash = key;
     this.#known.set(file.path, entry);
 
-    const result = parseVassalText(file.text, file.path);
+    let result = parseVassalText(file.text, file.path);
+    if (result.ok && owner) {
+      const ruled = await applyTyranny(result.config, owner);
+      result = ruled.ok ? { ...result, config: ruled.config } : { ok: false, diagnostics: [...result.diagnostics, ruled.diagnostic] };
+    }
     this.#report(result.diagnostics);
     const name = path.basename(file.path);
     if (!result.ok) {
@@ -123,19 +175,22 @@ export class Emperor {
       );
       return;
     }
+    entry.config = result.config;
+    this.#touchReload.set(file.path, result.config.touchReload);
     if (entry.starting) await entry.starting;
     if (entry.vassal) {
-      try {
-        await entry.vassal.update(result.config, { force });
-      } catch (err) {
-        this.#log.error({ event: 'vassal.reload-failed', vassal: name, err: (err as Error).message }, `vassal ${name}: reload failed: ${(err as Error).message}; the running version keeps serving`);
+      if (force && !touched) {
+        // SIGHUP: every vassal rolls, a bounded number at a time; each takes the newest config when its turn comes.
+        void this.#rolls(() => this.#update(entry, name, true).then(() => entry.vassal?.settled()));
+      } else {
+        await this.#update(entry, name, force || touched);
       }
       return;
     }
     entry.starting = Vassal.start(result.config, {
       registry: this.registry,
       log: this.#log.child({ vassal: name }),
-      baseEnv: this.#options.baseEnv ?? process.env,
+      baseEnv: this.#baseEnv,
     }).then(
       (vassal) => {
         entry.vassal = vassal;
@@ -150,6 +205,16 @@ export class Emperor {
     );
     await entry.starting;
     entry.starting = undefined;
+  }
+
+  async #update(entry: Known, name: string, force: boolean): Promise<void> {
+    if (!entry.vassal || !entry.config || entry.vassal.stopped) return;
+    try {
+      await entry.vassal.update(entry.config, { force });
+    } catch (err) {
+      const message = (err as Error).message;
+      this.#log.error({ event: 'vassal.reload-failed', vassal: name, err: message }, `vassal ${name}: reload failed: ${message}; the running version keeps serving`);
+    }
   }
 
   #retire(known: Known): void {
@@ -178,12 +243,15 @@ export class Emperor {
     this.#stopping ??= (async () => {
       this.#log.info({ event: 'emperor.stop' }, 'emperor stopping');
       await this.#watcher?.close();
+      await this.#touchReload.close();
       await this.#syncing?.catch(() => {});
+      this.#rolls.clearQueue();
       for (const known of this.#known.values()) this.#retire(known);
       this.#known.clear();
       while (this.#retiring.size > 0) await Promise.all(this.#retiring);
       const leaked = this.registry.names();
       if (leaked.length > 0) this.#log.error({ event: 'emperor.leak', sockets: leaked }, `sockets still open after stop: ${leaked.join(', ')}`);
+      removeRuntimeDir();
       this.#log.info({ event: 'emperor.stopped' }, 'emperor stopped');
     })();
     return this.#stopping;

@@ -16,6 +16,8 @@ export interface WorkerView {
   readonly slot: number;
   readonly generation: number;
   readonly phase: WorkerPhase;
+  /** Recycling (max-worker-lifetime, reload-on-rss): replace this worker, successor ready first. */
+  readonly retire?: boolean;
 }
 
 export interface SlotView {
@@ -76,13 +78,15 @@ export function planGroup(view: GroupView, now: number): Action[] {
 
     if (inSlot.length === 1) {
       const [w] = inSlot as [WorkerView];
-      if (w.generation >= target || view.rollBlocked) continue;
+      const outdated = w.generation < target && !view.rollBlocked;
+      if (!outdated && !w.retire) continue;
       if (w.phase === 'starting') {
         // Not serving yet, so nothing is lost by replacing it straight away with the newer generation.
-        actions.push({ type: 'stop', key: w.key, reason: 'outdated' }, { type: 'spawn', slot: id, generation: target });
+        if (outdated) actions.push({ type: 'stop', key: w.key, reason: 'outdated' }, { type: 'spawn', slot: id, generation: target });
       } else if (replacing < view.batch) {
         replacing++;
-        actions.push({ type: 'spawn', slot: id, generation: target });
+        // A recycled worker keeps its generation while a reload is blocked: that config is the one known to work.
+        actions.push({ type: 'spawn', slot: id, generation: outdated || !view.rollBlocked ? target : w.generation });
       }
       continue;
     }

@@ -7,7 +7,10 @@ import type { VassalConfig } from '../config/vassal-config.js';
  */
 export function reloadKind(current: VassalConfig, next: VassalConfig, force: boolean): 'none' | 'scale' | 'roll' {
   if (force) return 'roll';
-  if (isDeepStrictEqual(current, next)) return 'none';
-  if (isDeepStrictEqual({ ...current, processes: 0 }, { ...next, processes: 0 })) return 'scale';
+  // Where options sit in the file is not what they mean.
+  const a = { ...current, lines: {} };
+  const b = { ...next, lines: {} };
+  if (isDeepStrictEqual(a, b)) return 'none';
+  if (isDeepStrictEqual({ ...a, processes: 0 }, { ...b, processes: 0 })) return 'scale';
   return 'roll';
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { VassalConfig } from '../config/vassal-config.js';
 import type { SocketLease, SocketRegistry } from '../socket/socket-registry.js';
 import { describeExit, Worker, type WorkerExit } from '../worker/worker.js';
+import { resolveCredentials, type Credentials } from '../runtime/accounts.js';
 import { afterUnexpectedExit, HEALTHY, type SlotHealth } from './backoff.js';
 import { planGroup, type Action, type GroupView, type WorkerPhase } from './group-plan.js';
 import { reloadKind } from './reload-kind.js';
@@ -18,6 +19,7 @@ interface Generation {
   /** Replaced in place when only `processes` changes (a scale is not a new generation). */
   config: VassalConfig;
   readonly lease: SocketLease;
+  readonly credentials: Credentials | undefined;
 }
 
 interface WorkerRecord {
@@ -29,6 +31,9 @@ interface WorkerRecord {
   readyAt?: number;
   /** Why we stopped it; undefined while it runs on its own. */
   stopReason?: string;
+  /** Recycling asked for a successor (max-worker-lifetime, reload-on-rss). */
+  retire?: boolean;
+  lifetimeTimer?: NodeJS.Timeout;
 }
 
 interface SlotRecord {
@@ -36,6 +41,9 @@ interface SlotRecord {
   retryAt: number;
   lastGeneration?: number;
 }
+
+// How often reload-on-rss measures workers; uWSGI checks after each request, which a generic supervisor cannot see.
+const RSS_CHECK_MS = 2000;
 
 /** A snapshot for status output and tests. */
 export interface VassalStatus {
@@ -66,6 +74,8 @@ export class Vassal {
   #stopping: Promise<void> | undefined;
   /** Config changes are applied one at a time: each may need to bind sockets first. */
   #queue: Promise<unknown> = Promise.resolve();
+  #settleWaiters: (() => void)[] = [];
+  #rssTimer: NodeJS.Timeout | undefined;
 
   private constructor(first: Generation, deps: VassalDeps) {
     this.name = first.config.name;
@@ -77,13 +87,16 @@ export class Vassal {
 
   /** Binds the vassal's sockets and starts its workers. Rejects (with nothing left running) if a socket cannot be bound. */
   static async start(config: VassalConfig, deps: VassalDeps): Promise<Vassal> {
+    const credentials = await resolveCredentials(config.uid, config.gid);
     const lease = await deps.registry.lease(config.sockets);
-    const vassal = new Vassal({ number: 1, config, lease }, deps);
+    const vassal = new Vassal({ number: 1, config, lease, credentials }, deps);
+    vassal.#rollStartedAt = Date.now();
     vassal.#log.info(
       { event: 'vassal.start', processes: config.processes, sockets: config.sockets.map((s) => s.name) },
       `vassal ${config.name} starting ${config.processes} worker(s)`,
     );
     vassal.#reconcile();
+    vassal.#watchRss();
     return vassal;
   }
 
@@ -109,7 +122,11 @@ export class Vassal {
   async #apply(config: VassalConfig, force: boolean): Promise<void> {
     if (this.#stopping) return;
     const kind = reloadKind(this.#target.config, config, force);
-    if (kind === 'none') return;
+    if (kind === 'none') {
+      // Same meaning, maybe other line numbers (a comment was added): keep the newest for error reports.
+      this.#target.config = config;
+      return;
+    }
     if (kind === 'scale') {
       this.#log.info(
         { event: 'vassal.scale', from: this.#target.config.processes, to: config.processes },
@@ -119,12 +136,13 @@ export class Vassal {
       this.#reconcile();
       return;
     }
+    const credentials = await resolveCredentials(config.uid, config.gid);
     const lease = await this.#deps.registry.lease(config.sockets);
     if (this.#stopping) {
       lease.release({ vacuum: false });
       return;
     }
-    const generation: Generation = { number: this.#target.number + 1, config, lease };
+    const generation: Generation = { number: this.#target.number + 1, config, lease, credentials };
     this.#generations.set(generation.number, generation);
     this.#target = generation;
     this.#rollBlocked = false;
@@ -137,6 +155,27 @@ export class Vassal {
     this.#log.info({ event: 'vassal.reload', generation: generation.number }, `vassal ${this.name} rolling to generation ${generation.number}`);
     this.#reconcile();
     this.#releaseUnusedGenerations();
+    this.#watchRss();
+  }
+
+  /**
+   * Resolves once no rolling reload is in progress: the last one completed, was blocked by a failure, or the vassal
+   * stopped. The emperor uses it to bound how many vassals roll at once.
+   */
+  settled(): Promise<void> {
+    if (this.#isSettled()) return Promise.resolve();
+    return new Promise((resolve) => this.#settleWaiters.push(resolve));
+  }
+
+  #isSettled(): boolean {
+    return this.#rollStartedAt === undefined || this.#rollBlocked || this.#stopping !== undefined;
+  }
+
+  #notifySettled(): void {
+    if (!this.#isSettled()) return;
+    const waiters = this.#settleWaiters;
+    this.#settleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Stops every worker (signal, mercy, SIGKILL, to each process group) and releases the sockets. Idempotent. */
@@ -148,6 +187,8 @@ export class Vassal {
   async #stopAll(): Promise<void> {
     this.#log.info({ event: 'vassal.stop' }, `vassal ${this.name} stopping`);
     clearTimeout(this.#timer);
+    clearInterval(this.#rssTimer);
+    this.#notifySettled();
     await this.#queue;
     const exits = [...this.#workers.values()].map((r) => this.#stopWorker(r, 'vassal-stop'));
     await Promise.all(exits);
@@ -172,7 +213,7 @@ export class Vassal {
       targetGeneration: this.#target.number,
       rollBlocked: this.#rollBlocked,
       batch: this.#target.config.reloadBatch,
-      workers: [...this.#workers.values()].map((r) => ({ key: r.key, slot: r.slot, generation: r.generation, phase: r.phase })),
+      workers: [...this.#workers.values()].map((r) => ({ key: r.key, slot: r.slot, generation: r.generation, phase: r.phase, retire: r.retire })),
       slots: [...this.#slots.entries()].map(([id, s]) => ({ id, lastGeneration: s.lastGeneration, retryAt: s.retryAt })),
     };
   }
@@ -203,25 +244,43 @@ export class Vassal {
     const generation = this.#generations.get(generationNumber) ?? this.#target;
     const { config } = generation;
     const key = this.#nextKey++;
-    const worker = new Worker(
-      {
-        launch: {
-          argv: config.command,
-          cwd: config.chdir,
-          baseEnv: this.#deps.baseEnv,
-          env: config.env,
-          sockets: generation.lease.sockets.map((s) => ({ fd: s.handle.fd, name: s.spec.name })),
-          notificationFd: config.notificationFd,
-          vassal: this.name,
-          workerId: slot,
-          generation: generation.number,
+    let worker: Worker;
+    try {
+      worker = new Worker(
+        {
+          launch: {
+            argv: config.command,
+            cwd: config.chdir,
+            baseEnv: this.#deps.baseEnv,
+            env: config.env,
+            sockets: generation.lease.sockets.map((s) => ({ fd: s.handle.fd, name: s.spec.name })),
+            notificationFd: config.notificationFd,
+            credentials: generation.credentials,
+            vassal: this.name,
+            workerId: slot,
+            generation: generation.number,
+          },
+          readiness:
+            config.notifySocket ? { kind: 'notify-socket' } : config.notificationFd !== undefined ? { kind: 'fd' } : { kind: 'uptime', afterMs: config.readyAfterMs },
+          readyTimeoutMs: config.readyTimeoutMs,
         },
-        readiness: config.notificationFd === undefined ? { kind: 'uptime', afterMs: config.readyAfterMs } : { kind: 'fd' },
-        readyTimeoutMs: config.readyTimeoutMs,
-      },
-      this.#log,
-    );
+        this.#log,
+      );
+    } catch (err) {
+      // Nothing was started (e.g. the notify socket could not be bound): a failed start, under the same backoff.
+      this.#log.error({ event: 'worker.spawn-failed', worker: slot, err: (err as Error).message }, `worker ${slot} of ${this.name}: cannot start: ${(err as Error).message}`);
+      const slotRecord = this.#slots.get(slot) ?? { health: HEALTHY, retryAt: 0 };
+      const { health, delayMs } = afterUnexpectedExit(slotRecord.health, { wasReady: false, readyForMs: 0 }, config.backoff);
+      const retryAt = Date.now() + Math.max(delayMs, config.backoff.initialMs);
+      this.#slots.set(slot, { ...slotRecord, health, retryAt });
+      this.#wakeAt(retryAt);
+      return;
+    }
     const record: WorkerRecord = { key, slot, generation: generation.number, worker, phase: 'starting' };
+    if (config.maxLifetimeMs > 0) {
+      record.lifetimeTimer = setTimeout(() => this.#recycle(record, 'max-worker-lifetime', `up ${config.maxLifetimeMs / 1000} s`), config.maxLifetimeMs);
+      record.lifetimeTimer.unref();
+    }
     this.#workers.set(key, record);
     const slotRecord = this.#slots.get(slot) ?? { health: HEALTHY, retryAt: 0 };
     slotRecord.lastGeneration = generation.number;
@@ -247,6 +306,7 @@ export class Vassal {
 
   #onExit(record: WorkerRecord, exit: WorkerExit): void {
     this.#workers.delete(record.key);
+    clearTimeout(record.lifetimeTimer);
     const failedStart = record.readyAt === undefined && (record.stopReason === undefined || record.stopReason === 'ready-timeout');
     const isSuccessor = [...this.#workers.values()].some((w) => w.slot === record.slot && w.generation < record.generation && w.phase !== 'stopping');
     if (failedStart && isSuccessor && record.generation === this.#target.number && !this.#rollBlocked && !this.#stopping) {
@@ -262,6 +322,7 @@ export class Vassal {
         },
         `vassal ${this.name}: reload to generation ${record.generation} failed: worker ${record.slot} ${record.stopReason === 'ready-timeout' ? 'never became ready' : describeExit(exit)}; the previous generation keeps serving`,
       );
+      this.#notifySettled();
     } else if (record.stopReason === undefined || record.stopReason === 'ready-timeout') {
       this.#recordFailure(record, exit);
     }
@@ -315,11 +376,40 @@ export class Vassal {
       workers.filter((w) => w.generation === this.#target.number && w.phase === 'ready').length === this.#target.config.processes &&
       workers.every((w) => w.generation === this.#target.number || w.phase === 'stopping');
     if (!done) return;
+    const first = this.#target.number === 1;
     this.#log.info(
-      { event: 'vassal.reloaded', generation: this.#target.number, durationMs: Date.now() - this.#rollStartedAt },
-      `vassal ${this.name} now runs generation ${this.#target.number}`,
+      { event: first ? 'vassal.ready' : 'vassal.reloaded', generation: this.#target.number, durationMs: Date.now() - this.#rollStartedAt },
+      first ? `vassal ${this.name}: all ${this.#target.config.processes} worker(s) ready` : `vassal ${this.name} now runs generation ${this.#target.number}`,
     );
     this.#rollStartedAt = undefined;
+    this.#notifySettled();
+  }
+
+  /** Marks a ready worker for replacement; the plan starts its successor and retires it once that one is ready. */
+  #recycle(record: WorkerRecord, reason: string, detail: string): void {
+    if (this.#stopping || record.retire || record.phase !== 'ready' || !this.#workers.has(record.key)) return;
+    record.retire = true;
+    this.#log.info({ event: 'worker.recycle', worker: record.slot, pid: record.worker.pid, reason }, `recycling worker ${record.slot} of ${this.name} (${reason}: ${detail})`);
+    this.#reconcile();
+  }
+
+  /** reload-on-rss: every 2 s, the ready workers of generations with a limit are measured (VmRSS). */
+  #watchRss(): void {
+    const limited = [...this.#generations.values()].some((g) => g.config.reloadOnRssBytes > 0);
+    if (!limited || this.#rssTimer) return;
+    this.#rssTimer = setInterval(() => void this.#checkRss(), RSS_CHECK_MS);
+    this.#rssTimer.unref();
+  }
+
+  async #checkRss(): Promise<void> {
+    for (const record of this.#workers.values()) {
+      const limit = this.#generations.get(record.generation)?.config.reloadOnRssBytes ?? 0;
+      if (limit === 0 || record.phase !== 'ready' || record.retire) continue;
+      const rss = await record.worker.rssBytes();
+      if (rss !== undefined && rss > limit) {
+        this.#recycle(record, 'reload-on-rss', `${Math.round(rss / 1048576)} MB resident, limit ${limit / 1048576} MB`);
+      }
+    }
   }
 
   #wakeAt(at: number): void {

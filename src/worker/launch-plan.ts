@@ -1,3 +1,5 @@
+import type { Credentials } from '../runtime/accounts.js';
+
 /**
  * How a worker process is started: the exec chain, its environment and its file descriptors. Pure, so the
  * systemd socket-passing conventions can be tested without starting anything.
@@ -19,6 +21,10 @@ export interface LaunchRequest {
   readonly sockets: readonly InheritedSocket[];
   /** s6-style readiness: the fd number (in the worker) it writes a newline to when ready. */
   readonly notificationFd?: number;
+  /** systemd-style readiness: path of the worker's datagram socket, exported as NOTIFY_SOCKET. */
+  readonly notifySocket?: string;
+  /** Run as this user and group instead of the emperor's. */
+  readonly credentials?: Credentials;
   /** Identity exported to the worker, so an app can tell its workers apart. */
   readonly vassal: string;
   readonly workerId: number;
@@ -50,9 +56,9 @@ export function fdName(address: string): string {
 }
 
 /**
- * Builds the exec chain `setpriv --pdeathsig KILL -- [sh -c 'LISTEN_PID=$$ ...'] argv...`:
- * setpriv (util-linux) makes the kernel SIGKILL the worker if the emperor dies, even by SIGKILL; the shell step is
- * there only when sockets are passed. Sockets land on fd 3, 4, ... in order, the notification fd (if any) after.
+ * Builds the exec chain `setpriv [--reuid U --regid G --init-groups] --pdeathsig KILL -- [sh -c 'LISTEN_PID=$$ ...']
+ * argv...`: setpriv (util-linux) drops privileges and makes the kernel SIGKILL the worker if the emperor dies, even
+ * by SIGKILL; the shell step is there only when sockets are passed. Sockets land on fd 3, 4, ... in order, the notification fd (if any) after.
  */
 export function planLaunch(req: LaunchRequest): LaunchPlan {
   const env: Record<string, string> = {};
@@ -72,7 +78,20 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
     env.NOTIFICATION_FD = String(req.notificationFd);
   }
 
-  const args = ['--pdeathsig', 'KILL', '--'];
+  if (req.notifySocket !== undefined) env.NOTIFY_SOCKET = req.notifySocket;
+
+  const args: string[] = [];
+  const creds = req.credentials;
+  if (creds) {
+    args.push('--reuid', String(creds.uid), '--regid', String(creds.gid), creds.initGroups ? '--init-groups' : '--clear-groups');
+    if (creds.user) {
+      env.USER = creds.user.name;
+      env.LOGNAME = creds.user.name;
+      env.HOME = creds.user.home;
+    }
+  }
+  // setpriv sets the parent-death signal after changing credentials (a uid change would clear it).
+  args.push('--pdeathsig', 'KILL', '--');
   if (req.sockets.length > 0) {
     env.LISTEN_FDS = String(req.sockets.length);
     env.LISTEN_FDNAMES = req.sockets.map((s) => fdName(s.name)).join(':');

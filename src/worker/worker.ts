@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { planLaunch, type LaunchRequest } from './launch-plan.js';
+import { runtimeDir } from '../runtime/runtime-dir.js';
+import { NotifySocket } from './notify-socket.js';
 import { OutputTail } from './output-tail.js';
 import { groupMembers, signalGroup } from './process-group.js';
 
@@ -10,6 +14,8 @@ import { groupMembers, signalGroup } from './process-group.js';
 export type Readiness =
   /** s6's protocol: the worker writes a newline on fd `LaunchRequest.notificationFd`. */
   | { readonly kind: 'fd' }
+  /** systemd's protocol: the worker sends READY=1 to its NOTIFY_SOCKET. */
+  | { readonly kind: 'notify-socket' }
   /** Fallback: ready once it has stayed up this long. */
   | { readonly kind: 'uptime'; readonly afterMs: number };
 
@@ -42,6 +48,8 @@ export function describeExit(exit: WorkerExit): string {
   return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
 
+let notifySockets = 0;
+
 // How often to look for group members left after the worker itself exited; only while stopping.
 const GROUP_POLL_MS = 25;
 // After SIGKILL the group dies within milliseconds; this only bounds the wait if /proc says otherwise.
@@ -62,15 +70,27 @@ export class Worker {
   readonly #pid: number | undefined;
   readonly #tail = new OutputTail();
   readonly #log: Logger;
+  readonly #notify: NotifySocket | undefined;
   #isReady = false;
   #stopRequested = false;
   #forced = false;
   #stopping: Promise<WorkerExit> | undefined;
 
   constructor(options: WorkerOptions, log: Logger) {
-    const { launch } = options;
-    this.id = launch.workerId;
-    this.generation = launch.generation;
+    this.id = options.launch.workerId;
+    this.generation = options.launch.generation;
+    let notifyReady: (() => void) | undefined;
+    const notified = new Promise<void>((resolve) => (notifyReady = resolve));
+    let launch = options.launch;
+    if (options.readiness.kind === 'notify-socket') {
+      const creds = launch.credentials;
+      this.#notify = new NotifySocket(
+        path.join(runtimeDir(), `notify-${process.pid}-${++notifySockets}.sock`),
+        (fields) => this.#onNotify(fields, notifyReady),
+        creds ? { uid: creds.uid, gid: creds.gid } : undefined,
+      );
+      launch = { ...launch, notifySocket: this.#notify.path };
+    }
     const plan = planLaunch(launch);
     const child = execa(plan.file, plan.args, {
       cwd: launch.cwd,
@@ -103,8 +123,9 @@ export class Worker {
       });
     });
 
-    this.ready = this.#watchReadiness(options, child.stdio[launch.notificationFd ?? -1] as NodeJS.ReadableStream | undefined);
+    this.ready = this.#watchReadiness(options, child.stdio[launch.notificationFd ?? -1] as NodeJS.ReadableStream | undefined, notified);
     void this.exited.then((exit) => {
+      this.#notify?.close();
       this.#log.info(
         { event: 'worker.exit', code: exit.code, signal: exit.signal, forced: exit.forced, requested: exit.requested, uptimeMs: exit.uptimeMs },
         `worker ${this.id} ${describeExit(exit)}`,
@@ -125,6 +146,18 @@ export class Worker {
     return this.#stopRequested;
   }
 
+  /** Resident memory of the worker process, in bytes; undefined once it is gone. Reads /proc/PID/status. */
+  async rssBytes(): Promise<number | undefined> {
+    if (this.#pid === undefined) return undefined;
+    try {
+      const status = await readFile(`/proc/${this.#pid}/status`, 'utf8');
+      const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+      return kib === undefined ? undefined : Number(kib) * 1024;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The last lines the worker printed (stdout and stderr interleaved), for failure reports. */
   outputTail(): string[] {
     return this.#tail.lines();
@@ -134,10 +167,20 @@ export class Worker {
     for (const line of lines) this.#log.info({ event: 'worker.output', stream }, line);
   }
 
-  async #watchReadiness(options: WorkerOptions, notification: NodeJS.ReadableStream | undefined): Promise<ReadyResult> {
+  #onNotify(fields: Map<string, string>, ready: (() => void) | undefined): void {
+    const status = fields.get('STATUS');
+    if (status !== undefined) this.#log.info({ event: 'worker.status', status }, `worker ${this.id}: ${status}`);
+    if (fields.get('READY') === '1') ready?.();
+  }
+
+  async #watchReadiness(options: WorkerOptions, notification: NodeJS.ReadableStream | undefined, notified: Promise<void>): Promise<ReadyResult> {
     const controller = new AbortController();
     const { signal } = controller;
     const signalled = new Promise<ReadyResult>((resolve) => {
+      if (options.readiness.kind === 'notify-socket') {
+        void notified.then(() => resolve({ ok: true }));
+        return;
+      }
       if (options.readiness.kind === 'uptime') {
         sleep(options.readiness.afterMs, undefined, { signal }).then(
           () => resolve({ ok: true }),

@@ -1,4 +1,4 @@
-import { filePath } from '../values.js';
+import { boolean, filePath, integer } from '../values.js';
 import { option } from './option-spec.js';
 
 export const EMPEROR = option({
@@ -18,4 +18,33 @@ export const PIDFILE = option({
   uwsgi: 'pidfile',
 });
 
-export const EMPEROR_OPTIONS = [EMPEROR, PIDFILE] as const;
+export const DIE_ON_TERM = option({
+  name: 'die-on-term',
+  type: boolean,
+  scope: 'emperor',
+  default: 'true',
+  bare: 'true',
+  doc: 'SIGTERM stops the emperor (uWSGI 2.1 semantics); false restores uWSGI 2.0\'s meaning, SIGTERM reloads. SIGINT and SIGQUIT always stop.',
+  uwsgi: 'die-on-term',
+});
+
+export const EMPEROR_TYRANT = option({
+  name: 'emperor-tyrant',
+  type: boolean,
+  scope: 'emperor',
+  default: 'false',
+  bare: 'true',
+  doc: 'Run each vassal as the owner (uid and gid) of its file; refuse files owned by root and files asking for another uid or gid.',
+  uwsgi: 'emperor-tyrant',
+});
+
+export const EMPEROR_RELOAD_CONCURRENCY = option({
+  name: 'emperor-reload-concurrency',
+  type: integer(1, 1024, 'vassals'),
+  scope: 'emperor',
+  default: '4',
+  doc: 'SIGHUP reloads every vassal, each one rolling; this many vassals roll at the same time.',
+  uwsgi: 'none (uWSGI reloads every vassal at once)',
+});
+
+export const EMPEROR_OPTIONS = [EMPEROR, PIDFILE, DIE_ON_TERM, EMPEROR_TYRANT, EMPEROR_RELOAD_CONCURRENCY] as const;

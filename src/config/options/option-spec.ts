@@ -14,8 +14,10 @@ export interface OptionSpec<T = unknown> {
   /** Repeatable: every occurrence is kept, in order. Otherwise the last occurrence wins, as in uWSGI. */
   readonly list?: boolean;
   readonly scope: OptionScope;
-  /** The default as the user would write it; absent when there is none. */
+  /** The default as the user would write it (it must parse with `type`); absent when there is none. */
   readonly default?: string;
+  /** A default that is not a value, described for the docs ("the vassal file's directory"). */
+  readonly defaultText?: string;
   /** The value a bare key (no `=`) stands for; `true` for booleans, e.g. `666` for chmod-socket as in uWSGI. */
   readonly bare?: string;
   readonly required?: boolean;

@@ -8,7 +8,7 @@ function row(spec: OptionSpec): string {
   const type = spec.type.unit ? `${spec.type.name} (${spec.type.unit})` : spec.type.name;
   const form = [spec.list ? 'list' : 'scalar', spec.required ? 'required' : ''].filter(Boolean).join(', ');
   const bare = spec.bare !== undefined ? `; bare key means \`${spec.bare}\`` : '';
-  return `| ${names} | ${cell(type)} | ${form} | ${spec.default !== undefined ? cell(spec.default) : ''} | ${cell(spec.doc)}${cell(bare)} | ${cell(spec.uwsgi ?? '')} |`;
+  return `| ${names} | ${cell(type)} | ${form} | ${cell(spec.default ?? spec.defaultText ?? '')} | ${cell(spec.doc)}${cell(bare)} | ${cell(spec.uwsgi ?? '')} |`;
 }
 
 function table(specs: readonly OptionSpec[]): string[] {

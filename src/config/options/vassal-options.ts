@@ -1,4 +1,4 @@
-import { command, envAssignment, filePath, integer, notificationFd, seconds, signal } from '../values.js';
+import { account, boolean, command, envAssignment, filePath, integer, notificationFd, seconds, signal } from '../values.js';
 import { option } from './option-spec.js';
 
 /** `command`: the program a worker runs, with its arguments. */
@@ -25,7 +25,7 @@ export const CHDIR = option({
   name: 'chdir',
   type: filePath,
   scope: 'vassal',
-  default: 'the vassal file\'s directory',
+  defaultText: 'the vassal file\'s directory',
   doc: 'Working directory of the workers; relative to the vassal file\'s directory.',
   uwsgi: 'chdir',
 });
@@ -66,6 +66,16 @@ export const NOTIFICATION_FD = option({
   bare: 'auto',
   doc: 'Readiness, s6 protocol: the worker writes a newline on this fd when it is ready; its number is in NOTIFICATION_FD. auto: the first fd after the sockets.',
   uwsgi: 'none (s6: notification-fd)',
+});
+
+export const NOTIFY_SOCKET = option({
+  name: 'notify-socket',
+  type: boolean,
+  scope: 'vassal',
+  default: 'false',
+  bare: 'true',
+  doc: 'Readiness, systemd protocol (Type=notify): each worker gets NOTIFY_SOCKET and is ready when it sends READY=1 (gunicorn, uWSGI, sd_notify).',
+  uwsgi: 'none (uWSGI itself sends READY=1 when started with NOTIFY_SOCKET)',
 });
 
 export const READY_AFTER = option({
@@ -122,6 +132,50 @@ export const RELOAD_BATCH = option({
   uwsgi: 'none (uWSGI chain-reload replaces one at a time)',
 });
 
+export const UID = option({
+  name: 'uid',
+  type: account,
+  scope: 'vassal',
+  doc: 'Run the workers as this user (name or number), with its supplementary groups; sockets are still bound by the emperor.',
+  uwsgi: 'uid',
+});
+
+export const GID = option({
+  name: 'gid',
+  type: account,
+  scope: 'vassal',
+  defaultText: 'the uid\'s primary group',
+  doc: 'Run the workers with this group (name or number).',
+  uwsgi: 'gid',
+});
+
+export const MAX_WORKER_LIFETIME = option({
+  name: 'max-worker-lifetime',
+  type: seconds,
+  scope: 'vassal',
+  default: '0',
+  doc: 'Recycle a worker after it has been up this many seconds (0: never); its replacement is ready before it stops.',
+  uwsgi: 'max-worker-lifetime',
+});
+
+export const RELOAD_ON_RSS = option({
+  name: 'reload-on-rss',
+  type: integer(0, Number.MAX_SAFE_INTEGER, 'MB'),
+  scope: 'vassal',
+  default: '0',
+  doc: 'Recycle a worker whose resident memory exceeds this many megabytes (0: never); checked every 2 s, one worker at a time, replacement ready first.',
+  uwsgi: 'reload-on-rss (same unit)',
+});
+
+export const TOUCH_RELOAD = option({
+  name: 'touch-reload',
+  type: filePath,
+  list: true,
+  scope: 'vassal',
+  doc: 'Reload the vassal (rolling) when this file is touched or changed; relative to the vassal file\'s directory; repeatable.',
+  uwsgi: 'touch-reload',
+});
+
 export const VASSAL_OPTIONS = [
   COMMAND,
   PROCESSES,
@@ -130,10 +184,16 @@ export const VASSAL_OPTIONS = [
   STOP_SIGNAL,
   WORKER_RELOAD_MERCY,
   NOTIFICATION_FD,
+  NOTIFY_SOCKET,
   READY_AFTER,
   READY_TIMEOUT,
   RESTART_DELAY,
   RESTART_DELAY_MAX,
   HEALTHY_AFTER,
   RELOAD_BATCH,
+  UID,
+  GID,
+  MAX_WORKER_LIFETIME,
+  RELOAD_ON_RSS,
+  TOUCH_RELOAD,
 ] as const;
