@@ -31,17 +31,21 @@ const CONTROL = {
   'stop-timeout': { type: 'string' },
 } as const;
 
-function flagConfig(spec: OptionSpec): { type: 'string' | 'boolean'; multiple: true } {
+function flagConfig(): { type: 'string'; multiple: true } {
   // `multiple` for every option: scalars keep the last value, as in an ini file, and we see them in order.
-  return { type: spec.type === boolean ? 'boolean' : 'string', multiple: true };
+  // Booleans are strings too, so that `--die-on-term=false` works; a bare `--vacuum` is rewritten to `--vacuum=`.
+  return { type: 'string', multiple: true };
 }
+
+/** Long flags of boolean options, which may stand alone (`--vacuum`) or carry `=false`. */
+const BOOLEAN_FLAGS = new Set(OPTIONS.filter((o) => o.type === boolean).flatMap((o) => [o.name, ...(o.aliases ?? [])].map((n) => `--${n}`)));
 
 function buildConfig(): NonNullable<ParseArgsConfig['options']> {
   const options: NonNullable<ParseArgsConfig['options']> = { ...CONTROL };
   for (const spec of OPTIONS) {
     for (const name of [spec.name, ...(spec.aliases ?? [])]) {
-      if (name.length === 1) options[spec.name] = { ...flagConfig(spec), short: name };
-      else options[name] = flagConfig(spec);
+      if (name.length === 1) options[spec.name] = { ...flagConfig(), short: name };
+      else options[name] = flagConfig();
     }
   }
   return options;
@@ -52,7 +56,9 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const options = buildConfig();
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true });
+    // A boolean flag takes a value only with "=": the next word is never eaten (`--vacuum app.ini`).
+    const args = argv.map((arg) => (BOOLEAN_FLAGS.has(arg) ? `${arg}=` : arg));
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
     throw new UsageError(explain(err as Error & { code?: string }, options));
   }
@@ -69,7 +75,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const entries: IniEntry[] = [];
   for (const token of parsed.tokens ?? []) {
     if (token.kind !== 'option' || token.name in CONTROL) continue;
-    entries.push({ key: token.name, value: token.value ?? '', bare: token.value === undefined, file: COMMAND_LINE, line: 0 });
+    const bare = token.value === undefined || (token.value === '' && BOOLEAN_FLAGS.has(token.rawName));
+    entries.push({ key: token.name, value: token.value ?? '', bare, file: COMMAND_LINE, line: 0 });
   }
   return { type: 'run', entries, positionals: parsed.positionals };
 }

@@ -33,6 +33,8 @@ interface WorkerRecord {
   stopReason?: string;
   /** Recycling asked for a successor (max-worker-lifetime, reload-on-rss). */
   retire?: boolean;
+  /** It was a successor that failed to start; already reported. */
+  successorFailed?: boolean;
   lifetimeTimer?: NodeJS.Timeout;
 }
 
@@ -297,6 +299,8 @@ export class Vassal {
           { event: 'worker.ready-timeout', worker: slot, pid: worker.pid, timeoutMs: config.readyTimeoutMs, output: worker.outputTail() },
           `worker ${slot} of ${this.name} not ready after ${config.readyTimeoutMs} ms: stopping it`,
         );
+        // Decided now, not when it has exited: until then the plan would start yet another successor.
+        if (this.#incumbentOf(record)) this.#successorFailed(record, `never became ready within ${config.readyTimeoutMs} ms`, {});
         void this.#stopWorker(record, 'ready-timeout');
       }
       this.#reconcile();
@@ -307,27 +311,47 @@ export class Vassal {
   #onExit(record: WorkerRecord, exit: WorkerExit): void {
     this.#workers.delete(record.key);
     clearTimeout(record.lifetimeTimer);
-    const failedStart = record.readyAt === undefined && (record.stopReason === undefined || record.stopReason === 'ready-timeout');
-    const isSuccessor = [...this.#workers.values()].some((w) => w.slot === record.slot && w.generation < record.generation && w.phase !== 'stopping');
-    if (failedStart && isSuccessor && record.generation === this.#target.number && !this.#rollBlocked && !this.#stopping) {
-      this.#rollBlocked = true;
-      this.#log.error(
-        {
-          event: 'vassal.reload-failed',
-          generation: record.generation,
-          worker: record.slot,
-          code: exit.code,
-          signal: exit.signal,
-          output: record.worker.outputTail(),
-        },
-        `vassal ${this.name}: reload to generation ${record.generation} failed: worker ${record.slot} ${record.stopReason === 'ready-timeout' ? 'never became ready' : describeExit(exit)}; the previous generation keeps serving`,
-      );
-      this.#notifySettled();
-    } else if (record.stopReason === undefined || record.stopReason === 'ready-timeout') {
+    const ranOnItsOwn = record.stopReason === undefined || record.stopReason === 'ready-timeout';
+    if (record.successorFailed) {
+      // Already reported when its ready timeout passed.
+    } else if (ranOnItsOwn && record.readyAt === undefined && this.#incumbentOf(record)) {
+      this.#successorFailed(record, describeExit(exit), { code: exit.code, signal: exit.signal });
+    } else if (ranOnItsOwn) {
       this.#recordFailure(record, exit);
     }
     this.#releaseUnusedGenerations();
     this.#reconcile();
+  }
+
+  /** The worker a not-yet-ready worker is meant to replace (same slot, still serving), if any. */
+  #incumbentOf(record: WorkerRecord): WorkerRecord | undefined {
+    if (this.#stopping) return undefined;
+    return [...this.#workers.values()].find((w) => w.key !== record.key && w.slot === record.slot && w.key < record.key && w.phase === 'ready');
+  }
+
+  /**
+   * A successor failed to start: the incumbent keeps serving. For a reload, the roll stops there (until the next
+   * reload) and the failure is reported with the successor's exit and last output; for recycling, this worker is
+   * kept rather than replaced.
+   */
+  #successorFailed(record: WorkerRecord, what: string, exit: { code?: number | null; signal?: NodeJS.Signals | null }): void {
+    record.successorFailed = true;
+    const incumbent = this.#incumbentOf(record);
+    if (incumbent && incumbent.generation === record.generation) {
+      incumbent.retire = false;
+      this.#log.warn(
+        { event: 'worker.recycle-failed', worker: record.slot, ...exit, output: record.worker.outputTail() },
+        `worker ${record.slot} of ${this.name}: its replacement ${what}; keeping the current worker`,
+      );
+      return;
+    }
+    if (record.generation !== this.#target.number || this.#rollBlocked) return;
+    this.#rollBlocked = true;
+    this.#log.error(
+      { event: 'vassal.reload-failed', generation: record.generation, worker: record.slot, ...exit, output: record.worker.outputTail() },
+      `vassal ${this.name}: reload to generation ${record.generation} failed: worker ${record.slot} ${what}; the previous generation keeps serving`,
+    );
+    this.#notifySettled();
   }
 
   #recordFailure(record: WorkerRecord, exit: WorkerExit): void {

@@ -3,8 +3,8 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CLI, EmperorProcess, fixtureCommand, NODE, vassalIni } from '../support/emperor.js';
-import { get } from '../support/http.js';
+import { CLI, EmperorProcess, fixtureCommand, NODE } from '../support/emperor.js';
+import { ask, pidsAnswering, serveIni } from '../support/serving.js';
 import { isAlive } from '../support/processes.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -21,28 +21,8 @@ afterEach(async () => {
   await dir.remove();
 });
 
-interface Answer {
-  pid: number;
-  worker: number;
-  generation: number;
-}
-
-async function ask(socketPath: string): Promise<Answer> {
-  const answer = await get({ socketPath });
-  expect(answer.status).toBe(200);
-  return JSON.parse(answer.body) as Answer;
-}
-
-/** Waits until the socket answers, then returns the distinct worker pids seen over `requests` requests. */
-async function pidsAnswering(socketPath: string, requests = 20): Promise<Set<number>> {
-  await vi.waitFor(() => ask(socketPath), { timeout: 20_000, interval: 50 });
-  const pids = new Set<number>();
-  for (let i = 0; i < requests; i++) pids.add((await ask(socketPath)).pid);
-  return pids;
-}
-
 function appIni(socket: string, extra: Record<string, string | number> = {}): string {
-  return vassalIni({ command: fixtureCommand('serve-on-fd3'), processes: 2, socket, 'chmod-socket': 660, vacuum: true, 'notification-fd': 'auto', ...extra });
+  return serveIni(socket, extra);
 }
 
 describe('emperor, end to end through the CLI', () => {

@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
+import { isAlive } from '../support/processes.js';
+import { ask, pidsAnswering, serveIni } from '../support/serving.js';
+import { tempDir } from '../support/temp-dir.js';
+
+let dir: { path: string; remove: () => Promise<void> };
+const emperors: EmperorProcess[] = [];
+
+beforeEach(async () => {
+  dir = await tempDir();
+});
+
+afterEach(async () => {
+  for (const e of emperors.splice(0)) await e.kill();
+  await dir.remove();
+});
+
+const file = (name: string): string => path.join(dir.path, name);
+
+function start(args: string[] = []): EmperorProcess {
+  const e = new EmperorProcess(['--emperor', dir.path, ...args]);
+  emperors.push(e);
+  return e;
+}
+
+describe('crashes', () => {
+  it('replaces a worker killed with SIGKILL at once', async () => {
+    await writeFile(file('app.ini'), serveIni('app.sock', { processes: 2 }));
+    const emperor = start();
+    await emperor.waitForLog((r) => r.event === 'vassal.ready');
+    const [victim] = emperor.spawnedPids('app.ini');
+    process.kill(victim!, 'SIGKILL');
+    const died = await emperor.waitForLog((r) => r.event === 'worker.died');
+    expect(died).toMatchObject({ signal: 'SIGKILL', restartInMs: 0, failures: 1 });
+    await vi.waitFor(() => expect(emperor.events('worker.ready', 'app.ini')).toHaveLength(3), { timeout: 20_000 });
+  });
+
+  it('backs off a crash loop exponentially, without blocking other vassals, and recovers once the file is fixed', async () => {
+    await writeFile(
+      file('loop.ini'),
+      vassalIni({ command: fixtureCommand('crash'), 'restart-delay': 0.1, 'restart-delay-max': 0.4, 'ready-after': 5 }),
+    );
+    const emperor = start();
+    await vi.waitFor(() => expect(emperor.events('worker.died', 'loop.ini').length).toBeGreaterThanOrEqual(5), { timeout: 20_000 });
+    const delays = emperor.events('worker.died', 'loop.ini').map((r) => r.restartInMs);
+    expect(delays.slice(0, 5)).toEqual([0, 100, 200, 400, 400]);
+    expect(emperor.events('worker.died', 'loop.ini')[1]?.output).toContain('crash fixture exiting with 3');
+
+    // The emperor stays responsive meanwhile: another vassal starts and serves.
+    await writeFile(file('other.ini'), serveIni('other.sock', { processes: 1 }));
+    await pidsAnswering(file('other.sock'), 1);
+
+    await writeFile(file('loop.ini'), serveIni('loop.sock', { processes: 1 }));
+    const answer = await vi.waitFor(() => ask(file('loop.sock')), { timeout: 20_000, interval: 50 });
+    expect(answer.generation).toBe(2);
+    const diedBefore = emperor.events('worker.died', 'loop.ini').length;
+    await emperor.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'loop.ini');
+    expect(emperor.events('worker.died', 'loop.ini').length).toBeLessThanOrEqual(diedBefore + 1);
+  });
+});
+
+describe('stopping', () => {
+  it('kills grandchildren that ignore SIGTERM: SIGKILL to the process group after the mercy time', async () => {
+    await writeFile(file('stubborn.ini'), vassalIni({ command: fixtureCommand('ignore-sigterm'), env: 'GRANDCHILD=1', 'worker-reload-mercy': 0.5 }));
+    const emperor = start();
+    const line = await emperor.waitForLog((r) => r.event === 'worker.output' && r.msg.startsWith('grandchild '));
+    const grandchild = Number(line.msg.split(' ')[1]);
+    const [worker] = emperor.spawnedPids('stubborn.ini');
+    expect(isAlive(grandchild)).toBe(true);
+
+    await rm(file('stubborn.ini'));
+    const killed = await emperor.waitForLog((r) => r.event === 'worker.kill');
+    expect(killed.mercyMs).toBe(500);
+    await emperor.waitForLog((r) => r.event === 'vassal.stopped');
+    expect(isAlive(worker!)).toBe(false);
+    expect(isAlive(grandchild)).toBe(false);
+    expect(emperor.liveDescendants()).toEqual([]);
+  });
+
+  it('leaves no worker alive when the emperor is SIGKILLed, and a restart sweeps what is left and serves again', async () => {
+    await writeFile(file('app.ini'), serveIni('app.sock', { processes: 2, vacuum: false }));
+    await writeFile(file('family.ini'), vassalIni({ command: fixtureCommand('ignore-sigterm'), env: 'GRANDCHILD=1' }));
+    const first = start();
+    await pidsAnswering(file('app.sock'), 2);
+    const line = await first.waitForLog((r) => r.event === 'worker.output' && r.msg.startsWith('grandchild '));
+    const grandchild = Number(line.msg.split(' ')[1]);
+    const workers = first.spawnedPids();
+
+    first.child.kill('SIGKILL');
+    // The kernel delivers the parent-death signal: every worker dies with the emperor.
+    await vi.waitFor(() => expect(workers.filter(isAlive)).toEqual([]), { timeout: 5_000 });
+    // A grandchild has no parent-death signal of its own; it outlives this emperor, holding the sockets it inherited.
+    expect(isAlive(grandchild)).toBe(true);
+    expect(existsSync(file('app.sock'))).toBe(true);
+
+    const second = new EmperorProcess(['--emperor', dir.path]);
+    emperors.push(second);
+    const swept = await second.waitForLog((r) => r.event === 'emperor.orphans');
+    expect((swept.orphans as { pid: number }[]).map((o) => o.pid)).toContain(grandchild);
+    await vi.waitFor(() => expect(isAlive(grandchild)).toBe(false));
+    // The socket file the killed emperor left behind is re-bound, and the group serves again.
+    const pids = await pidsAnswering(file('app.sock'), 4);
+    expect([...pids].every((pid) => second.spawnedPids('app.ini').includes(pid))).toBe(true);
+  });
+
+  it('with die-on-term = false, SIGTERM reloads (uWSGI 2.0) and SIGINT still stops', async () => {
+    await writeFile(file('app.ini'), serveIni('app.sock', { processes: 1 }));
+    const emperor = start(['--die-on-term=false']);
+    await emperor.waitForLog((r) => r.event === 'vassal.ready');
+    emperor.child.kill('SIGTERM');
+    await emperor.waitForLog((r) => r.event === 'vassal.reloaded' && r.generation === 2);
+    expect(isAlive(emperor.pid)).toBe(true);
+    emperor.child.kill('SIGINT');
+    expect((await emperor.exit()).code).toBe(0);
+    expect(emperor.liveDescendants()).toEqual([]);
+  });
+});
