@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EmperorProcess, FIXTURES, fixtureCommand, vassalIni } from '../support/emperor.js';
+import { get } from '../support/http.js';
+import { tempDir } from '../support/temp-dir.js';
+
+let dir: { path: string; remove: () => Promise<void> };
+let emperor: EmperorProcess | undefined;
+
+beforeEach(async () => {
+  dir = await tempDir();
+});
+
+afterEach(async () => {
+  await emperor?.kill();
+  emperor = undefined;
+  await dir.remove();
+});
+
+const file = (name: string): string => path.join(dir.path, name);
+const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
+const UWSGI = ['/usr/bin/uwsgi', '/usr/local/bin/uwsgi'].find((p) => existsSync(p));
+const uwsgiSkip = !UWSGI && process.env.CI !== 'true' ? ' [SKIPPED: uwsgi is not installed; apt-get install uwsgi uwsgi-plugin-python3]' : '';
+
+describe('readiness', () => {
+  it.skipIf(!PYTHON)('counts a worker ready when it sends READY=1 on NOTIFY_SOCKET (systemd protocol), not before', async () => {
+    await writeFile(file('py.ini'), vassalIni({ command: `${PYTHON} ${FIXTURES}workers/notify-ready.py`, 'notify-socket': 'true', env: 'READY_DELAY=0.5' }));
+    emperor = new EmperorProcess(['--emperor', dir.path]);
+    const ready = await emperor.waitForLog((r) => r.event === 'worker.ready');
+    expect(ready.afterMs as number).toBeGreaterThanOrEqual(500);
+    const statuses = emperor.events('worker.status').map((r) => r.status);
+    expect(statuses).toEqual(['warming up', 'serving']);
+    const readyAt = emperor.records.indexOf(ready);
+    expect(emperor.records.findIndex((r) => r.event === 'worker.status' && r.status === 'serving')).toBeLessThan(readyAt);
+  });
+
+  it('fails a worker that is not ready within ready-timeout, stops it, and retries with backoff', async () => {
+    await writeFile(
+      file('slow.ini'),
+      vassalIni({ command: fixtureCommand('forever'), 'notification-fd': 'auto', 'ready-timeout': 0.5, 'restart-delay': 0.2, 'worker-reload-mercy': 1 }),
+    );
+    emperor = new EmperorProcess(['--emperor', dir.path]);
+    await vi.waitFor(() => expect(emperor!.events('worker.died').length).toBeGreaterThanOrEqual(2), { timeout: 20_000 });
+    expect(emperor.events('worker.ready-timeout').length).toBeGreaterThanOrEqual(2);
+    expect(emperor.events('worker.died').map((r) => r.restartInMs).slice(0, 2)).toEqual([0, 200]);
+    expect(emperor.events('worker.ready')).toEqual([]);
+  });
+
+  it.skipIf(Boolean(uwsgiSkip))(`runs a real uWSGI as a worker: socket activation on fd 3, READY=1 on NOTIFY_SOCKET${uwsgiSkip}`, async () => {
+    await writeFile(
+      file('app.py'),
+      ['import os', 'def application(env, start_response):', "    start_response('200 OK', [('Content-Type', 'text/plain')])", "    return [b'uwsgi %d' % os.getpid()]", ''].join('\n'),
+    );
+    await writeFile(
+      file('uwsgi.ini'),
+      vassalIni({
+        // uWSGI 2.0 treats SIGTERM as "reload": --die-on-term makes it stop, as a worker must.
+        command: `${UWSGI} --plugin python3 --wsgi-file app.py --protocol http --master --processes 2 --die-on-term`,
+        socket: 'uwsgi.sock',
+        'notify-socket': 'true',
+        'ready-timeout': 30,
+      }),
+    );
+    emperor = new EmperorProcess(['--emperor', dir.path]);
+    await emperor.waitForLog((r) => r.event === 'worker.ready', 30_000);
+    expect(emperor.events('worker.status').map((r) => r.status)).toContain('uWSGI is ready');
+    expect(emperor.records.some((r) => r.event === 'worker.output' && r.msg.includes('SystemD socket activation detected'))).toBe(true);
+    const answer = await get({ socketPath: file('uwsgi.sock') });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatch(/^uwsgi \d+$/);
+
+    emperor.child.kill('SIGTERM');
+    expect((await emperor.exit()).code).toBe(0);
+    expect(emperor.events('worker.kill')).toEqual([]);
+    expect(emperor.liveDescendants()).toEqual([]);
+  });
+});
