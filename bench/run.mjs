@@ -1,9 +1,14 @@
 // npm run bench: every benchmark, one after the other, printing its figures.
+import { cpus } from 'node:os';
 import { dropToServe } from './drop-to-serve.mjs';
 import { emperorRss } from './emperor-rss.mjs';
 import { fmt } from './lib.mjs';
+import { describeLoad, reloadUnderLoad } from './reload-under-load.mjs';
+import { describeRestart, restartLatency } from './restart-latency.mjs';
 
-console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+console.log(`node ${process.version}, ${cpus().length} cores`);
 console.log(`file dropped -> socket answers 200: ${fmt(await dropToServe(10))}`);
 const { rssKiB } = await emperorRss();
 console.log(`emperor RSS with the two example vassals (4 workers): ${(rssKiB / 1024).toFixed(1)} MiB`);
+console.log(describeRestart(await restartLatency(10)));
+console.log(describeLoad(await reloadUnderLoad()));

@@ -43,11 +43,7 @@ describe('behind a real nginx', () => {
     expect(st.gid).toBe(65534);
 
     const port = await freePort();
-    const nginx = await startNginx(
-      dir.path,
-      port,
-      [`  upstream app { server unix:${socketPath}; }`, '  server {', '    listen 127.0.0.1:$PORT;', '    location / { proxy_pass http://app; }', '  }'].join('\n'),
-    );
+    const nginx = await startNginx(dir.path, port, socketPath);
     cleanups.push(nginx.stop);
 
     const answer = await get({ host: '127.0.0.1', port });

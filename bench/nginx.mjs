@@ -1,0 +1,48 @@
+// A real nginx for tests and benchmarks: own config, pid, logs and temp paths inside a directory, 127.0.0.1 only.
+import { existsSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** The nginx binary, or undefined when this machine has none. */
+export const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find((p) => existsSync(p));
+
+/** A free TCP port on 127.0.0.1 (bound, read, released). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Writes dir/nginx.conf: foreground, workers as nobody:nogroup (as a packaged nginx drops privileges), a server on
+ * 127.0.0.1:port proxying to the unix socket `upstreamSocket`. Returns the paths nginx needs.
+ */
+export function writeNginxConf(dir, port, upstreamSocket, { workers = 1 } = {}) {
+  const errorLog = path.join(dir, 'nginx-error.log');
+  const conf = path.join(dir, 'nginx.conf');
+  const temp = (name) => `${name}_temp_path ${path.join(dir, `nginx-${name}`)};`;
+  writeFileSync(
+    conf,
+    [
+      'daemon off;',
+      'user nobody nogroup;',
+      `worker_processes ${workers};`,
+      `pid ${path.join(dir, 'nginx.pid')};`,
+      `error_log ${errorLog} warn;`,
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
+      `  upstream app { server unix:${upstreamSocket}; }`,
+      `  server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return { conf, errorLog };
+}
