@@ -11,9 +11,15 @@ if (process.env.LISTEN_PID !== String(process.pid) || Number(process.env.LISTEN_
 }
 
 const worker = process.env.SUPERVISOR_WORKER_ID;
+const accessLog = process.env.ACCESS_LOG === '1';
 const server = http.createServer((req, res) => {
-  res.setHeader('content-type', 'text/plain; charset=utf-8');
-  res.end(`Hello from ${process.env.SUPERVISOR_VASSAL}, worker ${worker}, pid ${process.pid}\n`);
+  if (accessLog) console.log(`${req.method} ${req.url}`);
+  // ?delay=MS answers late (at most 10 s): a request to watch a graceful stop finish.
+  const delay = Math.min(10_000, Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay')) || 0);
+  setTimeout(() => {
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.end(`Hello from ${process.env.SUPERVISOR_VASSAL}, worker ${worker}, pid ${process.pid}\n`);
+  }, delay);
 });
 
 server.listen({ fd: SD_LISTEN_FDS_START }, () => {
