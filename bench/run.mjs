@@ -12,3 +12,5 @@ const { rssKiB } = await emperorRss();
 console.log(`emperor RSS with the two example vassals (4 workers): ${(rssKiB / 1024).toFixed(1)} MiB`);
 console.log(describeRestart(await restartLatency(10)));
 console.log(describeLoad(await reloadUnderLoad()));
+const { rssGrowth, describeGrowth } = await import('./rss-growth.mjs');
+console.log(describeGrowth(await rssGrowth()));
