@@ -204,3 +204,12 @@ export const owner: ValueType<OwnerSpec> = {
     return ok(Object.freeze({ ...(user ? { user } : {}), ...(group ? { group } : {}) }));
   },
 };
+
+/** One of a fixed set of words (case-sensitive, as systemd's are). */
+export function oneOf<T extends string>(...words: T[]): ValueType<T> {
+  return {
+    name: words.join(' | '),
+    typed: true,
+    parse: (raw) => ((words as string[]).includes(raw) ? ok(raw as T) : fail(`expected one of ${words.join(', ')}, got ${JSON.stringify(raw)}`)),
+  };
+}

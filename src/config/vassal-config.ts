@@ -10,6 +10,7 @@ import {
   ENV,
   GID,
   HEALTHY_AFTER,
+  KILL_MODE,
   LISTEN,
   MAX_WORKER_LIFETIME,
   NOTIFICATION_FD,
@@ -70,6 +71,8 @@ export interface VassalConfig {
   readonly env: Readonly<Record<string, string>>;
   readonly vacuum: boolean;
   readonly stopSignal: NodeJS.Signals;
+  /** Who gets the stop signal: the whole process group, or the worker only (systemd's KillMode). */
+  readonly killMode: 'control-group' | 'mixed';
   /** worker-reload-mercy, in milliseconds. */
   readonly mercyMs: number;
   /** s6 readiness fd in the worker, or undefined for the uptime fallback. */
@@ -168,6 +171,7 @@ export function buildVassalConfig(entries: readonly IniEntry[], file: string): V
     env: Object.freeze(Object.fromEntries(values.all(ENV))),
     vacuum: values.get(VACUUM) ?? false,
     stopSignal: values.get(STOP_SIGNAL) ?? defaultValue(STOP_SIGNAL),
+    killMode: values.get(KILL_MODE) ?? defaultValue(KILL_MODE),
     mercyMs: ms(WORKER_RELOAD_MERCY),
     notificationFd,
     readyAfterMs: ms(READY_AFTER),

@@ -377,7 +377,7 @@ export class Vassal {
     record.stopReason ??= reason;
     record.phase = 'stopping';
     const { config } = this.#generations.get(record.generation) ?? this.#target;
-    return record.worker.stop(config.stopSignal, config.mercyMs);
+    return record.worker.stop(config.stopSignal, config.mercyMs, config.killMode);
   }
 
   /** Old generations hold their sockets until their last worker is gone; then the sockets they alone used close. */

@@ -1,6 +1,24 @@
 import { chownSync, chmodSync, rmSync } from 'node:fs';
-import { DgramSocket } from 'node-unix-socket';
+import { createRequire } from 'node:module';
+import type { DgramSocket as DgramSocketType } from 'node-unix-socket';
 import { parseNotifyMessage } from './notify-message.js';
+
+let dgram: typeof DgramSocketType | undefined;
+
+/**
+ * node-unix-socket is loaded on first use: its prebuilt binary exists for Linux x64 (glibc and musl); elsewhere only
+ * vassals that ask for notify-socket fail, with this message, and the rest of the emperor runs.
+ */
+function DgramSocket(): typeof DgramSocketType {
+  if (!dgram) {
+    try {
+      dgram = (createRequire(import.meta.url)('node-unix-socket') as { DgramSocket: typeof DgramSocketType }).DgramSocket;
+    } catch (err) {
+      throw new Error(`notify-socket needs node-unix-socket's prebuilt binary, which is not available for ${process.platform}-${process.arch}: ${(err as Error).message.split('\n')[0]}; use notification-fd instead`);
+    }
+  }
+  return dgram;
+}
 
 /**
  * A worker's own NOTIFY_SOCKET: a unix datagram socket, as systemd's Type=notify uses, one per worker so that
@@ -9,7 +27,7 @@ import { parseNotifyMessage } from './notify-message.js';
  */
 export class NotifySocket {
   readonly path: string;
-  readonly #socket = new DgramSocket();
+  readonly #socket: DgramSocketType;
   #closed = false;
 
   /**
@@ -18,6 +36,7 @@ export class NotifySocket {
    */
   constructor(path: string, onMessage: (fields: Map<string, string>) => void, owner?: { uid: number; gid: number }) {
     this.path = path;
+    this.#socket = new (DgramSocket())();
     this.#socket.on('data', (buf: Buffer) => onMessage(parseNotifyMessage(buf.toString('utf8'))));
     // A failed read must not take the emperor down; readiness then falls to the ready timeout.
     this.#socket.on('error', () => {});

@@ -40,6 +40,9 @@ export interface WorkerExit {
   readonly spawnError?: string;
 }
 
+/** systemd's KillMode values that apply to a worker: who gets the stop signal. */
+export type KillMode = 'control-group' | 'mixed';
+
 export type ReadyResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'exited' | 'timeout' | 'stopped' };
 
 /** Describes an exit for logs: "exit code 3", "signal SIGKILL". */
@@ -207,27 +210,43 @@ export class Worker {
   }
 
   /**
-   * Stops the worker's whole process group: `signal`, then SIGKILL once `mercyMs` has passed with any member
-   * (the worker or a descendant that stayed in its group) still alive. Idempotent; resolves with the worker's exit
-   * once the group is gone.
+   * Stops the worker and its process group. `control-group`: `signal` to the whole group, then SIGKILL to the group
+   * once `mercyMs` has passed with any member (the worker or a descendant that stayed in its group) still alive.
+   * `mixed` (for programs that manage their own children, like uWSGI's master): `signal` to the worker only, SIGKILL
+   * to whatever is left of the group when it has exited or the mercy time is up. Idempotent; resolves with the
+   * worker's exit once the group is gone.
    */
-  stop(signal: NodeJS.Signals, mercyMs: number): Promise<WorkerExit> {
-    this.#stopping ??= this.#stopGroup(signal, mercyMs);
+  stop(signal: NodeJS.Signals, mercyMs: number, mode: KillMode = 'control-group'): Promise<WorkerExit> {
+    this.#stopping ??= this.#stopGroup(signal, mercyMs, mode);
     return this.#stopping;
   }
 
-  async #stopGroup(signal: NodeJS.Signals, mercyMs: number): Promise<WorkerExit> {
+  async #stopGroup(signal: NodeJS.Signals, mercyMs: number, mode: KillMode): Promise<WorkerExit> {
     this.#stopRequested = true;
     const pgid = this.#pid;
     if (pgid === undefined) return this.exited;
-    this.#log.info({ event: 'worker.stop', signal, mercyMs }, `stopping worker ${this.id}`);
+    this.#log.info({ event: 'worker.stop', signal, mercyMs, killMode: mode }, `stopping worker ${this.id}`);
     const deadline = Date.now() + mercyMs;
-    signalGroup(pgid, signal);
+    if (mode === 'mixed') {
+      try {
+        process.kill(pgid, signal);
+      } catch {
+        // Already gone; its group is dealt with below.
+      }
+    } else {
+      signalGroup(pgid, signal);
+    }
     await Promise.race([this.exited, sleep(mercyMs)]);
-    while (Date.now() < deadline && (await groupMembers(pgid)).length > 0) await sleep(GROUP_POLL_MS);
-    if ((await groupMembers(pgid)).length > 0) {
-      this.#forced = true;
-      this.#log.warn({ event: 'worker.kill', mercyMs }, `worker ${this.id} still running ${mercyMs} ms after ${signal}: SIGKILL to its process group`);
+    if (mode === 'control-group') {
+      while (Date.now() < deadline && (await groupMembers(pgid)).length > 0) await sleep(GROUP_POLL_MS);
+    }
+    const left = await groupMembers(pgid);
+    if (left.length > 0) {
+      const leaderLeft = left.includes(pgid);
+      // A leftover descendant after a clean exit of the worker is expected in mixed mode, not a forced stop.
+      this.#forced = leaderLeft || mode === 'control-group';
+      const why = leaderLeft ? `still running ${mercyMs} ms after ${signal}` : `exited, leaving ${left.length} process(es) in its group`;
+      this.#log.warn({ event: 'worker.kill', mercyMs, left }, `worker ${this.id} ${why}: SIGKILL to its process group`);
       signalGroup(pgid, 'SIGKILL');
     }
     const killDeadline = Date.now() + AFTER_KILL_WAIT_MS;

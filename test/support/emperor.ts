@@ -42,6 +42,8 @@ export class EmperorProcess {
       stdin: 'ignore',
       buffer: false,
       reject: false,
+      // A graceful stop may take a worker's whole mercy time: execa must not SIGKILL the emperor after 5 s.
+      forceKillAfterDelay: false,
     });
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {

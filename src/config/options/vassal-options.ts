@@ -1,4 +1,4 @@
-import { account, boolean, command, envAssignment, filePath, integer, notificationFd, seconds, signal } from '../values.js';
+import { account, boolean, command, envAssignment, filePath, integer, notificationFd, oneOf, seconds, signal } from '../values.js';
 import { option } from './option-spec.js';
 
 /** `command`: the program a worker runs, with its arguments. */
@@ -57,6 +57,15 @@ export const STOP_SIGNAL = option({
   default: 'TERM',
   doc: 'Signal sent to a worker\'s process group to stop it gracefully (SIGKILL follows after worker-reload-mercy).',
   uwsgi: 'none (systemd: KillSignal=)',
+});
+
+export const KILL_MODE = option({
+  name: 'kill-mode',
+  type: oneOf('control-group', 'mixed'),
+  scope: 'vassal',
+  default: 'control-group',
+  doc: 'Who gets the stop signal: control-group sends it to the worker\'s whole process group; mixed sends it to the worker only (for programs that manage their own children, such as uWSGI with --master), and SIGKILLs what is left of the group once it has exited. Either way, SIGKILL after worker-reload-mercy goes to the whole group.',
+  uwsgi: 'none (systemd: KillMode=)',
 });
 
 export const NOTIFICATION_FD = option({
@@ -182,6 +191,7 @@ export const VASSAL_OPTIONS = [
   CHDIR,
   ENV,
   STOP_SIGNAL,
+  KILL_MODE,
   WORKER_RELOAD_MERCY,
   NOTIFICATION_FD,
   NOTIFY_SOCKET,
