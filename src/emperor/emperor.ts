@@ -159,16 +159,11 @@ export class Emperor {
   }
 
   #logSync(trigger: SyncTrigger, plan: SyncPlan, held: ReadonlySet<string>, startedAt: number): void {
-    const fields = {
-      event: 'emperor.sync',
-      trigger,
-      started: plan.start.length,
-      reloaded: plan.reload.length,
-      stopped: plan.stop.length,
-      settling: held.size,
-      durationMs: Date.now() - startedAt,
-    };
-    this.#log.info(fields, `${trigger}: ${fields.started} to start, ${fields.reloaded} to reload, ${fields.stopped} to stop, ${fields.settling} still settling`);
+    const fields = { event: 'emperor.sync', trigger, ...plan, settling: [...held], durationMs: Date.now() - startedAt };
+    this.#log.info(
+      fields,
+      `${trigger}: ${plan.start.length} to start, ${plan.reload.length} to reload, ${plan.stop.length} to stop, ${held.size} still settling`,
+    );
     // A rescan that finds work while no file event came since it began: events were lost (or never sent).
     if (trigger === 'rescan' && !isEmptyPlan(plan) && this.#hintsSinceScan === 0 && !this.#settle.pending) {
       const files = [...plan.start, ...plan.reload, ...plan.stop];
