@@ -41,7 +41,16 @@ export interface Scan {
    * goes through (an edit of `apps-available/x.ini` must be seen through `apps-enabled/x.ini`), and for a missing
    * base or dangling target, the nearest directory that exists (to see it appear).
    */
-  readonly watchDirs: Set<string>;
+  readonly watchDirs: Map<string, DirIdentity>;
+}
+
+/** `dev:ino` of a directory: a watch follows the inode, so a directory swapped under the same path needs a new one. */
+export type DirIdentity = string;
+
+interface DirStat {
+  readonly mtimeMs: number;
+  readonly dev: number;
+  readonly ino: number;
 }
 
 export function hashText(text: string): string {
@@ -75,12 +84,12 @@ export class VassalScanner {
       unreadable: new Map(),
       dangling: new Set(),
       missing: [],
-      watchDirs: new Set(),
+      watchDirs: new Map(),
     };
     const cache = new Map<string, Cached>();
     const seen = new Set<string>();
-    const noteDir = (dir: string, st: { mtimeMs: number }): void => {
-      scan.watchDirs.add(dir);
+    const noteDir = (dir: string, st: DirStat): void => {
+      scan.watchDirs.set(dir, `${st.dev}:${st.ino}`);
       if (isSettling(st.mtimeMs, now, settleMs)) scan.settlingDirs.set(dir, st.mtimeMs + settleMs);
     };
 
@@ -115,7 +124,7 @@ export class VassalScanner {
     level: number,
     out: string[],
     scan: Scan,
-    noteDir: (dir: string, st: { mtimeMs: number }) => void,
+    noteDir: (dir: string, st: DirStat) => void,
   ): Promise<void> {
     let entries: Dirent[];
     try {
@@ -144,7 +153,7 @@ export class VassalScanner {
     settleMs: number,
     scan: Scan,
     cache: Map<string, Cached>,
-    noteDir: (dir: string, st: { mtimeMs: number }) => void,
+    noteDir: (dir: string, st: DirStat) => void,
   ): Promise<void> {
     const link = await lstat(file).catch(() => undefined);
     if (!link) return; // Gone since the listing: just absent.
@@ -197,7 +206,7 @@ export class VassalScanner {
    * rename there is an event. For a dangling chain, notes the nearest existing directory of the missing target
    * (to see it appear) and holds the link a moment if that directory just changed (its target being replaced).
    */
-  async #noteLinkDirs(file: string, scan: Scan, noteDir: (dir: string, st: { mtimeMs: number }) => void): Promise<void> {
+  async #noteLinkDirs(file: string, scan: Scan, noteDir: (dir: string, st: DirStat) => void): Promise<void> {
     let current = file;
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       let target: string;
@@ -217,7 +226,7 @@ export class VassalScanner {
   }
 }
 
-async function nearestExisting(dir: string): Promise<{ dir: string; st: { mtimeMs: number } } | undefined> {
+async function nearestExisting(dir: string): Promise<{ dir: string; st: DirStat } | undefined> {
   for (let d = dir; ; d = path.dirname(d)) {
     const st = await stat(d).catch(() => undefined);
     if (st?.isDirectory()) return { dir: d, st };

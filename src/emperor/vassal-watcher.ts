@@ -16,24 +16,28 @@ export interface WatchHandlers {
  */
 export class DirWatchSet {
   readonly #handlers: WatchHandlers;
-  readonly #watchers = new Map<string, FSWatcher>();
+  readonly #watchers = new Map<string, { watcher: FSWatcher; identity: string }>();
   #closed = false;
 
   constructor(handlers: WatchHandlers) {
     this.#handlers = handlers;
   }
 
-  /** Makes the watched set exactly `dirs`. Resolves once new watches are in place (or have failed). */
-  async watch(dirs: ReadonlySet<string>): Promise<void> {
+  /**
+   * Makes the watched set exactly `dirs` (path -> identity, `dev:ino`). A path whose identity changed (the directory
+   * was swapped: `mv dir dir.old; mv dir.new dir`) is watched anew, since an inotify watch follows the old inode.
+   * Resolves once new watches are in place (or have failed).
+   */
+  async watch(dirs: ReadonlyMap<string, string>): Promise<void> {
     if (this.#closed) return;
     const closing: Promise<void>[] = [];
-    for (const [dir, watcher] of this.#watchers) {
-      if (dirs.has(dir)) continue;
+    for (const [dir, { watcher, identity }] of this.#watchers) {
+      if (dirs.get(dir) === identity) continue;
       this.#watchers.delete(dir);
       closing.push(watcher.close());
     }
     const opening: Promise<void>[] = [];
-    for (const dir of dirs) if (!this.#watchers.has(dir)) opening.push(this.#open(dir));
+    for (const [dir, identity] of dirs) if (!this.#watchers.has(dir)) opening.push(this.#open(dir, identity));
     await Promise.all([...closing, ...opening]);
   }
 
@@ -47,10 +51,10 @@ export class DirWatchSet {
     this.#closed = true;
     const all = [...this.#watchers.values()];
     this.#watchers.clear();
-    await Promise.all(all.map((w) => w.close()));
+    await Promise.all(all.map((w) => w.watcher.close()));
   }
 
-  async #open(dir: string): Promise<void> {
+  async #open(dir: string, identity: string): Promise<void> {
     const watcher = watch(dir, {
       ignoreInitial: true,
       depth: 0,
@@ -60,7 +64,8 @@ export class DirWatchSet {
       // Content decides, so chokidar's pairing of unlink and re-add (and its 100 ms delay) is not needed.
       atomic: false,
     });
-    this.#watchers.set(dir, watcher);
+    const entry = { watcher, identity };
+    this.#watchers.set(dir, entry);
     // Raw events come straight from inotify, before chokidar reads the directory to interpret them.
     watcher.on('raw', (_event, name) => this.#handlers.onHint(typeof name === 'string' && name ? path.join(dir, name) : dir));
     watcher.on('all', (_event, where) => this.#handlers.onHint(where));
@@ -68,7 +73,7 @@ export class DirWatchSet {
     watcher.on('error', (err) => {
       failed = true;
       // Forget it, so that the next reconcile tries again (the limit may have been raised meanwhile).
-      if (this.#watchers.get(dir) === watcher) this.#watchers.delete(dir);
+      if (this.#watchers.get(dir) === entry) this.#watchers.delete(dir);
       void watcher.close();
       this.#handlers.onError(dir, err as NodeJS.ErrnoException);
     });
