@@ -2,8 +2,14 @@
 import { dropToServe } from './drop-to-serve.mjs';
 import { emperorRss } from './emperor-rss.mjs';
 import { fmt } from './lib.mjs';
+import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 
 console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 console.log(`file dropped -> socket answers 200: ${fmt(await dropToServe(10))}`);
 const { rssKiB } = await emperorRss();
 console.log(`emperor RSS with the two example vassals (4 workers): ${(rssKiB / 1024).toFixed(1)} MiB`);
+console.log('vassal file change -> action starting (emperor log timestamp), default emperor-settle 0.05 s:');
+printVassalChanges(await vassalChanges());
+console.log('the same with --emperor-settle 0.01:');
+printVassalChanges(await vassalChanges(10, ['--emperor-settle', '0.01']));
+printStorm(await stormSettle());
