@@ -128,9 +128,10 @@ export class VassalScanner {
   ): Promise<void> {
     let entries: Dirent[];
     try {
-      const st = await stat(dir);
       entries = await readdir(dir, { withFileTypes: true });
-      noteDir(dir, st);
+      // Stat after listing: a rename between the two must show as a recent change of the directory, or a
+      // listing without the renamed-away file would look settled (and its vassal be stopped mid-save).
+      noteDir(dir, await stat(dir));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') scan.unreadable.set(dir, (err as Error).message);
