@@ -5,6 +5,7 @@ import { emperorRss } from './emperor-rss.mjs';
 import { fmt } from './lib.mjs';
 import { describeLoad, reloadUnderLoad } from './reload-under-load.mjs';
 import { describeRestart, restartLatency } from './restart-latency.mjs';
+import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 
 console.log(`node ${process.version}, ${cpus().length} cores`);
 console.log(`file dropped -> socket answers 200: ${fmt(await dropToServe(10))}`);
@@ -14,3 +15,8 @@ console.log(describeRestart(await restartLatency(10)));
 console.log(describeLoad(await reloadUnderLoad()));
 const { rssGrowth, describeGrowth } = await import('./rss-growth.mjs');
 console.log(describeGrowth(await rssGrowth()));
+console.log('vassal file change -> action starting (emperor log timestamp), default emperor-settle 0.05 s:');
+printVassalChanges(await vassalChanges());
+console.log('the same with --emperor-settle 0.01:');
+printVassalChanges(await vassalChanges(10, ['--emperor-settle', '0.01']));
+printStorm(await stormSettle());

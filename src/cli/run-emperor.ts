@@ -2,8 +2,20 @@ import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { OptionValues } from '../config/option-values.js';
 import { createHash } from 'node:crypto';
-import { DIE_ON_TERM, EMPEROR, EMPEROR_RELOAD_CONCURRENCY, EMPEROR_TYRANT, PIDFILE, defaultValue } from '../config/options/index.js';
-import { Emperor } from '../emperor/emperor.js';
+import {
+  DIE_ON_TERM,
+  EMPEROR,
+  EMPEROR_EXTENSION,
+  EMPEROR_FREQ,
+  EMPEROR_RELOAD_CONCURRENCY,
+  EMPEROR_SETTLE,
+  EMPEROR_TYRANT,
+  EMPEROR_WAIT,
+  PIDFILE,
+  defaultValue,
+} from '../config/options/index.js';
+import { Emperor, type EmperorOptions } from '../emperor/emperor.js';
+import { vassalSource } from '../emperor/vassal-source.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
 
@@ -13,9 +25,10 @@ import { routeSignals, type SignalCommand } from '../runtime/signals.js';
  */
 export async function runEmperor(values: OptionValues, log: Logger): Promise<number> {
   const dirs = values.all(EMPEROR);
-  for (const dir of dirs) {
-    const st = await stat(dir).catch(() => undefined);
-    if (!st?.isDirectory()) throw new Error(`emperor directory ${dir} does not exist or is not a directory`);
+  // With emperor-wait, a missing directory is watched for until it appears.
+  for (const dir of values.get(EMPEROR_WAIT) ? [] : dirs) {
+    const st = await stat(vassalSource(dir, []).base).catch(() => undefined);
+    if (!st?.isDirectory()) throw new Error(`emperor directory ${dir} does not exist or is not a directory (emperor-wait waits for it)`);
   }
   const pidfile = values.get(PIDFILE);
 
@@ -28,9 +41,10 @@ export async function runEmperor(values: OptionValues, log: Logger): Promise<num
   const emperor = new Emperor({
     dirs,
     log,
+    ...watchSettings(values),
     tyrant: values.get(EMPEROR_TYRANT) ?? false,
     reloadConcurrency: values.get(EMPEROR_RELOAD_CONCURRENCY) ?? defaultValue(EMPEROR_RELOAD_CONCURRENCY),
-    // The same directories mean the same emperor: its restart finds what an earlier, killed run left behind.
+    // The same sources mean the same emperor: its restart finds what an earlier, killed run left behind.
     marker: createHash('sha256').update(JSON.stringify([...dirs].sort())).digest('hex').slice(0, 16),
   });
   try {
@@ -49,4 +63,14 @@ export async function runEmperor(values: OptionValues, log: Logger): Promise<num
     unroute();
   }
   return 0;
+}
+
+/** The emperor's file-watching settings (watch-options.ts), in the units EmperorOptions takes. */
+function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 'rescanMs' | 'extensions'> {
+  const extensions = values.all(EMPEROR_EXTENSION);
+  return {
+    settleMs: (values.get(EMPEROR_SETTLE) ?? defaultValue(EMPEROR_SETTLE)) * 1000,
+    rescanMs: (values.get(EMPEROR_FREQ) ?? defaultValue(EMPEROR_FREQ)) * 1000,
+    extensions: extensions.length > 0 ? extensions : [defaultValue(EMPEROR_EXTENSION)],
+  };
 }

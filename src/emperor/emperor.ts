@@ -9,12 +9,16 @@ import { SocketRegistry } from '../socket/socket-registry.js';
 import { Vassal } from '../vassal/vassal.js';
 import { EMPEROR_MARKER, findOrphans, killOrphans } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
-import { applyTyranny, fileOwner, ownerKey } from './tyrant.js';
-import { scanVassalFiles, type VassalFile } from './vassal-files.js';
-import { watchVassalDirs, type DirWatcher } from './vassal-watcher.js';
+import { applyTyranny, ownerKey } from './tyrant.js';
+import { SettleTimer } from './settle-timer.js';
+import { isEmptyPlan, planSync, type SyncPlan } from './sync-plan.js';
+import { VassalScanner, type Scan, type VassalFile } from './vassal-files.js';
+import { sourceWarning, vassalSource, type VassalSource } from './vassal-source.js';
+import { DirWatchSet } from './vassal-watcher.js';
+import { lostEventsAdvice, readInotifyLimits, watchAdvice } from './watch-advice.js';
 
 export interface EmperorOptions {
-  /** Directories of vassal files. */
+  /** Where vassal files are: directories or globs (`/etc/vassals/*.ini`), absolute. */
   readonly dirs: readonly string[];
   readonly log: Logger;
   /** Environment the workers start from; the emperor's own by default. */
@@ -30,6 +34,20 @@ export interface EmperorOptions {
    * with this marker by an earlier run that was killed are swept away before sockets are bound again.
    */
   readonly marker?: string;
+  /** Interval of the safety-net rescan (ms); 0 disables it. */
+  readonly rescanMs?: number;
+  /** File name endings of vassal files; `.ini` by default. */
+  readonly extensions?: readonly string[];
+}
+
+/** Why a sync runs: for logs, and to tell a change that no event announced. */
+type SyncTrigger = 'start' | 'event' | 'rescan' | 'signal';
+
+/** What was last reported about the files, so that each problem is logged when it appears, not at every rescan. */
+interface Reported {
+  readonly missing: ReadonlySet<string>;
+  readonly unreadable: ReadonlySet<string>;
+  readonly dangling: ReadonlySet<string>;
 }
 
 interface Known {
@@ -51,9 +69,19 @@ export class Emperor {
   readonly #options: EmperorOptions;
   readonly #log: Logger;
   readonly #known = new Map<string, Known>();
-  #watcher: DirWatcher | undefined;
+  readonly #sources: readonly VassalSource[];
+  readonly #settleMs: number;
+  readonly #scanner = new VassalScanner();
+  readonly #watchSet: DirWatchSet;
+  readonly #settle: SettleTimer;
+  #rescanTimer: NodeJS.Timeout | undefined;
+  /** File events seen since the current sync began its scan: a rescan that finds work while none came saw a lost event. */
+  #hintsSinceScan = 0;
+  /** Error codes of watch failures already explained, so the advice is logged once, not at every retry. */
+  readonly #watchErrors = new Set<string>();
+  #reported: Reported = { missing: new Set(), unreadable: new Set(), dangling: new Set() };
   #syncing: Promise<void> | undefined;
-  #pending: { force: boolean } | undefined;
+  #pending: { force: boolean; trigger: SyncTrigger } | undefined;
   #stopping: Promise<void> | undefined;
   /** Vassals being stopped. */
   readonly #retiring = new Set<Promise<void>>();
@@ -73,35 +101,55 @@ export class Emperor {
     this.#log = options.log;
     this.#rolls = pLimit(options.reloadConcurrency ?? 4);
     this.#baseEnv = { ...(options.baseEnv ?? process.env), ...(options.marker ? { [EMPEROR_MARKER]: options.marker } : {}) };
+    const extensions = options.extensions?.length ? options.extensions : ['.ini'];
+    this.#sources = options.dirs.map((spec) => vassalSource(spec, extensions));
+    for (const spec of options.dirs) {
+      const warning = sourceWarning(spec, extensions);
+      if (warning) this.#log.warn({ event: 'emperor.pattern-warning', pattern: spec }, warning);
+    }
+    this.#settleMs = options.settleMs ?? 50;
+    this.#settle = new SettleTimer(this.#settleMs, () => void this.sync({ trigger: 'event' }));
+    this.#watchSet = new DirWatchSet({
+      onHint: () => {
+        this.#hintsSinceScan++;
+        this.#settle.hint();
+      },
+      onError: (dir, err) => this.#watchFailed(dir, err),
+    });
   }
 
   /** Starts watching, then brings up every vassal already there. Resolves once that first sync is done. */
   async start(): Promise<void> {
     this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs }, `emperor watching ${this.#options.dirs.join(', ')}`);
     if (this.#options.marker) await this.#sweepOrphans(this.#options.marker);
-    this.#watcher = await watchVassalDirs(this.#options.dirs, {
-      settleMs: this.#options.settleMs ?? 30,
-      onChange: () => void this.sync(),
-      onError: (err) => this.#log.error({ event: 'emperor.watch-error', err: err.message }, `watching failed: ${err.message}`),
-    });
-    await this.sync();
+    await this.sync({ trigger: 'start' });
+    const rescanMs = this.#options.rescanMs ?? 3000;
+    if (rescanMs > 0 && !this.#stopping) this.#rescanTimer = setInterval(() => void this.sync({ trigger: 'rescan' }), rescanMs);
   }
 
   /**
    * Reconciles running vassals with the files. `force` reloads every vassal even if its file is unchanged (SIGHUP).
    * Calls that arrive during a sync are merged into one more sync after it.
    */
-  sync(options: { force?: boolean } = {}): Promise<void> {
+  sync(options: { force?: boolean; trigger?: SyncTrigger } = {}): Promise<void> {
     if (this.#stopping) return this.#stopping;
+    const trigger = options.trigger ?? (options.force ? 'signal' : 'event');
     if (this.#syncing) {
-      this.#pending = { force: (this.#pending?.force ?? false) || (options.force ?? false) };
+      // A merged rescan stays a rescan only if nothing else asked: only then is a change it finds unannounced.
+      const merged = this.#pending && this.#pending.trigger !== trigger ? 'event' : trigger;
+      this.#pending = { force: (this.#pending?.force ?? false) || (options.force ?? false), trigger: merged };
       return this.#syncing;
     }
     this.#syncing = (async () => {
-      let next: { force: boolean } | undefined = { force: options.force ?? false };
+      let next: { force: boolean; trigger: SyncTrigger } | undefined = { force: options.force ?? false, trigger };
       while (next && !this.#stopping) {
         this.#pending = undefined;
-        await this.#syncOnce(next.force);
+        try {
+          await this.#syncOnce(next.force, next.trigger);
+        } catch (err) {
+          // The daemon never dies of what it finds on disk; the next event or rescan tries again.
+          this.#log.error({ event: 'emperor.sync-failed', err: (err as Error).message }, `reading the vassal files failed: ${(err as Error).message}`);
+        }
         next = this.#pending;
       }
     })().finally(() => {
@@ -110,29 +158,38 @@ export class Emperor {
     return this.#syncing;
   }
 
-  async #syncOnce(force: boolean): Promise<void> {
-    const scan = await scanVassalFiles(this.#options.dirs);
-    for (const dir of scan.missingDirs) {
-      this.#log.warn({ event: 'emperor.dir-missing', dir }, `vassal directory ${dir} does not exist`);
-    }
-    for (const [where, message] of scan.unreadable) {
-      this.#log.error({ event: 'emperor.unreadable', path: where }, `cannot read ${where}: ${message}; its vassals keep running as they are`);
-    }
-    for (const file of scan.dangling) {
-      this.#log.error({ event: 'vassal.dangling', file }, `${file} is a symlink to nothing`);
-    }
+  async #syncOnce(force: boolean, trigger: SyncTrigger): Promise<void> {
+    const startedAt = Date.now();
+    this.#hintsSinceScan = 0;
+    const scan = await this.#scanner.scan(this.#sources, this.#settleMs);
+    // Watch what this scan walked, before acting: a change made from here on is an event.
+    await this.#watchSet.watch(scan.watchDirs);
+    this.#reportScan(scan);
+
+    const actual = new Map([...this.#known].map(([file, known]) => [file, known.hash]));
+    const identities = new Map([...scan.files].map(([f, v]) => [f, this.#identity(v)]));
+    // Held: vassals whose file (or a directory above it) is in the middle of a change, and new files still being written.
+    const held = new Set([...actual.keys(), ...scan.settling.keys()].filter((file) => settledAt(file, scan) > 0));
+    const planned = planSync({ files: identities, held, keep: (f) => isUnder(f, scan.unreadable) }, actual, force);
+    // touch-reload asked for these; their own content may well be unchanged. One still settling waits its turn.
+    const touched = [...this.#forced].filter((f) => scan.files.has(f) && this.#known.has(f) && !held.has(f) && !planned.reload.includes(f));
+    const plan: SyncPlan = { ...planned, reload: [...planned.reload, ...touched] };
 
     const work: Promise<unknown>[] = [];
     // Starts and reloads before stops: when a vassal file is renamed, the new vassal takes over the sockets
     // the old one shares with it before the old one lets go of them.
-    for (const file of scan.files.values()) work.push(this.#reconcileFile(file, force));
-    for (const [file, known] of this.#known) {
-      if (scan.files.has(file) || isUnder(file, scan.unreadable)) continue;
+    for (const file of [...plan.start, ...plan.reload]) work.push(this.#reconcileFile(scan.files.get(file) as VassalFile, force));
+    for (const file of plan.stop) {
+      const known = this.#known.get(file);
+      if (!known) continue;
       this.#known.delete(file);
       this.#touchReload.remove(file);
       // Not awaited: a stop may take the whole mercy time, and the emperor must stay responsive meanwhile.
       this.#retire(known);
     }
+    // Something still settling (a file being written, a directory being swapped): look again once it has.
+    if (held.size > 0) this.#settle.wakeAt(Math.max(...[...held].map((f) => settledAt(f, scan))) + 1);
+    if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, held, startedAt);
     await Promise.all(work);
   }
 
@@ -146,14 +203,57 @@ export class Emperor {
     await killOrphans(orphans);
   }
 
+  #logSync(trigger: SyncTrigger, plan: SyncPlan, held: ReadonlySet<string>, startedAt: number): void {
+    const fields = { event: 'emperor.sync', trigger, ...plan, settling: [...held], durationMs: Date.now() - startedAt };
+    this.#log.info(
+      fields,
+      `${trigger}: ${plan.start.length} to start, ${plan.reload.length} to reload, ${plan.stop.length} to stop, ${held.size} still settling`,
+    );
+    // A rescan that finds work while no file event came since it began: events were lost (or never sent).
+    if (trigger === 'rescan' && !isEmptyPlan(plan) && this.#hintsSinceScan === 0 && !this.#settle.pending) {
+      const files = [...plan.start, ...plan.reload, ...plan.stop];
+      this.#log.warn({ event: 'emperor.missed-events', files }, `the rescan found ${files.length} change(s) no file event reported: ${lostEventsAdvice(readInotifyLimits())}`);
+    }
+  }
+
+  /** Logs what is wrong on disk when it becomes wrong, and when it is right again. */
+  #reportScan(scan: Scan): void {
+    const now: Reported = { missing: new Set(scan.missing), unreadable: new Set(scan.unreadable.keys()), dangling: scan.dangling };
+    for (const spec of now.missing) {
+      if (!this.#reported.missing.has(spec)) this.#log.warn({ event: 'emperor.dir-missing', dir: spec }, `vassal directory of ${spec} does not exist; waiting for it to appear`);
+    }
+    for (const spec of this.#reported.missing) {
+      if (!now.missing.has(spec)) this.#log.info({ event: 'emperor.dir-found', dir: spec }, `vassal directory of ${spec} is there`);
+    }
+    for (const [where, message] of scan.unreadable) {
+      if (!this.#reported.unreadable.has(where)) this.#log.error({ event: 'emperor.unreadable', path: where }, `cannot read ${where}: ${message}; its vassals keep running as they are`);
+    }
+    for (const file of now.dangling) {
+      if (!this.#reported.dangling.has(file)) this.#log.error({ event: 'vassal.dangling', file, vassal: path.basename(file) }, `${file} is a symlink to nothing; its vassal stops`);
+    }
+    this.#reported = now;
+  }
+
+  #watchFailed(dir: string, err: NodeJS.ErrnoException): void {
+    const code = err.code ?? 'unknown';
+    if (this.#watchErrors.has(code)) return;
+    this.#watchErrors.add(code);
+    const advice = watchAdvice(err.code, readInotifyLimits(), (this.#options.rescanMs ?? 3000) / 1000);
+    this.#log.error(
+      { event: 'emperor.watch-error', dir, code, err: err.message },
+      `cannot watch ${dir}: ${err.message}${advice ? `; ${advice}` : '; changes are picked up by the rescan until watching works again'}`,
+    );
+  }
+
+  /** What must change for a vassal to be reloaded: its content, and in tyrant mode also who owns its file. */
+  #identity(file: VassalFile): string {
+    return this.#options.tyrant ? `${file.hash}:${ownerKey(file.owner)}` : file.hash;
+  }
+
   async #reconcileFile(file: VassalFile, force: boolean): Promise<void> {
     const touched = this.#forced.delete(file.path);
-    let owner;
-    if (this.#options.tyrant) {
-      owner = await fileOwner(file.path).catch(() => undefined);
-      if (!owner) return; // Gone since the scan; the next sync sees it missing.
-    }
-    const key = owner ? `${file.hash}:${ownerKey(owner)}` : file.hash;
+    const owner = this.#options.tyrant ? file.owner : undefined;
+    const key = this.#identity(file);
     const known = this.#known.get(file.path);
     if (known && known.hash === key && !force && !touched) return;
     const entry: Known = known ?? { hash: key };
@@ -242,8 +342,10 @@ export class Emperor {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log.info({ event: 'emperor.stop' }, 'emperor stopping');
-      await this.#watcher?.close();
       await this.#touchReload.close();
+      clearInterval(this.#rescanTimer);
+      this.#settle.close();
+      await this.#watchSet.close();
       await this.#syncing?.catch(() => {});
       this.#rolls.clearQueue();
       for (const known of this.#known.values()) this.#retire(known);
@@ -255,6 +357,19 @@ export class Emperor {
       this.#log.info({ event: 'emperor.stopped' }, 'emperor stopped');
     })();
     return this.#stopping;
+  }
+}
+
+/**
+ * When a vassal path will have settled (ms); 0 if it is not settling. A file found complete has settled whatever
+ * its directory does; an absent one waits for every directory above it (it may be back in a moment).
+ */
+function settledAt(file: string, scan: Scan): number {
+  let at = scan.settling.get(file) ?? 0;
+  if (scan.files.has(file)) return at;
+  for (let p = path.dirname(file); ; p = path.dirname(p)) {
+    at = Math.max(at, scan.settlingDirs.get(p) ?? 0);
+    if (p === path.dirname(p)) return at;
   }
 }
 

@@ -1,20 +1,7 @@
-import { lstat, stat } from 'node:fs/promises';
 import type { Diagnostic } from '../config/diagnostic.js';
 import type { VassalConfig } from '../config/vassal-config.js';
 import { lookupGroup, lookupUser } from '../runtime/accounts.js';
-
-/** Who owns a vassal file (after following a symlink), and who owns the link itself. */
-export interface FileOwner {
-  readonly uid: number;
-  readonly gid: number;
-  /** Owner of the directory entry when it is a symlink; equal to uid otherwise. */
-  readonly linkUid: number;
-}
-
-export async function fileOwner(file: string): Promise<FileOwner> {
-  const [target, link] = await Promise.all([stat(file), lstat(file)]);
-  return { uid: target.uid, gid: target.gid, linkUid: link.uid };
-}
+import type { FileOwner } from './vassal-files.js';
 
 /** The ownership part of a vassal file's identity: in tyrant mode a chown changes who the vassal runs as. */
 export function ownerKey(owner: FileOwner): string {

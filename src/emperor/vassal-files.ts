@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import type { BigIntStats, Dirent } from 'node:fs';
+import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isSettling, isTrustworthy, stampOf, type FileStamp } from './file-stamp.js';
+import type { VassalSource } from './vassal-source.js';
 
 /** A vassal file as found on disk: where, and what it says. */
 export interface VassalFile {
@@ -8,76 +11,245 @@ export interface VassalFile {
   readonly text: string;
   /** sha256 of the content: decisions are made by content, never by timestamps. */
   readonly hash: string;
+  /** Who owns it (emperor-tyrant runs the vassal as that user); a chown changes ctime, so it is never stale. */
+  readonly owner: FileOwner;
 }
 
-/** What one scan of the vassal directories found. */
+/** Owner of a vassal file after following symlinks, and owner of the directory entry itself. */
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
+  /** Owner of the name in the vassal directory: the link's, when it is a symlink; the file's otherwise. */
+  readonly linkUid: number;
+}
+
+/** What one scan of the vassal sources found. */
 export interface Scan {
+  /** Complete, settled vassal files by path. */
   readonly files: Map<string, VassalFile>;
+  /**
+   * Vassal paths not to act on yet, with the wall-clock time (ms) after which they will have settled: files
+   * changed within the settle time (maybe half-written), and dangling links whose target directory just changed.
+   */
+  readonly settling: Map<string, number>;
+  /**
+   * Directories changed within the settle time (and missing bases whose parent did), with when they settle: an
+   * absent path under one may reappear in a moment (an editor renamed the old file away and writes the new one).
+   */
+  readonly settlingDirs: Map<string, number>;
   /**
    * Paths (files, or whole directories) that exist but could not be read, with the reason. Their vassals keep
    * running as they are: a permission slip must not stop a service. Paths that are gone are simply absent.
    */
   readonly unreadable: Map<string, string>;
-  /** Vassal names that are symlinks to nothing: reported, and their vassals stop. */
-  readonly dangling: string[];
-  /** Watched directories that do not exist. */
-  readonly missingDirs: string[];
+  /** Vassal paths that are symlinks to nothing: reported, and their vassals stop. */
+  readonly dangling: Set<string>;
+  /** Sources whose base directory does not exist. */
+  readonly missing: string[];
+  /**
+   * Directories whose events matter: every directory walked, the directories each symlink hop of a vassal file
+   * goes through (an edit of `apps-available/x.ini` must be seen through `apps-enabled/x.ini`), and for a missing
+   * base or dangling target, the nearest directory that exists (to see it appear).
+   */
+  readonly watchDirs: Map<string, DirIdentity>;
 }
 
-/**
- * Whether a directory entry names a vassal: `*.ini`, not hidden. Editors' companions never qualify: `.x.ini.swp`,
- * `x.ini~`, `4913`, and emacs' `.#x.ini` lock links (hidden, and ending in .ini).
- */
-export function isVassalName(name: string): boolean {
-  return name.endsWith('.ini') && !name.startsWith('.') && name.length > 4;
+/** `dev:ino` of a directory: a watch follows the inode, so a directory swapped under the same path needs a new one. */
+export type DirIdentity = string;
+
+interface DirStat {
+  readonly mtimeMs: number;
+  readonly dev: number;
+  readonly ino: number;
 }
 
 export function hashText(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+interface Cached {
+  readonly stamp: FileStamp;
+  readonly file: VassalFile;
+  /** False while the file is too young for its stamp to vouch for its content (see RACY_MARGIN_NS). */
+  readonly trusted: boolean;
+}
+
+/** How many symlink hops are followed before a chain counts as a loop (Linux's own limit is 40). */
+const MAX_HOPS = 40;
+
 /**
- * Lists and reads every vassal file in `dirs`, following symlinks. A file that vanishes or cannot be read between
- * listing and reading is simply not there (the next scan sees the truth); a dangling symlink is reported.
+ * Reads the vassal sources. Keeps what it read, keyed by a stat stamp, so that a rescan of an unchanged directory
+ * costs one stat per file and no reads. Never throws: what cannot be read is reported in the Scan.
  */
-export async function scanVassalFiles(dirs: readonly string[]): Promise<Scan> {
-  const files = new Map<string, VassalFile>();
-  const unreadable = new Map<string, string>();
-  const dangling: string[] = [];
-  const missingDirs: string[] = [];
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') missingDirs.push(dir);
-      else unreadable.set(dir, (err as Error).message);
-      continue;
-    }
-    for (const name of names.filter(isVassalName).sort()) {
-      const file = path.join(dir, name);
-      try {
-        const text = await readFile(file, 'utf8');
-        files.set(file, { path: file, text, hash: hashText(text) });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EISDIR') continue;
-        // ENOENT for a listed name: a symlink to nothing, or a file deleted since the listing (then it is just gone).
-        if (code === 'ENOENT') {
-          if (await isSymlink(file)) dangling.push(file);
-          continue;
+export class VassalScanner {
+  #cache = new Map<string, Cached>();
+
+  /** `settleMs`: how long after its last change a file or directory counts as still changing. */
+  async scan(sources: readonly VassalSource[], settleMs: number): Promise<Scan> {
+    const now = Date.now();
+    const scan: Scan = {
+      files: new Map(),
+      settling: new Map(),
+      settlingDirs: new Map(),
+      unreadable: new Map(),
+      dangling: new Set(),
+      missing: [],
+      watchDirs: new Map(),
+    };
+    const cache = new Map<string, Cached>();
+    const seen = new Set<string>();
+    const noteDir = (dir: string, st: DirStat): void => {
+      scan.watchDirs.set(dir, `${st.dev}:${st.ino}`);
+      if (isSettling(st.mtimeMs, now, settleMs)) scan.settlingDirs.set(dir, st.mtimeMs + settleMs);
+    };
+
+    for (const source of sources) {
+      const candidates: string[] = [];
+      const baseStat = await stat(source.base).catch((err: NodeJS.ErrnoException) => err);
+      if (baseStat instanceof Error || !baseStat.isDirectory()) {
+        scan.missing.push(source.spec);
+        // Watch the nearest directory that exists, to see the base appear; if that directory just changed, the
+        // base may be in the middle of a swap (rm -r dir; mv dir.new dir): hold its vassals a moment.
+        const ancestor = await nearestExisting(path.dirname(source.base));
+        if (ancestor) {
+          noteDir(ancestor.dir, ancestor.st);
+          if (scan.settlingDirs.has(ancestor.dir)) scan.settlingDirs.set(source.base, ancestor.st.mtimeMs + settleMs);
         }
-        unreadable.set(file, (err as Error).message);
+        continue;
+      }
+      await this.#walk(source, source.base, 0, candidates, scan, noteDir);
+      for (const file of candidates) {
+        if (seen.has(file)) continue;
+        seen.add(file);
+        await this.#readCandidate(file, now, settleMs, scan, cache, noteDir);
+      }
+    }
+    this.#cache = cache;
+    return scan;
+  }
+
+  async #walk(
+    source: VassalSource,
+    dir: string,
+    level: number,
+    out: string[],
+    scan: Scan,
+    noteDir: (dir: string, st: DirStat) => void,
+  ): Promise<void> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+      // Stat after listing: a rename between the two must show as a recent change of the directory, or a
+      // listing without the renamed-away file would look settled (and its vassal be stopped mid-save).
+      noteDir(dir, await stat(dir));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') scan.unreadable.set(dir, (err as Error).message);
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(dir, entry.name);
+      const couldBeDir = entry.isDirectory() || entry.isSymbolicLink();
+      if (couldBeDir && source.descendInto(entry.name, level + 1) && (entry.isDirectory() || (await isDirectory(full)))) {
+        await this.#walk(source, full, level + 1, out, scan, noteDir);
+      } else if (!entry.isDirectory() && source.matches(full)) {
+        out.push(full);
       }
     }
   }
-  return { files, unreadable, dangling, missingDirs };
+
+  async #readCandidate(
+    file: string,
+    now: number,
+    settleMs: number,
+    scan: Scan,
+    cache: Map<string, Cached>,
+    noteDir: (dir: string, st: DirStat) => void,
+  ): Promise<void> {
+    const link = await lstat(file).catch(() => undefined);
+    if (!link) return; // Gone since the listing: just absent.
+    if (link.isSymbolicLink()) await this.#noteLinkDirs(file, scan, noteDir);
+    let st: BigIntStats;
+    try {
+      st = await stat(file, { bigint: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && link.isSymbolicLink()) scan.dangling.add(file);
+      else if (code !== 'ENOENT') scan.unreadable.set(file, (err as Error).message);
+      return;
+    }
+    if (!st.isFile()) return;
+    const changedAtMs = Number(st.ctimeNs / 1_000_000n);
+    if (isSettling(changedAtMs, now, settleMs)) {
+      scan.settling.set(file, changedAtMs + settleMs);
+      // Keep the last good read (if any) so the next scan still has it to compare against.
+      const previous = this.#cache.get(file);
+      if (previous) cache.set(file, { ...previous, trusted: false });
+      return;
+    }
+    const stamp = stampOf(st);
+    const cached = this.#cache.get(file);
+    if (cached && cached.trusted && cached.stamp === stamp) {
+      cache.set(file, cached);
+      scan.files.set(file, cached.file);
+      return;
+    }
+    const readAtNs = BigInt(Date.now()) * 1_000_000n;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        if (link.isSymbolicLink() && (await isSymlink(file))) scan.dangling.add(file);
+      } else if (code !== 'EISDIR') {
+        scan.unreadable.set(file, (err as Error).message);
+      }
+      return;
+    }
+    const owner = { uid: Number(st.uid), gid: Number(st.gid), linkUid: link.uid };
+    const vassalFile: VassalFile = { path: file, text, hash: hashText(text), owner };
+    cache.set(file, { stamp, file: vassalFile, trusted: isTrustworthy(st, readAtNs) });
+    scan.files.set(file, vassalFile);
+  }
+
+  /**
+   * Follows a symlink chain hop by hop and notes the directory each hop points into, so that an edit or a
+   * rename there is an event. For a dangling chain, notes the nearest existing directory of the missing target
+   * (to see it appear) and holds the link a moment if that directory just changed (its target being replaced).
+   */
+  async #noteLinkDirs(file: string, scan: Scan, noteDir: (dir: string, st: DirStat) => void): Promise<void> {
+    let current = file;
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+      let target: string;
+      try {
+        target = path.resolve(path.dirname(current), await readlink(current));
+      } catch {
+        return; // Not a link (any more): the chain ends here.
+      }
+      const dir = await realpath(path.dirname(target)).catch(() => undefined);
+      const where = dir ? { dir, st: await stat(dir).catch(() => undefined) } : await nearestExisting(path.dirname(target));
+      if (!where?.st) return;
+      noteDir(where.dir, where.st);
+      const settledAt = scan.settlingDirs.get(where.dir);
+      if (!dir && settledAt !== undefined) scan.settling.set(file, settledAt);
+      current = dir ? path.join(dir, path.basename(target)) : target;
+    }
+  }
+}
+
+async function nearestExisting(dir: string): Promise<{ dir: string; st: DirStat } | undefined> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = await stat(d).catch(() => undefined);
+    if (st?.isDirectory()) return { dir: d, st };
+    if (d === path.dirname(d)) return undefined;
+  }
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 async function isSymlink(file: string): Promise<boolean> {
-  try {
-    return (await lstat(file)).isSymbolicLink();
-  } catch {
-    return false;
-  }
+  return (await lstat(file).catch(() => undefined))?.isSymbolicLink() ?? false;
 }

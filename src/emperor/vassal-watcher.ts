@@ -1,53 +1,86 @@
-import { watch } from 'chokidar';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
 
-export interface DirWatcher {
-  /** Stops watching; idempotent. */
-  close(): Promise<void>;
-}
-
-export interface WatchOptions {
-  /** Quiet time (ms) after the last event before onChange fires; a burst of events fires once. */
-  readonly settleMs: number;
-  /** Called when something in a watched directory changed. Events are hints: the caller rescans. */
-  readonly onChange: () => void;
-  readonly onError: (err: Error) => void;
+export interface WatchHandlers {
+  /** Something in a watched directory changed: the entry's path (or the directory's). Events are hints. */
+  readonly onHint: (where: string) => void;
+  /** Watching a directory failed (e.g. ENOSPC: inotify watch limit). The directory will be tried again. */
+  readonly onError: (dir: string, err: NodeJS.ErrnoException) => void;
 }
 
 /**
- * Watches vassal directories (inotify, through chokidar) and calls onChange once per burst of events. Which file
- * changed and how does not matter here: the emperor reads the directory and decides by content, so an editor's
- * write-temp-then-rename, a chunked copy or a swapped symlink all end as one look at the final state.
+ * Watches a set of directories (inotify, through chokidar), each on its own: only the directory, none of its
+ * entries, since one directory watch reports every entry created, written, renamed or removed in it. The set is
+ * reconciled with `watch(dirs)` after every scan, so directories that appear (a missing base, a symlink target's
+ * directory, a ConfigMap's new timestamped directory) are added and vanished ones dropped.
  */
-export async function watchVassalDirs(dirs: readonly string[], options: WatchOptions): Promise<DirWatcher> {
-  const watcher = watch([...dirs], {
-    ignoreInitial: true,
-    depth: 0,
-    // chokidar's atomic-save handling delays unlink events by 100 ms to pair them with a re-add; we do not need
-    // the pairing (content decides), so we do not pay the delay.
-    atomic: false,
-  });
-  let timer: NodeJS.Timeout | undefined;
-  let firstEventAt = 0;
-  const fire = (): void => {
-    timer = undefined;
-    options.onChange();
-  };
-  watcher.on('all', () => {
-    const now = Date.now();
-    if (!timer) firstEventAt = now;
-    clearTimeout(timer);
-    // A steady stream of events (a storm) must not postpone the sync forever: fire after 10 quiet periods at most.
-    const wait = Math.max(0, Math.min(options.settleMs, firstEventAt + options.settleMs * 10 - now));
-    timer = setTimeout(fire, wait);
-  });
-  watcher.on('error', (err) => options.onError(err as Error));
-  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  let closing: Promise<void> | undefined;
-  return {
-    close() {
-      clearTimeout(timer);
-      closing ??= watcher.close();
-      return closing;
-    },
-  };
+export class DirWatchSet {
+  readonly #handlers: WatchHandlers;
+  readonly #watchers = new Map<string, { watcher: FSWatcher; identity: string }>();
+  #closed = false;
+
+  constructor(handlers: WatchHandlers) {
+    this.#handlers = handlers;
+  }
+
+  /**
+   * Makes the watched set exactly `dirs` (path -> identity, `dev:ino`). A path whose identity changed (the directory
+   * was swapped: `mv dir dir.old; mv dir.new dir`) is watched anew, since an inotify watch follows the old inode.
+   * Resolves once new watches are in place (or have failed).
+   */
+  async watch(dirs: ReadonlyMap<string, string>): Promise<void> {
+    if (this.#closed) return;
+    const closing: Promise<void>[] = [];
+    for (const [dir, { watcher, identity }] of this.#watchers) {
+      if (dirs.get(dir) === identity) continue;
+      this.#watchers.delete(dir);
+      closing.push(watcher.close());
+    }
+    const opening: Promise<void>[] = [];
+    for (const [dir, identity] of dirs) if (!this.#watchers.has(dir)) opening.push(this.#open(dir, identity));
+    await Promise.all([...closing, ...opening]);
+  }
+
+  /** Directories watched now. */
+  dirs(): string[] {
+    return [...this.#watchers.keys()];
+  }
+
+  /** Stops every watch; idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#watchers.values()];
+    this.#watchers.clear();
+    await Promise.all(all.map((w) => w.watcher.close()));
+  }
+
+  async #open(dir: string, identity: string): Promise<void> {
+    const watcher = watch(dir, {
+      ignoreInitial: true,
+      depth: 0,
+      // Only the directory itself: its watch reports all its entries, and per-file watches would cost one
+      // inotify watch per vassal file for nothing.
+      ignored: (p: string) => path.resolve(p) !== dir,
+      // Content decides, so chokidar's pairing of unlink and re-add (and its 100 ms delay) is not needed.
+      atomic: false,
+    });
+    const entry = { watcher, identity };
+    this.#watchers.set(dir, entry);
+    // Raw events come straight from inotify, before chokidar reads the directory to interpret them.
+    watcher.on('raw', (_event, name) => this.#handlers.onHint(typeof name === 'string' && name ? path.join(dir, name) : dir));
+    watcher.on('all', (_event, where) => this.#handlers.onHint(where));
+    let failed = false;
+    watcher.on('error', (err) => {
+      failed = true;
+      // Forget it, so that the next reconcile tries again (the limit may have been raised meanwhile).
+      if (this.#watchers.get(dir) === entry) this.#watchers.delete(dir);
+      void watcher.close();
+      this.#handlers.onError(dir, err as NodeJS.ErrnoException);
+    });
+    await new Promise<void>((resolve) => {
+      watcher.once('ready', () => resolve());
+      watcher.once('error', () => resolve());
+    });
+    if (failed || this.#closed) void watcher.close();
+  }
 }

@@ -35,8 +35,10 @@ export class EmperorProcess {
   readonly child: ResultPromise;
   #partial = '';
 
-  constructor(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-    this.child = execa(NODE, [CLI, ...args], {
+  /** `wrap`: a command the CLI runs under, e.g. `['unshare', '-Ur', ...]` (it must exec its last arguments). */
+  constructor(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[] } = {}) {
+    const argv = [...(options.wrap ?? []), NODE, CLI, ...args];
+    this.child = execa(argv[0] as string, argv.slice(1), {
       cwd: options.cwd,
       env: { ...options.env, SV_TEST_TAG: this.tag },
       stdin: 'ignore',

@@ -6,7 +6,7 @@ export const EMPEROR = option({
   type: filePath,
   list: true,
   scope: 'emperor',
-  doc: 'Directory of vassal .ini files to watch; each file is one worker group.',
+  doc: 'Directory of vassal files to watch, or a glob such as /etc/vassals/*.ini (quote it from the shell); repeatable. Each file is one worker group.',
   uwsgi: 'emperor',
 });
 

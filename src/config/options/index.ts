@@ -2,15 +2,17 @@ import type { OptionSpec } from './option-spec.js';
 import { VASSAL_OPTIONS } from './vassal-options.js';
 import { SOCKET_OPTIONS } from './socket-options.js';
 import { EMPEROR_OPTIONS } from './emperor-options.js';
+import { WATCH_OPTIONS } from './watch-options.js';
 
 export type { OptionSpec, OptionScope } from './option-spec.js';
 export { defaultValue } from './option-spec.js';
 export * from './vassal-options.js';
 export * from './socket-options.js';
 export * from './emperor-options.js';
+export * from './watch-options.js';
 
 /** Every option, in the order --help and docs/options.md list them. */
-export const OPTIONS: readonly OptionSpec[] = [...EMPEROR_OPTIONS, ...VASSAL_OPTIONS, ...SOCKET_OPTIONS];
+export const OPTIONS: readonly OptionSpec[] = [...EMPEROR_OPTIONS, ...WATCH_OPTIONS, ...VASSAL_OPTIONS, ...SOCKET_OPTIONS];
 
 const byName = new Map<string, OptionSpec>();
 for (const spec of OPTIONS) {

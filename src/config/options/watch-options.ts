@@ -1,0 +1,50 @@
+import { boolean, seconds, type ValueType } from '../values.js';
+import { option } from './option-spec.js';
+
+/** A file name ending such as `.ini`: starts with a dot, no slash. */
+const extension: ValueType<string> = {
+  name: 'extension',
+  typed: true,
+  parse: (raw) =>
+    /^\.[^/]+$/.test(raw)
+      ? { ok: true, value: raw }
+      : { ok: false, reason: `expected a file name ending that starts with a dot, such as .ini, got ${JSON.stringify(raw)}` },
+};
+
+export const EMPEROR_EXTENSION = option({
+  name: 'emperor-extension',
+  type: extension,
+  list: true,
+  scope: 'emperor',
+  default: '.ini',
+  doc: 'File name ending that makes a file a vassal file (repeatable). Hidden files never are; a glob in emperor only narrows further.',
+  uwsgi: 'none (uWSGI picks the config reader by extension)',
+});
+
+export const EMPEROR_SETTLE = option({
+  name: 'emperor-settle',
+  type: seconds,
+  scope: 'emperor',
+  default: '0.05',
+  doc: 'Quiet time after the last file event before the vassal files are read, so an editor save or a copy is seen once, complete; a writer pausing longer than this mid-file is seen half-way.',
+});
+
+export const EMPEROR_FREQ = option({
+  name: 'emperor-freq',
+  type: seconds,
+  scope: 'emperor',
+  default: '3',
+  doc: 'Interval of the safety-net rescan (stat first, read only what changed) that catches changes no file event reported; 0 disables it.',
+  uwsgi: 'emperor-freq (there the only way changes are seen; here a safety net)',
+});
+
+export const EMPEROR_WAIT = option({
+  name: 'emperor-wait',
+  type: boolean,
+  scope: 'emperor',
+  bare: 'true',
+  default: 'false',
+  doc: 'Start even if a vassal directory (or a glob\'s base) does not exist yet, and pick it up when it appears; otherwise that is an error at startup.',
+});
+
+export const WATCH_OPTIONS = [EMPEROR_EXTENSION, EMPEROR_SETTLE, EMPEROR_FREQ, EMPEROR_WAIT] as const;

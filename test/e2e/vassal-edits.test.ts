@@ -1,0 +1,174 @@
+// How vassal files are edited in real life: editors' save sequences, chunked writers, touch and cp -p. Each case
+// must cause exactly the one action its content change calls for.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EmperorProcess } from '../support/emperor.js';
+import {
+  saveLikeEmacs,
+  saveLikeJetBrains,
+  saveLikeJetBrainsSlowly,
+  saveLikeNano,
+  saveLikeVimInPlace,
+  saveLikeVsCode,
+  vimSession,
+  writeInChunks,
+} from '../support/file-changes.js';
+import { tempDir } from '../support/temp-dir.js';
+import { actions, plannedFor, sleeperIni } from '../support/vassal-dir.js';
+
+let dir: { path: string; remove: () => Promise<void> };
+let emperor: EmperorProcess | undefined;
+
+beforeEach(async () => {
+  dir = await tempDir();
+});
+
+afterEach(async () => {
+  await emperor?.kill();
+  emperor = undefined;
+  await dir.remove();
+});
+
+/** Starts an emperor on the temp dir with `app.ini` running, and waits until its worker is up. */
+async function startWithApp(args: string[] = []): Promise<{ file: string; emperor: EmperorProcess }> {
+  const file = path.join(dir.path, 'app.ini');
+  await writeFile(file, sleeperIni({ env: 'VERSION=1' }));
+  emperor = new EmperorProcess(['--emperor', dir.path, ...args]);
+  await emperor.waitForLog((r) => r.event === 'worker.ready' && r.vassal === 'app.ini');
+  return { file, emperor };
+}
+
+/**
+ * Proves that nothing more happens to app.ini: a second, different change (a new vassal) is made and seen; by then
+ * every reconcile that the first change caused has logged its plan.
+ */
+async function markerSeen(e: EmperorProcess, name = 'marker.ini'): Promise<void> {
+  await writeFile(path.join(dir.path, name), sleeperIni());
+  await e.waitForLog((r) => r.event === 'vassal.start' && r.vassal === name);
+}
+
+function vassalsOtherThan(e: EmperorProcess, ...names: string[]): string[] {
+  return [...new Set(e.events('vassal.start').map((r) => r.vassal as string))].filter((n) => !names.includes(n));
+}
+
+const editors: [string, (file: string, text: string) => void][] = [
+  [
+    'vim (4913 probe, rename to backup x~, write, fsync, delete backup; swap file open meanwhile)',
+    (file, text) => {
+      const session = vimSession(file);
+      session.save(text);
+      session.quit();
+    },
+  ],
+  ['vim writing in place (backupcopy=yes: copy to backup, truncate, write)', saveLikeVimInPlace],
+  ['emacs (lock link .#x, rename to backup x~ which stays, write new file)', saveLikeEmacs],
+  ['nano (lock file .x.swp, truncate and write in place)', saveLikeNano],
+  ['VS Code-style atomic save (temp file in the directory, fsync, rename over)', saveLikeVsCode],
+  ['JetBrains safe write (tmp, rename original away, rename tmp in, delete old: a moment with no file)', saveLikeJetBrains],
+];
+
+describe('editor saves: one save, one reload', () => {
+  it.each(editors)('%s', async (_name, save) => {
+    const { file, emperor: e } = await startWithApp();
+    save(file, sleeperIni({ env: 'VERSION=2' }));
+    await e.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'app.ini');
+    await markerSeen(e);
+
+    expect(actions(e, 'app.ini')).toEqual({ start: 1, reload: 1, scale: 0, stop: 0 });
+    expect(plannedFor(e, file)).toEqual(['start', 'reload']);
+    // No vassal for a temp, backup, lock or probe file.
+    expect(vassalsOtherThan(e, 'app.ini', 'marker.ini')).toEqual([]);
+    expect(e.events('config.diagnostic')).toEqual([]);
+  });
+
+  it('a real vim (when installed) saving with :wq reloads once', async (ctx) => {
+    const vim = await execa('vim', ['--version'], { reject: false });
+    if (vim.exitCode !== 0) ctx.skip();
+    const { file, emperor: e } = await startWithApp();
+    const edit = await execa('vim', ['-u', 'NONE', '-N', '-i', 'NONE', '-es', '-c', 'normal Goenv = EDITED=1', '-c', 'wq', file], { reject: false });
+    expect(edit.exitCode).toBe(0);
+    expect(await readFile(file, 'utf8')).toContain('EDITED=1');
+    await e.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'app.ini');
+    await markerSeen(e);
+    expect(actions(e, 'app.ini')).toEqual({ start: 1, reload: 1, scale: 0, stop: 0 });
+    expect(vassalsOtherThan(e, 'app.ini', 'marker.ini')).toEqual([]);
+  });
+});
+
+describe('an editor paused between its steps, while rescans run', () => {
+  it('JetBrains safe write with 40 ms between its renames, rescans every 10 ms: one reload, never a stop', async () => {
+    // A rescan lands while app.ini does not exist; the directory changed a moment ago, so the vassal is held.
+    const { file, emperor: e } = await startWithApp(['--emperor-settle', '0.2', '--emperor-freq', '0.01']);
+    await saveLikeJetBrainsSlowly(file, sleeperIni({ env: 'VERSION=2' }), 40);
+    await e.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'app.ini');
+    await markerSeen(e);
+    expect(actions(e, 'app.ini')).toEqual({ start: 1, reload: 1, scale: 0, stop: 0 });
+    // The hold was needed: some reconcile saw the file missing or settling and left the vassal alone.
+    expect(e.events('emperor.sync').some((r) => (r.settling as string[]).includes(file))).toBe(true);
+  });
+});
+
+describe('a file written in several chunks is read once complete', () => {
+  it('starts once, with the final content, though every chunk boundary is itself a valid file', async () => {
+    // Settle time 1 s, pauses of 100 ms: the writer pauses well within the settle time.
+    emperor = new EmperorProcess(['--emperor', dir.path, '--emperor-settle', '1']);
+    await emperor.waitForLog((r) => r.event === 'emperor.sync' || r.event === 'emperor.start');
+    const file = path.join(dir.path, 'chunked.ini');
+    const chunks = [sleeperIni(), 'processes = 2\n', 'processes = 3\n'];
+    const written = Date.now();
+    await writeInChunks(file, chunks, 100);
+    const tookMs = Date.now() - written;
+
+    const started = await emperor.waitForLog((r) => r.event === 'vassal.start' && r.vassal === 'chunked.ini');
+    expect(started.processes).toBe(3);
+    await vi.waitFor(() => expect(emperor!.events('worker.ready', 'chunked.ini')).toHaveLength(3), { timeout: 20_000 });
+    await markerSeen(emperor);
+    expect(actions(emperor, 'chunked.ini')).toEqual({ start: 1, reload: 0, scale: 0, stop: 0 });
+    // The writer did pause between chunks (the test would prove nothing if it had written all at once).
+    expect(tookMs).toBeGreaterThanOrEqual(190);
+  });
+});
+
+describe('content decides, not timestamps', () => {
+  it('touch and cp -p of the same content do nothing', async () => {
+    const { file, emperor: e } = await startWithApp();
+    const copy = path.join(dir.path, 'copy-source');
+    execFileSync('cp', ['-p', file, copy]);
+    execFileSync('touch', [file]);
+    execFileSync('touch', ['-d', '2001-02-03 04:05:06', file]);
+    execFileSync('cp', ['-p', copy, file]);
+    await markerSeen(e);
+    expect(actions(e, 'app.ini')).toEqual({ start: 1, reload: 0, scale: 0, stop: 0 });
+    expect(plannedFor(e, file)).toEqual(['start']);
+  });
+
+  it('different content reloads even with the mtime set back, or kept exactly (same size, same mtime to the ns)', async () => {
+    const { file, emperor: e } = await startWithApp();
+    const reference = path.join(dir.path, 'reference');
+    execFileSync('cp', ['-p', file, reference]);
+
+    // Same size, and the old modification time restored to the nanosecond: only ctime and the content differ.
+    await writeFile(file, sleeperIni({ env: 'VERSION=2' }));
+    execFileSync('touch', ['-r', reference, file]);
+    await vi.waitFor(() => expect(actions(e, 'app.ini').reload).toBe(1), { timeout: 20_000 });
+
+    // mtime moved backwards by years.
+    await writeFile(file, sleeperIni({ env: 'VERSION=3' }));
+    execFileSync('touch', ['-d', '2001-02-03 04:05:06', file]);
+    await vi.waitFor(() => expect(actions(e, 'app.ini').reload).toBe(2), { timeout: 20_000 });
+
+    // Two edits within the same second, the second right after the first was acted on.
+    await e.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'app.ini' && r.generation === 3);
+    await writeFile(file, sleeperIni({ env: 'VERSION=4' }));
+    await vi.waitFor(() => expect(actions(e, 'app.ini').reload).toBe(3), { timeout: 20_000 });
+    await writeFile(file, sleeperIni({ env: 'VERSION=5' }));
+    await vi.waitFor(() => expect(actions(e, 'app.ini').reload).toBe(4), { timeout: 20_000 });
+    await e.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'app.ini' && r.generation === 5);
+    expect(actions(e, 'app.ini')).toEqual({ start: 1, reload: 4, scale: 0, stop: 0 });
+    expect(existsSync(file)).toBe(true);
+  });
+});
