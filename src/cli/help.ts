@@ -21,7 +21,7 @@ export function helpText(version: string): string {
     `supervisor ${version}: an emperor-style process supervisor`,
     '',
     'Usage:',
-    '  supervisor --emperor DIR [--pidfile FILE]   run the emperor in the foreground on a directory of vassal .ini files',
+    '  supervisor --emperor DIR|GLOB [--pidfile FILE]  run the emperor in the foreground on vassal .ini files (repeatable)',
     '  supervisor --reload PIDFILE                 reload every vassal of a running emperor (SIGHUP)',
     '  supervisor --stop PIDFILE [--stop-timeout S] stop a running emperor and wait until it has exited (default 60 s)',
     '  supervisor --help | --version',
