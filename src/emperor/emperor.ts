@@ -58,7 +58,13 @@ interface Known {
   vassal?: Vassal;
   /** Vassal whose start is in flight; stop waits for it. */
   starting?: Promise<Vassal | undefined>;
+  /** Starts of this content that failed in a row (a port in use, an unknown user), and when to try again. */
+  startFailures?: { count: number; retryAt: number };
 }
+
+// A vassal that cannot start is retried after 1 s, 2 s, 4 s ... up to a minute, or at once when its file changes.
+const START_RETRY_MS = 1000;
+const START_RETRY_MAX_MS = 60_000;
 
 /**
  * The emperor: keeps one vassal running per vassal file, as the directories say. Every file event, SIGHUP and
@@ -171,9 +177,14 @@ export class Emperor {
     // Held: vassals whose file (or a directory above it) is in the middle of a change, and new files still being written.
     const held = new Set([...actual.keys(), ...scan.settling.keys()].filter((file) => settledAt(file, scan) > 0));
     const planned = planSync({ files: identities, held, keep: (f) => isUnder(f, scan.unreadable) }, actual, force);
-    // touch-reload asked for these; their own content may well be unchanged. One still settling waits its turn.
-    const touched = [...this.#forced].filter((f) => scan.files.has(f) && this.#known.has(f) && !held.has(f) && !planned.reload.includes(f));
-    const plan: SyncPlan = { ...planned, reload: [...planned.reload, ...touched] };
+    // touch-reload asked for these, or their start failed and is due again; their content may well be unchanged.
+    // One still settling waits its turn.
+    const now = Date.now();
+    const retries = [...this.#known].filter(([, k]) => k.startFailures && k.startFailures.retryAt <= now).map(([f]) => f);
+    const extra = [...this.#forced, ...retries].filter((f) => scan.files.has(f) && this.#known.has(f) && !held.has(f) && !planned.reload.includes(f));
+    const plan: SyncPlan = { ...planned, reload: [...new Set([...planned.reload, ...extra])] };
+    const nextRetry = Math.min(...[...this.#known.values()].flatMap((k) => (k.startFailures ? [k.startFailures.retryAt] : [])));
+    if (Number.isFinite(nextRetry) && nextRetry > now) this.#settle.wakeAt(nextRetry);
 
     const work: Promise<unknown>[] = [];
     // Starts and reloads before stops: when a vassal file is renamed, the new vassal takes over the sockets
@@ -255,8 +266,10 @@ export class Emperor {
     const owner = this.#options.tyrant ? file.owner : undefined;
     const key = this.#identity(file);
     const known = this.#known.get(file.path);
-    if (known && known.hash === key && !force && !touched) return;
+    const retryDue = known?.startFailures !== undefined && known.startFailures.retryAt <= Date.now();
+    if (known && known.hash === key && !force && !touched && !retryDue) return;
     const entry: Known = known ?? { hash: key };
+    if (entry.hash !== key) entry.startFailures = undefined;
     entry.hash = key;
     this.#known.set(file.path, entry);
 
@@ -294,12 +307,18 @@ export class Emperor {
     }).then(
       (vassal) => {
         entry.vassal = vassal;
+        entry.startFailures = undefined;
         return vassal;
       },
       (err: Error) => {
-        this.#log.error({ event: 'vassal.start-failed', vassal: name, err: err.message }, `vassal ${name}: cannot start: ${err.message}`);
-        // Forget the hash so that the next event or rescan tries again (e.g. once the port is free).
-        if (this.#known.get(file.path) === entry) entry.hash = '';
+        const count = (entry.startFailures?.count ?? 0) + 1;
+        const delayMs = Math.min(START_RETRY_MAX_MS, START_RETRY_MS * 2 ** Math.min(count - 1, 16));
+        entry.startFailures = { count, retryAt: Date.now() + delayMs };
+        this.#settle.wakeAt(entry.startFailures.retryAt);
+        this.#log.error(
+          { event: 'vassal.start-failed', vassal: name, err: err.message, failures: count, retryInMs: delayMs },
+          `vassal ${name}: cannot start: ${err.message}; retrying in ${delayMs / 1000} s (or when the file changes)`,
+        );
         return undefined;
       },
     );

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
+import { get } from '../support/http.js';
 import { isAlive } from '../support/processes.js';
 import { ask, pidsAnswering, serveIni } from '../support/serving.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -60,6 +62,25 @@ describe('crashes', () => {
     const diedBefore = emperor.events('worker.died', 'loop.ini').length;
     await emperor.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'loop.ini');
     expect(emperor.events('worker.died', 'loop.ini').length).toBeLessThanOrEqual(diedBefore + 1);
+  });
+});
+
+describe('vassals that cannot start', () => {
+  it('retries a vassal whose socket is taken, backing off, and starts it once the port is free', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    await writeFile(file('tcp.ini'), vassalIni({ command: fixtureCommand('serve-on-fd3'), socket: `127.0.0.1:${port}`, 'notification-fd': 'auto' }));
+    const emperor = start();
+    await vi.waitFor(() => expect(emperor.events('vassal.start-failed').length).toBeGreaterThanOrEqual(2), { timeout: 20_000 });
+    const [first, second] = emperor.events('vassal.start-failed');
+    expect(first?.msg).toContain('EADDRINUSE');
+    expect([first?.retryInMs, second?.retryInMs]).toEqual([1000, 2000]);
+
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    const answer = await vi.waitFor(() => get({ host: '127.0.0.1', port }), { timeout: 20_000, interval: 100 });
+    expect(answer.status).toBe(200);
+    expect(emperor.events('vassal.start', 'tcp.ini').length).toBeGreaterThanOrEqual(1);
   });
 });
 
