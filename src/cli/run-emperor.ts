@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { OptionValues } from '../config/option-values.js';
 import { EMPEROR, PIDFILE } from '../config/options/index.js';
+import { NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
 import { Emperor } from '../emperor/emperor.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
@@ -10,7 +11,7 @@ import { routeSignals, type SignalCommand } from '../runtime/signals.js';
  * Runs the emperor in the foreground until a stop signal: pidfile, signals, start, then one loop that acts on
  * queued commands. Resolves with the exit code. Throws Error for unusable setup (missing directory).
  */
-export async function runEmperor(values: OptionValues, log: Logger): Promise<number> {
+export async function runEmperor(values: OptionValues, log: Logger, vassalDefaults: VassalDefaults = NO_DEFAULTS): Promise<number> {
   const dirs = values.all(EMPEROR);
   for (const dir of dirs) {
     const st = await stat(dir).catch(() => undefined);
@@ -24,7 +25,7 @@ export async function runEmperor(values: OptionValues, log: Logger): Promise<num
     queue.push(command);
     wake?.();
   });
-  const emperor = new Emperor({ dirs, log });
+  const emperor = new Emperor({ dirs, log, vassalDefaults });
   try {
     if (pidfile) writePidfile(pidfile);
     await emperor.start();

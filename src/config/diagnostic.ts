@@ -42,3 +42,16 @@ export class ConfigError extends Error {
     this.diagnostics = diagnostics;
   }
 }
+
+/**
+ * Diagnostics in reading order: grouped by file (in order of first appearance), then by line, line-less ones first
+ * in their file; otherwise as found. Reading and validating find things in two passes; a user reads top to bottom.
+ */
+export function inReadingOrder(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const files = new Map<string, number>();
+  for (const d of diagnostics) if (!files.has(d.file)) files.set(d.file, files.size);
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => files.get(a.d.file)! - files.get(b.d.file)! || (a.d.line ?? 0) - (b.d.line ?? 0) || a.i - b.i)
+    .map(({ d }) => d);
+}

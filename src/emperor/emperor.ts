@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostic.js';
-import { parseVassalText } from '../config/load-vassal.js';
+import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { Vassal } from '../vassal/vassal.js';
 import { scanVassalFiles, type VassalFile } from './vassal-files.js';
@@ -15,6 +15,8 @@ export interface EmperorOptions {
   readonly baseEnv?: Readonly<Record<string, string | undefined>>;
   /** Quiet time after a file event before the directory is read (ms); coalesces editor save sequences. */
   readonly settleMs?: number;
+  /** What every vassal file gets from the emperor's config: `vassals-include` templates, `vassal-set` options. */
+  readonly vassalDefaults?: VassalDefaults;
 }
 
 interface Known {
@@ -112,7 +114,7 @@ export class Emperor {
     entry.hash = file.hash;
     this.#known.set(file.path, entry);
 
-    const result = parseVassalText(file.text, file.path);
+    const result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
     this.#report(result.diagnostics);
     const name = path.basename(file.path);
     if (!result.ok) {
