@@ -84,7 +84,8 @@ class Reader {
    * `inBlock` is set when that line was inside a logic block, where openers would nest.
    */
   readText(text: string, file: MagicFile, sections: readonly string[], frame: Frame, includedFrom?: Where, inBlock = false): void {
-    const lines = splitIniLines(text, file.named, sections);
+    // A top-level file is reported as it was named; an included one by its absolute path, which works from anywhere.
+    const lines = splitIniLines(text, includedFrom ? file.absolute : file.named, sections);
     this.diagnostics.push(...lines.diagnostics);
     if (!lines.foundSection) {
       const wanted = sections.map((s) => `[${s}]`).join(' or ');
