@@ -145,6 +145,11 @@ export function readOptions(
       diagnostics.push({ severity: 'error', ...at, message: `invalid value for ${key}: ${parsed.reason}${hint}` });
       continue;
     }
+    if (spec.type.typed && !spec.type.quoting && INLINE_COMMENT.test(raw)) {
+      // The value parsed (a path may contain " # "), but no one means a directory called "app  # prod".
+      diagnostics.push({ severity: 'error', ...at, message: `invalid value for ${key}: ${JSON.stringify(raw)} has what looks like a comment; ${INLINE_COMMENT_HINT}` });
+      continue;
+    }
     if (!spec.type.typed && INLINE_COMMENT.test(raw)) {
       diagnostics.push({
         severity: 'warning',
@@ -179,5 +184,6 @@ function similar(a: string, b: string): boolean {
   const longest = Math.max(a.length, b.length);
   let same = 0;
   while (same < Math.min(a.length, b.length) && a[same] === b[same]) same++;
-  return same >= 3 || longest <= 4 || distance(a, b) <= Math.max(2, Math.floor(longest / 3));
+  const d = distance(a, b);
+  return same >= 3 || (longest <= 4 ? d <= 1 : d <= Math.max(2, Math.floor(longest / 3)));
 }
