@@ -99,10 +99,21 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout and stderr have written everything: into a full pipe (`supervisor --check *.ini | less`), Node
+ * queues writes, and process.exit would drop what is queued.
+ */
+async function exit(code: number): Promise<never> {
+  const drained = (stream: NodeJS.WriteStream): Promise<void> =>
+    stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.once('drain', () => resolve()));
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (err: Error) => {
     process.stderr.write(`supervisor: ${err.message}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    return exit(err instanceof UsageError ? 2 : 1);
   },
 );
