@@ -43,6 +43,7 @@ export function checkFiles(files: readonly string[], host: ConfigHost, output: O
 export function showConfig(file: string, host: ConfigHost, output: Output, defaults: VassalDefaults = NO_DEFAULTS): number {
   const inspected = inspectConfigFile(file, host, defaults);
   for (const d of inspected.diagnostics) output.err(`${formatDiagnostic(d)}\n`);
-  output.out(renderConfig(inspected.entries, inspected.references, `supervisor --show-config ${file} (read as ${inspected.kind === 'emperor' ? 'an emperor' : 'a vassal'})`));
+  const title = `supervisor --show-config ${file} (read as ${inspected.kind === 'emperor' ? 'an emperor' : 'a vassal'})`;
+  output.out(renderConfig(inspected.entries, inspected.references, title, inspected.tested));
   return count(inspected.diagnostics, 'error') > 0 ? 1 : 0;
 }

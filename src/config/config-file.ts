@@ -16,6 +16,8 @@ export interface InspectedFile {
   /** The options as read (templates and vassal-set lines included for a vassal). */
   readonly entries: readonly ConfigEntry[];
   readonly references: References;
+  /** Names `if-opt` tested (placeholders). */
+  readonly tested: ReadonlySet<string>;
   /** Everything found, reading and validating, in that order. */
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -28,19 +30,19 @@ export function inspectConfigFile(file: string, host: ConfigHost, defaults: Vass
   const text = host.readText(file);
   if (!text.ok) {
     const references = new References([], host);
-    return { kind: 'vassal', entries: [], references, diagnostics: [{ severity: 'error', file, message: `cannot read: ${text.reason}` }] };
+    return { kind: 'vassal', entries: [], references, tested: new Set(), diagnostics: [{ severity: 'error', file, message: `cannot read: ${text.reason}` }] };
   }
   const plain = readVassalText(text.text, file, host);
   if (describesEmperor(plain.entries)) {
     const references = new References(plain.entries, host);
     const built = buildEmperorConfig(plain.entries, { references, tested: plain.tested, host });
-    return { kind: 'emperor', entries: plain.entries, references, diagnostics: inReadingOrder([...plain.diagnostics, ...built.diagnostics]) };
+    return { kind: 'emperor', entries: plain.entries, references, tested: plain.tested, diagnostics: inReadingOrder([...plain.diagnostics, ...built.diagnostics]) };
   }
   const read = defaults === NO_DEFAULTS ? plain : readVassalText(text.text, file, host, defaults);
   const references = new References(read.entries, host);
-  if (!read.sectionFound) return { kind: 'vassal', entries: read.entries, references, diagnostics: read.diagnostics };
+  if (!read.sectionFound) return { kind: 'vassal', entries: read.entries, references, tested: read.tested, diagnostics: read.diagnostics };
   const built = buildVassalConfig(read.entries, file, { references, tested: read.tested });
-  return { kind: 'vassal', entries: read.entries, references, diagnostics: inReadingOrder([...read.diagnostics, ...built.diagnostics]) };
+  return { kind: 'vassal', entries: read.entries, references, tested: read.tested, diagnostics: inReadingOrder([...read.diagnostics, ...built.diagnostics]) };
 }
 
 /**

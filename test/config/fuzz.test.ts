@@ -63,7 +63,7 @@ describe('the reader, fed mutated corpus files', () => {
           defaults: { include: [{ path: '/srv/vassals/other.ini', source: { file: '/srv/emperor.ini', line: 1 } }], set: [{ key: 'vacuum', value: 'true', file: '/srv/emperor.ini', line: 2, bare: false }] },
         });
         const inspected = inspectConfigFile(FILE, host);
-        const shown = renderConfig(inspected.entries, inspected.references, 'fuzz');
+        const shown = renderConfig(inspected.entries, inspected.references, 'fuzz', inspected.tested);
         expect(performance.now() - started).toBeLessThan(5_000);
         expect(typeof shown).toBe('string');
         for (const d of [...result.diagnostics, ...inspected.diagnostics]) {
