@@ -54,7 +54,14 @@ let facts: HostFacts | undefined;
 /** The facts of this machine, gathered once per process like uWSGI's magic table. */
 export function systemFacts(): HostFacts {
   if (facts) return facts;
-  const info = os.userInfo();
+  let info: { uid: number; gid: number; username: string };
+  try {
+    info = os.userInfo();
+  } catch {
+    // A uid with no passwd entry (common in containers): %U falls back to the number, as in uWSGI.
+    const uid = process.getuid?.() ?? -1;
+    info = { uid, gid: process.getgid?.() ?? -1, username: String(uid) };
+  }
   facts = Object.freeze({
     hostname: os.hostname(),
     cpus: os.availableParallelism(),

@@ -3,32 +3,55 @@ import type { ConfigHost } from './config-host.js';
 
 const MAGIC = /[*?[]/;
 
-/** One path segment of a glob(3) pattern as a RegExp: `*`, `?` and `[...]` (with `!` or `^` to negate). */
-export function segmentRegExp(segment: string): RegExp {
-  let re = '';
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const close = segment.indexOf(']', i + 2);
-      if (close < 0) {
-        re += '\\[';
-        continue;
-      }
-      let body = segment.slice(i + 1, close);
+type Token = { readonly kind: 'star' } | { readonly kind: 'one' } | { readonly kind: 'char'; readonly test: (c: string) => boolean };
+
+/** One path segment of a glob(3) pattern: `*`, `?`, `[...]` (`!` or `^` negates, `a-z` ranges), other characters as such. */
+function tokenize(segment: string): Token[] {
+  const chars = [...segment];
+  const tokens: Token[] = [];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '*') {
+      if (tokens[tokens.length - 1]?.kind !== 'star') tokens.push({ kind: 'star' });
+    } else if (c === '?') tokens.push({ kind: 'one' });
+    else if (c === '[' && chars.indexOf(']', i + 2) > 0) {
+      const close = chars.indexOf(']', i + 2);
+      let body = chars.slice(i + 1, close);
       const negate = body[0] === '!' || body[0] === '^';
       if (negate) body = body.slice(1);
-      re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, (m) => `\\${m}`)}]`;
+      const ranges: [string, string][] = [];
+      for (let j = 0; j < body.length; j++) {
+        if (body[j + 1] === '-' && j + 2 < body.length) {
+          ranges.push([body[j]!, body[j + 2]!]);
+          j += 2;
+        } else ranges.push([body[j]!, body[j]!]);
+      }
+      tokens.push({ kind: 'char', test: (x) => ranges.some(([lo, hi]) => lo <= x && x <= hi) !== negate });
       i = close;
-    } else re += c.replace(/[.+^${}()|\\\]]/g, (m) => `\\${m}`);
+    } else tokens.push({ kind: 'char', test: (x) => x === c });
   }
-  try {
-    return new RegExp(`^${re}$`);
-  } catch {
-    // A class glob(3) would take but RegExp refuses (a reversed range like [z-a]): match the segment literally.
-    return new RegExp(`^${segment.replace(/[.*+?^${}()|[\]\\]/g, (m) => `\\${m}`)}$`);
+  return tokens;
+}
+
+/**
+ * Whether a name matches one glob segment. Dynamic programming over (pattern, name), so the time is bounded by
+ * their lengths' product whatever the pattern: a regular expression built from `*a*a*a*b` could backtrack for ages.
+ */
+export function matchSegment(segment: string, name: string): boolean {
+  const tokens = tokenize(segment);
+  const chars = [...name];
+  // reach[j]: the tokens so far can match the first j characters.
+  let reach = Array<boolean>(chars.length + 1).fill(false);
+  reach[0] = true;
+  for (const token of tokens) {
+    const next = Array<boolean>(chars.length + 1).fill(false);
+    for (let j = 0; j <= chars.length; j++) {
+      if (token.kind === 'star') next[j] = reach[j]! || (j > 0 && next[j - 1]!);
+      else if (j > 0 && reach[j - 1]) next[j] = token.kind === 'one' || token.test(chars[j - 1]!);
+    }
+    reach = next;
   }
+  return reach[chars.length]!;
 }
 
 /**
@@ -47,10 +70,9 @@ export function expandGlob(pattern: string, baseDir: string, host: ConfigHost): 
         next.push(path.join(dir, segment));
         continue;
       }
-      const re = segmentRegExp(segment);
       for (const name of host.listDir(dir) ?? []) {
         if (name.startsWith('.') && !segment.startsWith('.')) continue;
-        if (re.test(name)) next.push(path.join(dir, name));
+        if (matchSegment(segment, name)) next.push(path.join(dir, name));
       }
     }
     found = next;

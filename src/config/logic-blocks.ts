@@ -52,19 +52,6 @@ function pathTest(accept: (kind: string) => boolean, negate: boolean): Test {
   };
 }
 
-function hostnameMatch(negate: boolean): Test {
-  return (arg, ctx) => {
-    let re: RegExp;
-    try {
-      re = new RegExp(arg);
-    } catch (err) {
-      return { kind: 'error', message: `not a regular expression: ${(err as Error).message}` };
-    }
-    const holds = re.test(ctx.host.facts.hostname);
-    return ifResult(negate ? !holds : holds, arg);
-  };
-}
-
 const env = (name: string, ctx: LogicContext): string | undefined => ctx.host.env[name];
 const opt = (name: string, ctx: LogicContext): string | undefined => ctx.exported(name);
 const exists = (kind: string): boolean => kind !== 'missing';
@@ -128,8 +115,9 @@ const OPENERS = new Map<string, { kind: BlockKind; test: Test }>([
   ['if-not-dir', { kind: 'if', test: pathTest(isDir, true) }],
   ['if-hostname', { kind: 'if', test: (arg, ctx) => ifResult(ctx.host.facts.hostname === arg, arg) }],
   ['if-not-hostname', { kind: 'if', test: (arg, ctx) => ifResult(ctx.host.facts.hostname !== arg, arg) }],
-  ['if-hostname-match', { kind: 'if', test: hostnameMatch(false) }],
-  ['if-not-hostname-match', { kind: 'if', test: hostnameMatch(true) }],
+  // A regular expression from a file could take exponential time on a host name; uWSGI only has it with PCRE.
+  ['if-hostname-match', { kind: 'if', test: () => ({ kind: 'error', message: 'if-hostname-match is not supported; use if-hostname with the exact name' }) }],
+  ['if-not-hostname-match', { kind: 'if', test: () => ({ kind: 'error', message: 'if-not-hostname-match is not supported; use if-not-hostname with the exact name' }) }],
   // A supervisor loads no uWSGI plugins, and every read of a file is a fresh start, never uWSGI's in-place reload.
   ['if-plugin', { kind: 'if', test: (arg) => ifResult(false, arg) }],
   ['ifplugin', { kind: 'if', test: (arg) => ifResult(false, arg) }],

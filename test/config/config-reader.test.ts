@@ -212,6 +212,12 @@ describe('logic blocks', () => {
     expect(kv(r)).toEqual(['print=no1 %(_)', 'else_executed=1']);
   });
 
+  it('refuses if-hostname-match, whose regular expression could run for ever on a host name', () => {
+    expect(diags(read(['[uwsgi]', 'if-hostname-match = ^(a+)+$', 'x = 1', 'endif']))).toEqual([
+      `${FILE}:2: error: if-hostname-match = ^(a+)+$: if-hostname-match is not supported; use if-hostname with the exact name; the block is skipped`,
+    ]);
+  });
+
   it('refuses nested blocks as uWSGI does, naming the outer block', () => {
     const r = read(['[uwsgi]', 'for = a b', 'if-env = X', 'x = 1', 'endif', 'y = 1']);
     expect(diags(r)).toEqual([

@@ -4,7 +4,7 @@ import { inspectConfigFile } from '../../src/config/config-file.js';
 import type { ConfigHost } from '../../src/config/config-host.js';
 import { parseVassalText } from '../../src/config/load-vassal.js';
 import { renderConfig } from '../../src/config/show-config.js';
-import { expandGlob } from '../../src/config/glob-pattern.js';
+import { expandGlob, matchSegment } from '../../src/config/glob-pattern.js';
 import { fakeHost } from '../support/config-host.js';
 import { CORPUS_DIR, corpusFiles, corpusHost } from '../support/corpus.js';
 
@@ -80,6 +80,14 @@ describe('for-glob patterns', () => {
     expect(expandGlob('/etc/app/.*.conf', '/', h)).toEqual(['/etc/app/.hidden.conf']);
     expect(expandGlob('/nowhere/*.conf', '/', h)).toEqual(['/nowhere/*.conf']);
     expect(expandGlob('/etc/app/[z-a]*', '/', h)).toEqual(['/etc/app/[z-a]*']);
+    expect(expandGlob('/etc/app/x[[]1].txt', '/', h)).toEqual(['/etc/app/x[1].txt']);
+  });
+
+  it('match in time bounded by the lengths, even for patterns a backtracking RegExp would choke on', () => {
+    const started = performance.now();
+    expect(matchSegment('*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(250))).toBe(false);
+    expect(matchSegment('a*b?c[x-z]', 'a__b_cy')).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
 

@@ -70,6 +70,7 @@ function languageSection(): string[] {
     '  `for-glob` expands a glob (sorted, directories with a trailing `/`); `for-times = N` counts 1..N (at most 10000).',
     '  `if-env`/`if-opt` take `NAME` or `NAME=value`; `if-exists`/`if-file`/`if-dir` a path. `if-plugin` is always false',
     '  and `if-reload` too: there are no uWSGI plugins here, and every read of a file is a fresh start.',
+    '  `if-hostname-match` is refused: use `if-hostname` (a regular expression from a file could run for ever).',
     `- Closers: ${code(closers)}.`,
     '',
     '### Config language options',
