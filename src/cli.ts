@@ -10,7 +10,7 @@ import { runVassal } from './cli/run-vassal.js';
 import { firstIniFile, readCommandLineVassal } from './config/config-file.js';
 import { systemHost, type ConfigHost } from './config/config-host.js';
 import { readCommandLine } from './config/config-reader.js';
-import { formatDiagnostic, hasErrors, type Diagnostic } from './config/diagnostic.js';
+import { formatDiagnostic, hasErrors, inReadingOrder, type Diagnostic } from './config/diagnostic.js';
 import { buildEmperorConfig, describesEmperor, type EmperorConfigResult } from './config/emperor-config.js';
 import type { IniEntry } from './config/ini-lines.js';
 import { NO_DEFAULTS, type VassalDefaults } from './config/load-vassal.js';
@@ -26,7 +26,7 @@ function version(): string {
 const stdio: Output = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) process.stderr.write(`supervisor: ${formatDiagnostic(d)}\n`);
+  for (const d of inReadingOrder(diagnostics)) process.stderr.write(`supervisor: ${formatDiagnostic(d)}\n`);
 }
 
 /** The emperor that command-line entries (flags and the files they name) describe. */

@@ -1,6 +1,6 @@
 import type { ConfigHost } from './config-host.js';
 import type { ConfigEntry } from './config-entry.js';
-import type { Diagnostic } from './diagnostic.js';
+import { inReadingOrder, type Diagnostic } from './diagnostic.js';
 import type { VassalDefaults } from './load-vassal.js';
 import { readOptions, type OptionReading, type OptionValues } from './option-values.js';
 import { EMPEROR, findOption, VASSAL_SET, VASSALS_INCLUDE } from './options/index.js';
@@ -35,6 +35,7 @@ export function buildEmperorConfig(entries: readonly ConfigEntry[], reading: Opt
     }
   }
   const set = values.occurrences(VASSAL_SET).map(({ value: [key, value], source }) => ({ key, value, file: source.file, line: source.line, bare: false }));
-  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
-  return { ok: true, config: { values, vassalDefaults: Object.freeze({ include, set }) }, diagnostics };
+  const sorted = inReadingOrder(diagnostics);
+  if (sorted.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sorted };
+  return { ok: true, config: { values, vassalDefaults: Object.freeze({ include, set }) }, diagnostics: sorted };
 }

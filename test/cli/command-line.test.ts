@@ -65,6 +65,24 @@ describe('command line', () => {
     expect(version.stdout).toMatch(/^supervisor \d+\.\d+\.\d+$/);
   });
 
+  it('says what to run when given nothing, refuses a non-ini argument, and names an unreadable --ini file', async () => {
+    const none = await execa(NODE, [CLI], { reject: false });
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toBe('supervisor: nothing to run: give --emperor DIR, or a vassal file (supervisor app.ini); see supervisor --help');
+    const other = await execa(NODE, [CLI, 'app.conf'], { reject: false });
+    expect(other.exitCode).toBe(2);
+    expect(other.stderr).toBe('supervisor: unexpected argument "app.conf" (config files end in .ini; see supervisor --help)');
+    const missing = await execa(NODE, [CLI, '/nonexistent/app.ini'], { reject: false });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toBe('supervisor: command line: error: cannot read ini = /nonexistent/app.ini (/nonexistent/app.ini): no such file');
+  });
+
+  it('lists the config language options in --help', async () => {
+    const help = await execa(NODE, [CLI, '--help']);
+    expect(help.stdout).toContain('Config language (for, if-*, magic variables and placeholders: docs/options.md):\n  --ini, --include VALUE');
+    expect(help.stdout).toContain('supervisor --check FILE.ini...');
+  });
+
   it('refuses to start an emperor on a directory that does not exist', async () => {
     const result = await execa(NODE, [CLI, '--emperor', '/nonexistent/vassals'], { reject: false });
     expect(result.exitCode).toBe(1);
