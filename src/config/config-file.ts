@@ -51,8 +51,8 @@ export function inspectConfigFile(file: string, host: ConfigHost, defaults: Vass
  */
 export function readCommandLineVassal(entries: readonly IniEntry[], file: string, host: ConfigHost): VassalConfigResult {
   const read = readCommandLine(entries, host);
-  // The file itself could not be read (already reported): "no command" on top would only be noise.
-  if (host.pathKind(file) !== 'file') return { ok: false, diagnostics: read.diagnostics };
+  // The file could not be read, or has no [uwsgi] section (already reported): "no command" would only be noise.
+  if (host.pathKind(file) !== 'file' || !read.sectionFound) return { ok: false, diagnostics: read.diagnostics };
   const built = buildVassalConfig(read.entries, file, { references: new References(read.entries, host), tested: read.tested });
   const diagnostics = inReadingOrder([...read.diagnostics, ...built.diagnostics]);
   if (!built.ok || diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };

@@ -91,10 +91,9 @@ class Reader {
       const wanted = sections.map((s) => `[${s}]`).join(' or ');
       const others = lines.sections.length ? `; it has ${lines.sections.map((s) => `[${s}]`).join(', ')}` : '; it has no sections';
       if (includedFrom) this.error(includedFrom, `${file.named} has no ${wanted} section${others}`);
-      else {
-        this.diagnostics.push({ severity: 'error', file: file.named, message: `no ${wanted} section${others}` });
-        this.sectionFound = false;
-      }
+      else this.diagnostics.push({ severity: 'error', file: file.named, message: `no ${wanted} section${others}` });
+      // A file named on the command line (line 0) is top-level too: it gave no options at all.
+      if (!includedFrom || includedFrom.line === 0) this.sectionFound = false;
       return;
     }
     const section = sections.find((s) => lines.sections.includes(s)) ?? sections[0] ?? 'uwsgi';

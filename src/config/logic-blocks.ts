@@ -157,7 +157,7 @@ export function evaluateOpener(key: string, arg: string, ctx: LogicContext): Eva
 
 /** Every logic keyword, for the docs and for telling them apart from options. */
 export function logicKeywords(): { openers: string[]; closers: string[] } {
-  return { openers: [...OPENERS.keys()], closers: [...CLOSERS.keys(), ELSE] };
+  return { openers: [...OPENERS.keys()], closers: [...CLOSERS.keys()] };
 }
 
 /** uWSGI's uwsgi_substitute(value, "%(_)", item): every occurrence. */

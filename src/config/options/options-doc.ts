@@ -71,7 +71,7 @@ function languageSection(): string[] {
     '  `if-env`/`if-opt` take `NAME` or `NAME=value`; `if-exists`/`if-file`/`if-dir` a path. `if-plugin` is always false',
     '  and `if-reload` too: there are no uWSGI plugins here, and every read of a file is a fresh start.',
     '  `if-hostname-match` is refused: use `if-hostname` (a regular expression from a file could run for ever).',
-    `- Closers: ${code(closers)}.`,
+    `- Closers: ${code(closers)}; \`end\` closes either kind. \`else\` goes between an \`if-*\` and its closer.`,
     '',
     '### Config language options',
     '',
