@@ -112,6 +112,12 @@ describe('includes', () => {
     expect(diags(read(['[uwsgi]', 'ini = app.ini'], { [FILE]: '' }))).toEqual([`${FILE}:2: error: include cycle: app.ini -> app.ini; ini = app.ini is not read again`]);
   });
 
+  it('stops a chain of includes deeper than 32 files, the vassal file counted', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`/srv/vassals/f${i}.ini`] = `[uwsgi]\nini = f${i + 1}.ini\n`;
+    expect(diags(read(['[uwsgi]', 'ini = f0.ini'], files))).toEqual(['/srv/vassals/f30.ini:2: error: includes nest deeper than 32 files; ini = f31.ini is not read']);
+  });
+
   it('expands only magic variables in an include\'s file name, since it is read when its line is', () => {
     expect(diags(read(['[uwsgi]', 'ini = $(HOME)/x.ini']))).toEqual([
       `${FILE}:2: error: ini = $(HOME)/x.ini: an include is read when its line is read, so only magic variables (%d, %n, ...) are expanded in its file name, not $(...), @(...) or %(...)`,
