@@ -213,25 +213,3 @@ export const nameValue: ValueType<readonly [string, string]> = {
     return ok([name, raw.slice(eq + 1).trim()] as const);
   },
 };
-
-/**
- * A directory to watch. uWSGI's emperor also takes a glob (`vassals/*.ini`) or a single `.ini` file; here it is
- * always a directory of `*.ini` files, and a pattern or a file name is refused, naming the directory to give instead.
- */
-export const directoryPath: ValueType<string> = {
-  name: 'directory',
-  typed: true,
-  parse(raw, ctx) {
-    if (raw === '') return fail('expected a directory, got an empty value');
-    const parts = raw.split('/');
-    const firstGlob = parts.findIndex((part) => /[*?[]/.test(part));
-    if (firstGlob >= 0) {
-      const dir = parts.slice(0, firstGlob).join('/') || '.';
-      return fail(`expected a directory; globs such as ${JSON.stringify(raw)} are not supported: the emperor watches every *.ini file of a directory (e.g. ${JSON.stringify(dir)})`);
-    }
-    if (raw.endsWith('.ini')) {
-      return fail(`expected a directory of vassal files, got the file ${JSON.stringify(raw)}; uWSGI's single-file emperor is not supported: put the file in a directory and name that`);
-    }
-    return ok(path.resolve(ctx.baseDir, raw));
-  },
-};

@@ -21,7 +21,7 @@ describe('the real config host', () => {
     expect(host.readText(path.join(dir.path, 'nope.ini'))).toEqual({ ok: false, reason: 'no such file' });
     expect(host.readText(path.join(dir.path, 'sub'))).toMatchObject({ ok: false, reason: expect.stringContaining('EISDIR') });
     expect([host.pathKind(path.join(dir.path, 'a.ini')), host.pathKind(path.join(dir.path, 'sub')), host.pathKind(path.join(dir.path, 'x'))]).toEqual(['file', 'dir', 'missing']);
-    expect(host.listDir(dir.path)?.sort()).toEqual(['a.ini', 'sub']);
+    expect([...(host.listDir(dir.path) ?? [])].sort()).toEqual(['a.ini', 'sub']);
     expect(host.listDir(path.join(dir.path, 'x'))).toBeUndefined();
     expect(host.env).toEqual({ ONLY: 'this' });
     expect(host.facts.cpus).toBeGreaterThan(0);

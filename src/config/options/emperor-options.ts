@@ -1,9 +1,9 @@
-import { directoryPath, filePath } from '../values.js';
+import { filePath } from '../values.js';
 import { option } from './option-spec.js';
 
 export const EMPEROR = option({
   name: 'emperor',
-  type: directoryPath,
+  type: filePath,
   list: true,
   scope: 'emperor',
   doc: 'Directory of vassal .ini files to watch; each file is one worker group.',
