@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { ConfigHost } from './config-host.js';
 import { firstValue, type ConfigEntry } from './config-entry.js';
-import type { Diagnostic } from './diagnostic.js';
+import { addDiagnostic, type Diagnostic } from './diagnostic.js';
 import { DEFAULT_SECTIONS, splitIniLines, type IniEntry } from './ini-lines.js';
 import { closerKind, closerName, ELSE, evaluateOpener, openerKind, substituteItem, type BlockKind, type Evaluation } from './logic-blocks.js';
-import { expandMagic, magicTable, type MagicFile } from './magic-vars.js';
+import { expandMagic, magicTable, MAX_EXPANDED_LINE, type MagicFile } from './magic-vars.js';
 
 /** Keys that splice another ini file in at their place (uWSGI: `ini`, and `include` for ini files). */
 const INCLUDE_KEYS = new Set(['ini', 'include']);
@@ -12,6 +12,8 @@ const INCLUDE_KEYS = new Set(['ini', 'include']);
 const MAX_INCLUDE_DEPTH = 32;
 /** A file, with its includes and loops unrolled, that gives more options than this is a mistake (or an attack). */
 export const MAX_ENTRIES = 50_000;
+/** All the files of one configuration together (an include in a loop can read the same file 10000 times). */
+export const MAX_TEXT_READ = 16 * 1024 * 1024;
 
 /** A line's place, for diagnostics about it. */
 interface Where {
@@ -66,17 +68,18 @@ class Reader {
   /** Files being read, innermost last, as `path:section`: an include of one of them is a cycle. */
   readonly #stack: string[] = [];
   #overflow = false;
+  #textRead = 0;
 
   constructor(host: ConfigHost) {
     this.#host = host;
   }
 
   error(where: Where, message: string, key?: string): void {
-    this.diagnostics.push({ severity: 'error', file: where.file, line: where.line || undefined, key, message });
+    addDiagnostic(this.diagnostics, { severity: 'error', file: where.file, line: where.line || undefined, key, message });
   }
 
   warning(where: Where, message: string, key?: string): void {
-    this.diagnostics.push({ severity: 'warning', file: where.file, line: where.line || undefined, key, message });
+    addDiagnostic(this.diagnostics, { severity: 'warning', file: where.file, line: where.line || undefined, key, message });
   }
 
   /**
@@ -85,8 +88,15 @@ class Reader {
    */
   readText(text: string, file: MagicFile, sections: readonly string[], frame: Frame, includedFrom?: Where, inBlock = false): void {
     // A top-level file is reported as it was named; an included one by its absolute path, which works from anywhere.
-    const lines = splitIniLines(text, includedFrom ? file.absolute : file.named, sections);
-    this.diagnostics.push(...lines.diagnostics);
+    const display = includedFrom ? file.absolute : file.named;
+    this.#textRead += text.length;
+    if (this.#textRead > MAX_TEXT_READ) {
+      if (!this.#overflow) this.error(includedFrom ?? { file: display, line: 0 }, `the configuration and its includes are more than ${MAX_TEXT_READ} characters; the rest is not read`);
+      this.#overflow = true;
+      return;
+    }
+    const lines = splitIniLines(text, display, sections);
+    for (const d of lines.diagnostics) addDiagnostic(this.diagnostics, d);
     if (!lines.foundSection) {
       const wanted = sections.map((s) => `[${s}]`).join(' or ');
       const others = lines.sections.length ? `; it has ${lines.sections.map((s) => `[${s}]`).join(', ')}` : '; it has no sections';
@@ -102,8 +112,10 @@ class Reader {
     this.#stack.push(`${file.absolute}:${section}`);
     this.#readEntries(
       lines.entries.map((e) => {
+        const key = expandMagic(e.key, table);
         const value = expandMagic(e.value, table);
-        return { ...e, key: expandMagic(e.key, table).text, value: value.text, stray: value.stray };
+        if (key.overflow || value.overflow) this.error(e, `the line is longer than ${MAX_EXPANDED_LINE} characters once its magic variables are expanded; the rest is kept as written`, key.text);
+        return { ...e, key: key.text, value: value.text, stray: value.stray };
       }),
       frame,
       inBlock,
@@ -176,6 +188,7 @@ class Reader {
 
   /** Adds one option, or splices in the file an `ini =` names. */
   emit(entry: IniEntry & { stray: readonly string[] }, frame: Frame, inBlock: boolean): void {
+    if (this.#overflow) return;
     if (INCLUDE_KEYS.has(entry.key)) {
       this.#include(entry, frame, inBlock);
       return;

@@ -55,3 +55,12 @@ export function inReadingOrder(diagnostics: readonly Diagnostic[]): Diagnostic[]
     .sort((a, b) => files.get(a.d.file)! - files.get(b.d.file)! || (a.d.line ?? 0) - (b.d.line ?? 0) || a.i - b.i)
     .map(({ d }) => d);
 }
+
+/** Past this many findings for one file, more of them help nobody; the rest is summed up in one line. */
+export const MAX_DIAGNOSTICS = 1000;
+
+/** Adds a finding unless the list is full; the first one over the limit becomes a note that more were left out. */
+export function addDiagnostic(list: Diagnostic[], d: Diagnostic): void {
+  if (list.length < MAX_DIAGNOSTICS) list.push(d);
+  else if (list.length === MAX_DIAGNOSTICS) list.push({ severity: d.severity === 'error' ? 'error' : 'note', file: d.file, message: `more than ${MAX_DIAGNOSTICS} findings; the rest are not reported` });
+}

@@ -61,7 +61,12 @@ export interface MagicExpansion {
   readonly text: string;
   /** `%` sequences left as written because they are not magic variables here (e.g. `%V`, `%j`, a lone `%`). */
   readonly stray: readonly string[];
+  /** True when expanding stopped at MAX_EXPANDED_LINE characters; the rest of the text is kept as written. */
+  readonly overflow?: boolean;
 }
+
+/** A line of a config file, magic variables expanded, is never this long unless something is wrong. */
+export const MAX_EXPANDED_LINE = 1024 * 1024;
 
 /**
  * Expands magic variables in one piece of text, in one pass (an expansion is never expanded again). `%(` is left
@@ -73,6 +78,7 @@ export function expandMagic(text: string, table: ReadonlyMap<string, string>): M
   let out = '';
   const stray: string[] = [];
   for (let i = 0; i < text.length; i++) {
+    if (out.length > MAX_EXPANDED_LINE) return { text: out + text.slice(i), stray, overflow: true };
     const c = text[i]!;
     if (c !== '%') {
       out += c;

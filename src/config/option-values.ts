@@ -1,6 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { ConfigEntry } from './config-entry.js';
-import type { Diagnostic } from './diagnostic.js';
+import { addDiagnostic, type Diagnostic } from './diagnostic.js';
 import type { IniEntry } from './ini-lines.js';
 import { findNotApplicable, findOption, optionNames, STRICT, type OptionScope, type OptionSpec } from './options/index.js';
 import type { References } from './references.js';
@@ -108,15 +108,15 @@ export function readOptions(
     if (!spec) {
       const notApplicable = findNotApplicable(key);
       if (notApplicable) {
-        if (!noted.has(key)) diagnostics.push({ severity: 'note', ...at, message: `"${key}" is a uWSGI option that does not apply here (ignored): ${notApplicable.hint}` });
+        if (!noted.has(key)) addDiagnostic(diagnostics, { severity: 'note', ...at, message: `"${key}" is a uWSGI option that does not apply here (ignored): ${notApplicable.hint}` });
         noted.add(key);
       } else if (placeholders.has(key)) {
         if (strict) {
-          diagnostics.push({ severity: 'error', ...at, message: `"${key}" is not an option; with strict = true, define the placeholder with set-placeholder = ${key}=${entry.value}` });
+          addDiagnostic(diagnostics, { severity: 'error', ...at, message: `"${key}" is not an option; with strict = true, define the placeholder with set-placeholder = ${key}=${entry.value}` });
         }
       } else {
         const hint = unknownHint(key);
-        diagnostics.push({
+        addDiagnostic(diagnostics, {
           severity: strict ? 'error' : 'warning',
           ...at,
           message: `unknown option "${key}"${hint}${strict ? ' (an error because strict = true)' : ''}`,
@@ -126,32 +126,32 @@ export function readOptions(
     }
     if (!inScope(spec, scope)) {
       const where = spec.scope === 'emperor' ? 'the emperor' : 'a vassal file';
-      diagnostics.push({ severity: 'warning', ...at, message: `option "${key}" belongs in ${where}; ignored here` });
+      addDiagnostic(diagnostics, { severity: 'warning', ...at, message: `option "${key}" belongs in ${where}; ignored here` });
       continue;
     }
     const expansion = references.expand(entry);
     if (expansion.problems.length > 0) {
-      diagnostics.push({ severity: 'error', ...at, message: `invalid value for ${key}: ${expansion.problems.join('; ')}` });
+      addDiagnostic(diagnostics, { severity: 'error', ...at, message: `invalid value for ${key}: ${expansion.problems.join('; ')}` });
       continue;
     }
     const raw = entry.bare && spec.bare !== undefined ? spec.bare : expansion.value;
     if (raw.includes('\n')) {
-      diagnostics.push({ severity: 'error', ...at, message: `invalid value for ${key}: the value has a line break (from @(file) or $(ENV)?); an option value is one line` });
+      addDiagnostic(diagnostics, { severity: 'error', ...at, message: `invalid value for ${key}: the value has a line break (from @(file) or $(ENV)?); an option value is one line` });
       continue;
     }
     const parsed = spec.type.parse(raw, { baseDir: entry.baseDir });
     if (!parsed.ok) {
       const hint = INLINE_COMMENT.test(raw) ? `. ${INLINE_COMMENT_HINT}` : raw.includes('${') ? `. ${SHELL_VARIABLE_HINT}` : '';
-      diagnostics.push({ severity: 'error', ...at, message: `invalid value for ${key}: ${parsed.reason}${hint}` });
+      addDiagnostic(diagnostics, { severity: 'error', ...at, message: `invalid value for ${key}: ${parsed.reason}${hint}` });
       continue;
     }
     if (spec.type.typed && !spec.type.quoting && INLINE_COMMENT.test(raw)) {
       // The value parsed (a path may contain " # "), but no one means a directory called "app  # prod".
-      diagnostics.push({ severity: 'error', ...at, message: `invalid value for ${key}: ${JSON.stringify(raw)} has what looks like a comment; ${INLINE_COMMENT_HINT}` });
+      addDiagnostic(diagnostics, { severity: 'error', ...at, message: `invalid value for ${key}: ${JSON.stringify(raw)} has what looks like a comment; ${INLINE_COMMENT_HINT}` });
       continue;
     }
     if (!spec.type.typed && INLINE_COMMENT.test(raw)) {
-      diagnostics.push({
+      addDiagnostic(diagnostics, {
         severity: 'warning',
         ...at,
         message: `the value of ${key} contains what looks like a comment (${JSON.stringify(raw)}); ${INLINE_COMMENT_HINT}`,

@@ -7,6 +7,8 @@ import { evaluateExpression, isExpression } from './placeholder-math.js';
 
 /** An expansion can grow (a placeholder used twice in another, used twice in another, ...); past this it is a mistake. */
 export const MAX_VALUE_LENGTH = 65_536;
+/** All the @(file) reads of one configuration together: beyond this it is a loop over big files, not a config. */
+export const MAX_BYTES_READ = 16 * 1024 * 1024;
 
 export interface Expansion {
   /** The value with every reference that resolved expanded; the others are left as written. */
@@ -33,6 +35,7 @@ export class References {
   readonly #host: ConfigHost;
   readonly #placeholders = new Map<string, Expansion>();
   #names: string[] | undefined;
+  #bytesRead = 0;
 
   constructor(entries: readonly ConfigEntry[], host: ConfigHost) {
     this.#entries = entries;
@@ -60,12 +63,23 @@ export class References {
 
   #expand(text: string, baseDir: string, chain: readonly string[]): Expansion {
     const problems: string[] = [];
-    let value = text.includes('$(') ? text.replace(ENV_REF, (ref, body: string) => this.#env(ref, body, problems)) : text;
-    if (value.includes('@(')) value = value.replace(FILE_REF, (ref, body: string) => this.#file(ref, body, baseDir, problems));
-    if (value.includes('%(')) value = value.replace(PLACEHOLDER_REF, (ref, body: string) => this.#placeholder(ref, body, chain, problems));
-    if (value.length > MAX_VALUE_LENGTH) {
-      return { value: text, problems: [...problems, `the value expands to more than ${MAX_VALUE_LENGTH} characters`] };
-    }
+    // Each pass grows the value one reference at a time and stops at the limit, so that a line with thousands of
+    // references to a long placeholder cannot build a string of gigabytes before it is measured.
+    let length = text.length;
+    let tooLong = false;
+    const within = (ref: string, expanded: string): string => {
+      if (tooLong || length - ref.length + expanded.length > MAX_VALUE_LENGTH) {
+        tooLong = true;
+        return ref;
+      }
+      length += expanded.length - ref.length;
+      return expanded;
+    };
+    let value = text;
+    if (value.includes('$(')) value = value.replace(ENV_REF, (ref, body: string) => within(ref, this.#env(ref, body, problems)));
+    if (!tooLong && value.includes('@(')) value = value.replace(FILE_REF, (ref, body: string) => (tooLong ? ref : within(ref, this.#file(ref, body, baseDir, problems))));
+    if (!tooLong && value.includes('%(')) value = value.replace(PLACEHOLDER_REF, (ref, body: string) => (tooLong ? ref : within(ref, this.#placeholder(ref, body, chain, problems))));
+    if (tooLong) return { value: text, problems: [...problems, `the value expands to more than ${MAX_VALUE_LENGTH} characters`] };
     return { value, problems };
   }
 
@@ -91,7 +105,12 @@ export class References {
       return ref;
     }
     const file = path.resolve(baseDir, body);
+    if (this.#bytesRead > MAX_BYTES_READ) {
+      problems.push(`${ref}: not read, the @(file) references of this configuration have read more than ${MAX_BYTES_READ} bytes already`);
+      return ref;
+    }
     const read = this.#host.readText(file);
+    if (read.ok) this.#bytesRead += read.text.length;
     if (!read.ok) {
       problems.push(`${ref}: cannot read ${file}: ${read.reason}`);
       return ref;

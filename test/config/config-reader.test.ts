@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readCommandLine, readVassalText, MAX_ENTRIES, type ConfigRead, type TemplateRef } from '../../src/config/config-reader.js';
-import { formatDiagnostic } from '../../src/config/diagnostic.js';
+import { readCommandLine, readVassalText, MAX_ENTRIES, MAX_TEXT_READ, type ConfigRead, type TemplateRef } from '../../src/config/config-reader.js';
+import { formatDiagnostic, MAX_DIAGNOSTICS } from '../../src/config/diagnostic.js';
+import { MAX_EXPANDED_LINE } from '../../src/config/magic-vars.js';
 import type { IniEntry } from '../../src/config/ini-lines.js';
 import { fakeHost } from '../support/config-host.js';
 
@@ -259,5 +260,29 @@ describe('logic blocks', () => {
     expect(r.entries).toHaveLength(MAX_ENTRIES);
     // 8333 rounds of 6 options, then a and b of the 8334th: c (line 4) is the first one over.
     expect(diags(r)).toEqual([`/srv/vassals/big.ini:4: error: the configuration expands to more than ${MAX_ENTRIES} options; the rest is not read`]);
+  });
+});
+
+describe('limits against runaway files', () => {
+  it('stops reading when a loop includes big files again and again', () => {
+    const big = `[uwsgi]\n${'; filler line of a large comment block\n'.repeat(30_000)}x = 1\n`;
+    const host = fakeHost({ '/srv/vassals/big.ini': big });
+    const started = performance.now();
+    const r = readVassalText(['[uwsgi]', 'for-times = 10000', 'ini = big.ini', 'endfor'].join('\n'), FILE, host);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(host.reads.length).toBeLessThan(30);
+    expect(diags(r)).toEqual([`${FILE}:3: error: the configuration and its includes are more than ${MAX_TEXT_READ} characters; the rest is not read`]);
+  });
+
+  it('stops expanding a line of magic variables that would grow past a megabyte', () => {
+    const r = read(['[uwsgi]', `x = ${'%p'.repeat(200_000)}`]);
+    expect(diags(r)).toEqual([`${FILE}:2: error: the line is longer than ${MAX_EXPANDED_LINE} characters once its magic variables are expanded; the rest is kept as written`]);
+    expect(r.entries[0]!.value.length).toBeLessThan(MAX_EXPANDED_LINE + 500_000);
+  });
+
+  it('reports at most a thousand findings for one file', () => {
+    const r = read(['[uwsgi]', ...Array.from({ length: 3000 }, () => '= no key')]);
+    expect(r.diagnostics).toHaveLength(MAX_DIAGNOSTICS + 1);
+    expect(diags(r).at(-1)).toBe(`${FILE}: error: more than ${MAX_DIAGNOSTICS} findings; the rest are not reported`);
   });
 });

@@ -82,6 +82,13 @@ describe('%(name) placeholders', () => {
     ]);
   });
 
+  it('stop a value with thousands of references to a long placeholder before it is built', () => {
+    const started = performance.now();
+    const result = expandLast([['long', 'x'.repeat(60_000)], ['chdir', '%(long)'.repeat(100_000)]]);
+    expect(result.problems).toEqual([`the value expands to more than ${MAX_VALUE_LENGTH} characters`]);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it('stop a value that grows past the limit', () => {
     const pairs: [string, string][] = [['a0', 'x'.repeat(1000)]];
     for (let i = 1; i <= 8; i++) pairs.push([`a${i}`, `%(a${i - 1})%(a${i - 1})`]);

@@ -4,9 +4,8 @@
  *
  * Names ending in `*` cover every option with that prefix (`http-*`: the http router's options). An option of the
  * real table always wins over this list (options/index.ts looks there first), so giving an option a real meaning
- * later is only a matter of adding it to the table. The lifecycle options that are to become real options (uid,
- * gid, die-on-term, touch-reload, emperor-tyrant, pidfile, daemonize, logto, log-maxsize) are deliberately not
- * claimed here: until they exist they are unknown options.
+ * later is only a matter of adding it to the table. The options that are becoming real options elsewhere (see
+ * RESERVED below) are deliberately not claimed here: until they exist they are unknown options.
  *
  * Sources: uWSGI 2.0's option list (core/uwsgi.c, plugins/*), and the keys used by the files in the test corpus.
  */
@@ -40,7 +39,7 @@ export const NOT_APPLICABLE: readonly NotApplicableGroup[] = [
     hint: 'it tunes uWSGI\'s own request handling; give the equivalent setting to the server your command runs (e.g. command = uwsgi ... --harakiri 30, or gunicorn\'s own flags)',
     names: [
       'harakiri', 'harakiri-*', 'buffer-size', 'post-buffering', 'post-buffering-bufsize', 'socket-timeout', 'max-requests',
-      'max-requests-delta', 'max-worker-lifetime', 'reload-on-rss', 'reload-on-as', 'evil-reload-on-rss', 'limit-post',
+      'max-requests-delta', 'reload-on-as', 'evil-reload-on-rss', 'limit-post',
       'limit-as', 'cheap', 'cheaper', 'cheaper-*', 'idle', 'die-on-idle', 'protocol', 'socket-protocol', 'disable-write-exception',
       'ignore-sigpipe', 'ignore-write-errors', 'write-errors-*', 'add-header', 'no-defer-accept', 'honour-stdin',
       'memory-report', 'cpu-affinity', 'max-fd', 'thunder-lock', 'touch-workers-reload', 'touch-chain-reload',
@@ -106,7 +105,7 @@ export const NOT_APPLICABLE: readonly NotApplicableGroup[] = [
     hint: 'this emperor watches directories of vassal .ini files and has no such feature',
     names: [
       'emperor-stats', 'emperor-stats-server', 'emperor-on-demand-*', 'emperor-use-clone', 'emperor-broodlord', 'emperor-throttle',
-      'emperor-max-throttle', 'emperor-freq', 'emperor-magic-exec', 'emperor-procname', 'emperor-wrapper', 'emperor-wrapper-*',
+      'emperor-max-throttle', 'emperor-magic-exec', 'emperor-procname', 'emperor-wrapper', 'emperor-wrapper-*',
       'emperor-extra-extension', 'emperor-nofollow', 'emperor-required-heartbeat', 'emperor-curse-tolerance', 'emperor-pidfile',
       'emperor-graceful-shutdown', 'early-emperor', 'vassals-inherit', 'vassals-inherit-before', 'vassals-include-before',
       'vassal-sos-backlog', 'binary-path', 'heartbeat',
@@ -126,8 +125,14 @@ const OWN_HINTS: Readonly<Record<string, string>> = {
   print: 'uWSGI prints the value at startup; nothing is printed here',
 };
 
-/** Lifecycle options that are to become real options: left unknown until then, whatever prefix would match them. */
-const RESERVED = new Set(['uid', 'gid', 'die-on-term', 'touch-reload', 'emperor-tyrant', 'pidfile', 'daemonize', 'logto', 'log-maxsize']);
+/**
+ * Options that are becoming real options on other branches (lifecycle: uid ... log-maxsize, max-worker-lifetime,
+ * reload-on-rss; watching: emperor-freq): left unknown until then, whatever prefix would match them.
+ */
+const RESERVED = new Set([
+  'uid', 'gid', 'die-on-term', 'touch-reload', 'emperor-tyrant', 'pidfile', 'daemonize', 'logto', 'log-maxsize',
+  'max-worker-lifetime', 'reload-on-rss', 'emperor-freq',
+]);
 
 export interface NotApplicableMatch {
   readonly group: NotApplicableGroup;
