@@ -108,7 +108,7 @@ export function readOptions(
     if (!spec) {
       const notApplicable = findNotApplicable(key);
       if (notApplicable) {
-        if (!noted.has(key)) addDiagnostic(diagnostics, { severity: 'note', ...at, message: `"${key}" is a uWSGI option that does not apply here (ignored): ${notApplicable.hint}` });
+        if (!noted.has(key)) addDiagnostic(diagnostics, { severity: 'note', ...at, message: `"${key}" is a uWSGI option, not applicable here (ignored): ${notApplicable.hint}` });
         noted.add(key);
       } else if (placeholders.has(key)) {
         if (strict) {

@@ -33,7 +33,7 @@ describe('supervisor --check', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toBe('');
     expect(result.stdout.split('\n')).toEqual([
-      'good.ini:4: note: "master" is a uWSGI option that does not apply here (ignored): the supervisor itself is the master that starts, watches and restarts the workers; process names are those of the command',
+      'good.ini:4: note: "master" is a uWSGI option, not applicable here (ignored): the supervisor itself is the master that starts, watches and restarts the workers; process names are those of the command',
       'good.ini: ok as a vassal (0 errors, 0 warnings, 1 note)',
       'bad.ini:3: error: invalid value for processes: expected an integer (workers), got "four"',
       'bad.ini:4: warning: unknown option "chmod-sock"; did you mean chmod-socket?',
@@ -81,7 +81,7 @@ describe('supervisor --show-config', () => {
         'threads = 4',
       ].join('\n'),
     );
-    expect(result.stderr).toMatch(/^app\.ini:7: note: "threads" is a uWSGI option that does not apply here/);
+    expect(result.stderr).toMatch(/^app\.ini:7: note: "threads" is a uWSGI option, not applicable here \(ignored\)/);
   });
 
   it('exits 1 when the file has errors, still showing what was read', async () => {

@@ -42,7 +42,7 @@ describe('emperor config', () => {
     const { built } = build(['emperor = vassals', 'processes = 4', 'emperor-stats = 127.0.0.1:5001']);
     expect(built.diagnostics.map(formatDiagnostic)).toEqual([
       `${FILE}:3: warning: option "processes" belongs in a vassal file; ignored here`,
-      `${FILE}:4: note: "emperor-stats" is a uWSGI option that does not apply here (ignored): this emperor watches directories of vassal .ini files and has no such feature`,
+      `${FILE}:4: note: "emperor-stats" is a uWSGI option, not applicable here (ignored): this emperor watches directories of vassal .ini files and has no such feature`,
     ]);
   });
 });

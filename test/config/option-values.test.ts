@@ -46,10 +46,10 @@ describe('unknown options', () => {
 describe('uWSGI options that do not apply', () => {
   it('are a note once per key, with the hint of their group, and never parsed', () => {
     expect(diags(parse(['command = x', 'module = wsgi:app', 'master = ture', 'module = other', 'attach-daemon = celery', 'show-config']))).toEqual([
-      `${FILE}:3: note: "module" is a uWSGI option that does not apply here (ignored): it tells uWSGI how to run the app in its own workers, and a vassal here runs \`command\` instead: for a WSGI app that is e.g. command = uwsgi --plugin python3 --module wsgi:app, or command = gunicorn wsgi:app`,
-      `${FILE}:4: note: "master" is a uWSGI option that does not apply here (ignored): the supervisor itself is the master that starts, watches and restarts the workers; process names are those of the command`,
-      `${FILE}:6: note: "attach-daemon" is a uWSGI option that does not apply here (ignored): run it as a vassal of its own (its own file with command = ...), or from cron or a systemd timer`,
-      `${FILE}:7: note: "show-config" is a uWSGI option that does not apply here (ignored): to see the options as read, run supervisor --show-config FILE`,
+      `${FILE}:3: note: "module" is a uWSGI option, not applicable here (ignored): it tells uWSGI how to run the app in its own workers, and a vassal here runs \`command\` instead: for a WSGI app that is e.g. command = uwsgi --plugin python3 --module wsgi:app, or command = gunicorn wsgi:app`,
+      `${FILE}:4: note: "master" is a uWSGI option, not applicable here (ignored): the supervisor itself is the master that starts, watches and restarts the workers; process names are those of the command`,
+      `${FILE}:6: note: "attach-daemon" is a uWSGI option, not applicable here (ignored): run it as a vassal of its own (its own file with command = ...), or from cron or a systemd timer`,
+      `${FILE}:7: note: "show-config" is a uWSGI option, not applicable here (ignored): to see the options as read, run supervisor --show-config FILE`,
     ]);
   });
 
@@ -105,7 +105,7 @@ describe('values', () => {
       `${FILE}:2: error: invalid value for command: %V is not a magic variable this reader knows (docs/options.md lists them); write %% for a literal %; no option or placeholder named "app" for %(app)`,
       `${FILE}:3: error: invalid value for socket: environment variable PORT is not set (to give a default, write $(PORT:-value))`,
       `${FILE}:4: error: invalid value for chdir: @(exec://pwd) reads from exec://, which is not supported here; only @(path) of a file is`,
-      `${FILE}:5: note: "log-format" is a uWSGI option that does not apply here (ignored): workers' output goes to the supervisor's log; request logging is the business of the server your command runs (e.g. uwsgi --logformat ..., gunicorn --access-logfile -)`,
+      `${FILE}:5: note: "log-format" is a uWSGI option, not applicable here (ignored): workers' output goes to the supervisor's log; request logging is the business of the server your command runs (e.g. uwsgi --logformat ..., gunicorn --access-logfile -)`,
     ]);
   });
 

@@ -85,7 +85,7 @@ describe('config files, end to end through the CLI', () => {
     expect(Number(readFileSync(pidfile, 'utf8'))).toBe(supervisor.pid);
     expect(existsSync(path.join(dir.path, 'conf/emperor.pid'))).toBe(false);
     expect(supervisor.records.some((r) => r.msg.includes('"master" is a uWSGI option'))).toBe(false);
-    expect(supervisor.stderr.join('')).toContain(`${emperorIni}:6: note: "master" is a uWSGI option that does not apply here (ignored)`);
+    expect(supervisor.stderr.join('')).toContain(`${emperorIni}:6: note: "master" is a uWSGI option, not applicable here (ignored)`);
 
     supervisor.child.kill('SIGTERM');
     expect((await supervisor.exit()).code).toBe(0);
@@ -132,7 +132,7 @@ describe('config files, end to end through the CLI', () => {
     supervisor = new EmperorProcess([file]);
     expect((await supervisor.exit()).code).toBe(2);
     expect(supervisor.stderr.join('')).toContain(`supervisor: ${file}: error: no "command" option`);
-    expect(supervisor.stderr.join('')).toContain(`supervisor: ${file}:2: note: "module" is a uWSGI option that does not apply here (ignored)`);
+    expect(supervisor.stderr.join('')).toContain(`supervisor: ${file}:2: note: "module" is a uWSGI option, not applicable here (ignored)`);
     expect(supervisor.events('worker.spawn')).toEqual([]);
   });
 });

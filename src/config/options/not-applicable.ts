@@ -13,7 +13,7 @@ export interface NotApplicableGroup {
   readonly id: string;
   /** What the group's options are, for docs/options.md. */
   readonly title: string;
-  /** What to do instead; completes "...does not apply here (ignored): ". */
+  /** What to do instead; completes "... is a uWSGI option, not applicable here (ignored): ". */
   readonly hint: string;
   readonly names: readonly string[];
 }
