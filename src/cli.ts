@@ -4,16 +4,44 @@
 import { readFileSync } from 'node:fs';
 import { parseCommandLine, UsageError } from './cli/command-line.js';
 import { helpText } from './cli/help.js';
+import { checkFiles, showConfig, type Output } from './cli/inspect-files.js';
 import { runEmperor } from './cli/run-emperor.js';
-import { formatDiagnostic, hasErrors } from './config/diagnostic.js';
-import { readOptions } from './config/option-values.js';
-import { EMPEROR } from './config/options/index.js';
+import { runVassal } from './cli/run-vassal.js';
+import { firstIniFile, readCommandLineVassal } from './config/config-file.js';
+import { systemHost, type ConfigHost } from './config/config-host.js';
+import { readCommandLine } from './config/config-reader.js';
+import { formatDiagnostic, hasErrors, inReadingOrder, type Diagnostic } from './config/diagnostic.js';
+import { buildEmperorConfig, describesEmperor, type EmperorConfigResult } from './config/emperor-config.js';
+import type { IniEntry } from './config/ini-lines.js';
+import { NO_DEFAULTS, type VassalDefaults } from './config/load-vassal.js';
+import { References } from './config/references.js';
 import { reloadByPidfile, stopByPidfile } from './runtime/control.js';
 import { createLogger } from './runtime/logger.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+const stdio: Output = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
+  for (const d of inReadingOrder(diagnostics)) process.stderr.write(`supervisor: ${formatDiagnostic(d)}\n`);
+}
+
+/** The emperor that command-line entries (flags and the files they name) describe. */
+function readEmperor(entries: readonly IniEntry[], host: ConfigHost): { read: ReturnType<typeof readCommandLine>; built: EmperorConfigResult } {
+  const read = readCommandLine(entries, host);
+  const built = buildEmperorConfig(read.entries, { references: new References(read.entries, host), tested: read.tested, host });
+  return { read, built };
+}
+
+/** --check and --show-config apply the emperor flags given with them (--vassals-include, --vassal-set) to vassals. */
+function flagDefaults(entries: readonly IniEntry[], host: ConfigHost): VassalDefaults | undefined {
+  if (entries.length === 0) return NO_DEFAULTS;
+  const { read, built } = readEmperor(entries, host);
+  printDiagnostics([...read.diagnostics, ...built.diagnostics]);
+  return built.ok && !hasErrors(read.diagnostics) ? built.config.vassalDefaults : undefined;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -35,21 +63,57 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`emperor ${pid} stopped\n`);
       return 0;
     }
+    case 'check':
+    case 'show-config': {
+      const host = systemHost();
+      const defaults = flagDefaults(command.entries, host);
+      if (!defaults) return 2;
+      return command.type === 'check' ? checkFiles(command.files, host, stdio, defaults) : showConfig(command.files[0]!, host, stdio, defaults);
+    }
     case 'run': {
-      if (command.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(command.positionals[0])}`);
-      const { values, diagnostics } = readOptions(command.entries, 'emperor', { baseDir: process.cwd() });
-      for (const d of diagnostics) process.stderr.write(`supervisor: ${formatDiagnostic(d)}\n`);
-      if (hasErrors(diagnostics)) return 2;
-      if (!values.has(EMPEROR)) throw new UsageError(`nothing to run: give --emperor DIR (see supervisor --help)`);
-      return runEmperor(values, createLogger());
+      if (command.positionals.length > 0) {
+        throw new UsageError(`unexpected argument ${JSON.stringify(command.positionals[0])} (config files end in .ini; see supervisor --help)`);
+      }
+      const host = systemHost();
+      const { read, built } = readEmperor(command.entries, host);
+      if (describesEmperor(read.entries)) {
+        const diagnostics = [...read.diagnostics, ...built.diagnostics];
+        printDiagnostics(diagnostics);
+        if (!built.ok || hasErrors(diagnostics)) return 2;
+        return runEmperor(built.config.values, createLogger(), built.config.vassalDefaults);
+      }
+      const file = firstIniFile(command.entries, host);
+      if (!file) throw new UsageError('nothing to run: give --emperor DIR, or a vassal file (supervisor app.ini); see supervisor --help');
+      const log = createLogger();
+      let first = true;
+      return runVassal(
+        () => readCommandLineVassal(command.entries, file, host),
+        (result) => {
+          if (first) printDiagnostics(result.diagnostics);
+          else for (const d of result.diagnostics) log[d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warn' : 'info']({ event: 'config.diagnostic', severity: d.severity, file: d.file, line: d.line, key: d.key }, formatDiagnostic(d));
+          first = false;
+        },
+        log,
+      );
     }
   }
 }
 
+/**
+ * Exits once stdout and stderr have written everything: into a full pipe (`supervisor --check *.ini | less`), Node
+ * queues writes, and process.exit would drop what is queued.
+ */
+async function exit(code: number): Promise<never> {
+  const drained = (stream: NodeJS.WriteStream): Promise<void> =>
+    stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.once('drain', () => resolve()));
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (err: Error) => {
     process.stderr.write(`supervisor: ${err.message}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    return exit(err instanceof UsageError ? 2 : 1);
   },
 );

@@ -10,7 +10,8 @@ export type CliCommand =
   | { readonly type: 'version' }
   | { readonly type: 'reload'; readonly pidfile: string }
   | { readonly type: 'stop'; readonly pidfile: string; readonly timeoutMs: number }
-  | { readonly type: 'run'; readonly entries: readonly IniEntry[]; readonly positionals: readonly string[] };
+  | { readonly type: 'run'; readonly entries: readonly IniEntry[]; readonly positionals: readonly string[] }
+  | { readonly type: 'check' | 'show-config'; readonly files: readonly string[]; readonly entries: readonly IniEntry[] };
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -29,7 +30,12 @@ const CONTROL = {
   reload: { type: 'string' },
   stop: { type: 'string' },
   'stop-timeout': { type: 'string' },
+  check: { type: 'boolean' },
+  'show-config': { type: 'boolean' },
 } as const;
+
+/** uWSGI reads a bare `FILE.ini` argument as `--ini FILE.ini` (also `FILE.ini:section`). */
+const INI_ARGUMENT = /\.ini(:[^/]*)?$/;
 
 function flagConfig(): { type: 'string'; multiple: true } {
   // `multiple` for every option: scalars keep the last value, as in an ini file, and we see them in order.
@@ -72,13 +78,24 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     if (!/^\d+(\.\d+)?$/.test(raw)) throw new UsageError(`--stop-timeout expects seconds, got ${JSON.stringify(raw)}`);
     return { type: 'stop', pidfile: values.stop, timeoutMs: seconds * 1000 };
   }
+  const inspect = values.check ? 'check' : values['show-config'] ? 'show-config' : undefined;
   const entries: IniEntry[] = [];
+  const positionals: string[] = [];
   for (const token of parsed.tokens ?? []) {
+    if (token.kind === 'positional') {
+      if (!inspect && INI_ARGUMENT.test(token.value)) entries.push({ key: 'ini', value: token.value, bare: false, file: COMMAND_LINE, line: 0 });
+      else positionals.push(token.value);
+    }
     if (token.kind !== 'option' || token.name in CONTROL) continue;
     const bare = token.value === undefined || (token.value === '' && BOOLEAN_FLAGS.has(token.rawName));
     entries.push({ key: token.name, value: token.value ?? '', bare, file: COMMAND_LINE, line: 0 });
   }
-  return { type: 'run', entries, positionals: parsed.positionals };
+  if (inspect) {
+    if (positionals.length === 0) throw new UsageError(`--${inspect} needs the files to read, e.g. supervisor --${inspect} app.ini`);
+    if (inspect === 'show-config' && positionals.length > 1) throw new UsageError('--show-config reads one file');
+    return { type: inspect, files: positionals, entries };
+  }
+  return { type: 'run', entries, positionals };
 }
 
 function explain(err: Error & { code?: string }, options: Record<string, unknown>): string {

@@ -1,4 +1,4 @@
-import { OPTIONS, type OptionSpec } from '../config/options/index.js';
+import { LANGUAGE_OPTIONS, OPTIONS, type OptionSpec } from '../config/options/index.js';
 
 function flags(spec: OptionSpec): string {
   const names = [spec.name, ...(spec.aliases ?? [])].map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
@@ -15,6 +15,8 @@ function section(title: string, specs: readonly OptionSpec[]): string[] {
   return lines;
 }
 
+const language = new Set<OptionSpec>(LANGUAGE_OPTIONS);
+
 /** `supervisor --help`, generated from the option table so it cannot drift from what is parsed. */
 export function helpText(version: string): string {
   return [
@@ -22,15 +24,20 @@ export function helpText(version: string): string {
     '',
     'Usage:',
     '  supervisor --emperor DIR|GLOB [--pidfile FILE]  run the emperor in the foreground on vassal .ini files (repeatable)',
+    '  supervisor FILE.ini [--name VALUE]...       run what FILE.ini describes: an emperor if it sets emperor, else that one vassal',
+    '  supervisor --check FILE.ini...              report every error, warning and note with file:line; exit 1 on any error',
+    '  supervisor --show-config FILE.ini           print the options as read, fully expanded, as an ini file',
     '  supervisor --reload PIDFILE                 reload every vassal of a running emperor (SIGHUP)',
     '  supervisor --stop PIDFILE [--stop-timeout S] stop a running emperor and wait until it has exited (default 60 s)',
     '  supervisor --help | --version',
     '',
     'Every option below can be given as --name VALUE, or as "name = value" in the [uwsgi] section of an ini file.',
     '',
-    ...section('Emperor options', OPTIONS.filter((o) => o.scope !== 'vassal')),
+    ...section('Emperor options', OPTIONS.filter((o) => o.scope !== 'vassal' && !language.has(o))),
     '',
-    ...section('Vassal options (in vassal files)', OPTIONS.filter((o) => o.scope !== 'emperor')),
+    ...section('Vassal options (in vassal files)', OPTIONS.filter((o) => o.scope !== 'emperor' && !language.has(o))),
+    '',
+    ...section('Config language (for, if-*, magic variables and placeholders: docs/options.md)', LANGUAGE_OPTIONS),
     '',
   ].join('\n');
 }

@@ -12,10 +12,13 @@ import {
   EMPEROR_TYRANT,
   EMPEROR_WAIT,
   PIDFILE,
+  TOUCH_RELOAD,
   defaultValue,
 } from '../config/options/index.js';
 import { Emperor, type EmperorOptions } from '../emperor/emperor.js';
+import { TouchReloadWatch } from '../emperor/touch-reload.js';
 import { vassalSource } from '../emperor/vassal-source.js';
+import { NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
 
@@ -23,7 +26,7 @@ import { routeSignals, type SignalCommand } from '../runtime/signals.js';
  * Runs the emperor in the foreground until a stop signal: pidfile, signals, start, then one loop that acts on
  * queued commands. Resolves with the exit code. Throws Error for unusable setup (missing directory).
  */
-export async function runEmperor(values: OptionValues, log: Logger): Promise<number> {
+export async function runEmperor(values: OptionValues, log: Logger, vassalDefaults: VassalDefaults = NO_DEFAULTS): Promise<number> {
   const dirs = values.all(EMPEROR);
   // With emperor-wait, a missing directory is watched for until it appears.
   for (const dir of values.get(EMPEROR_WAIT) ? [] : dirs) {
@@ -32,15 +35,22 @@ export async function runEmperor(values: OptionValues, log: Logger): Promise<num
   }
   const pidfile = values.get(PIDFILE);
 
-  const queue: SignalCommand[] = [];
+  // Commands for the one loop below: from signals, and from the emperor's own touch-reload files.
+  type Command = SignalCommand | { readonly type: 'reload'; readonly signal?: undefined };
+  const queue: Command[] = [];
   let wake: (() => void) | undefined;
-  const unroute = routeSignals({ dieOnTerm: values.get(DIE_ON_TERM) ?? defaultValue(DIE_ON_TERM) }, (command) => {
+  const enqueue = (command: Command): void => {
     queue.push(command);
     wake?.();
-  });
+  };
+  const unroute = routeSignals({ dieOnTerm: values.get(DIE_ON_TERM) ?? defaultValue(DIE_ON_TERM) }, enqueue);
+  // The emperor's own touch-reload files: touching one reloads every vassal, as SIGHUP does (uWSGI's meaning).
+  const touch = new TouchReloadWatch(() => enqueue({ type: 'reload' }));
+  touch.set('emperor', values.all(TOUCH_RELOAD));
   const emperor = new Emperor({
     dirs,
     log,
+    vassalDefaults,
     ...watchSettings(values),
     tyrant: values.get(EMPEROR_TYRANT) ?? false,
     reloadConcurrency: values.get(EMPEROR_RELOAD_CONCURRENCY) ?? defaultValue(EMPEROR_RELOAD_CONCURRENCY),
@@ -53,11 +63,13 @@ export async function runEmperor(values: OptionValues, log: Logger): Promise<num
     for (;;) {
       const command = queue.shift() ?? (await new Promise<undefined>((resolve) => (wake = () => resolve(undefined))));
       if (!command) continue;
-      log.info({ event: 'emperor.signal', signal: command.signal, command: command.type }, `${command.signal}: ${command.type}`);
+      if (command.signal) log.info({ event: 'emperor.signal', signal: command.signal, command: command.type }, `${command.signal}: ${command.type}`);
+      else log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
       if (command.type === 'stop') break;
       await emperor.sync({ force: true });
     }
   } finally {
+    await touch.close();
     await emperor.stop();
     if (pidfile) removePidfile(pidfile);
     unroute();

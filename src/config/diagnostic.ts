@@ -42,3 +42,25 @@ export class ConfigError extends Error {
     this.diagnostics = diagnostics;
   }
 }
+
+/**
+ * Diagnostics in reading order: grouped by file (in order of first appearance), then by line, line-less ones first
+ * in their file; otherwise as found. Reading and validating find things in two passes; a user reads top to bottom.
+ */
+export function inReadingOrder(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const files = new Map<string, number>();
+  for (const d of diagnostics) if (!files.has(d.file)) files.set(d.file, files.size);
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => files.get(a.d.file)! - files.get(b.d.file)! || (a.d.line ?? 0) - (b.d.line ?? 0) || a.i - b.i)
+    .map(({ d }) => d);
+}
+
+/** Past this many findings for one file, more of them help nobody; the rest is summed up in one line. */
+export const MAX_DIAGNOSTICS = 1000;
+
+/** Adds a finding unless the list is full; the first one over the limit becomes a note that more were left out. */
+export function addDiagnostic(list: Diagnostic[], d: Diagnostic): void {
+  if (list.length < MAX_DIAGNOSTICS) list.push(d);
+  else if (list.length === MAX_DIAGNOSTICS) list.push({ severity: d.severity === 'error' ? 'error' : 'note', file: d.file, message: `more than ${MAX_DIAGNOSTICS} findings; the rest are not reported` });
+}

@@ -1,37 +1,48 @@
-import { readFile } from 'node:fs/promises';
-import type { Diagnostic } from './diagnostic.js';
-import { DEFAULT_SECTIONS, splitIniLines } from './ini-lines.js';
+import { systemHost, type ConfigHost } from './config-host.js';
+import { readVassalText, type TemplateRef } from './config-reader.js';
+import { inReadingOrder, type Diagnostic } from './diagnostic.js';
+import type { IniEntry } from './ini-lines.js';
+import { References } from './references.js';
 import { buildVassalConfig, type VassalConfigResult } from './vassal-config.js';
+
+/** What the emperor adds to every vassal file (uWSGI: `vassals-include`, `vassal-set`). */
+export interface VassalDefaults {
+  /** Templates read before the vassal file's own lines. */
+  readonly include: readonly TemplateRef[];
+  /** Options added after the vassal file's own lines, with the emperor line that set them. */
+  readonly set: readonly IniEntry[];
+}
+
+export const NO_DEFAULTS: VassalDefaults = Object.freeze({ include: [], set: [] });
+
+export interface ParseOptions {
+  readonly defaults?: VassalDefaults;
+  /** Files, environment and machine facts; the real ones by default. */
+  readonly host?: ConfigHost;
+}
 
 /**
  * Reads a vassal file's text into a VassalConfig. `text` is passed in (the emperor has already read the file to hash
- * it); nothing else is read. Never throws on bad input: every problem is a diagnostic with file:line.
+ * it); included files, templates and @(file) are read through the host. Never throws on bad input: every problem is
+ * a diagnostic with file:line.
  */
-export function parseVassalText(text: string, file: string): VassalConfigResult {
-  const lines = splitIniLines(text, file);
-  const diagnostics: Diagnostic[] = [...lines.diagnostics];
-  if (!lines.foundSection) {
-    const others = lines.sections.length ? `; it has ${lines.sections.map((s) => `[${s}]`).join(', ')}` : '';
-    diagnostics.push({
-      severity: 'error',
-      file,
-      message: `no ${DEFAULT_SECTIONS.map((s) => `[${s}]`).join(' or ')} section${others}`,
-    });
-    return { ok: false, diagnostics };
-  }
-  const built = buildVassalConfig(lines.entries, file);
-  const all = [...diagnostics, ...built.diagnostics];
+export function parseVassalText(text: string, file: string, options: ParseOptions = {}): VassalConfigResult {
+  const host = options.host ?? systemHost();
+  const defaults = options.defaults ?? NO_DEFAULTS;
+  const read = readVassalText(text, file, host, defaults);
+  const diagnostics: Diagnostic[] = [...read.diagnostics];
+  // A file without its section has no options at all: "no command" on top of that would only be noise.
+  if (!read.sectionFound) return { ok: false, diagnostics };
+  const built = buildVassalConfig(read.entries, file, { references: new References(read.entries, host), tested: read.tested });
+  const all = inReadingOrder([...diagnostics, ...built.diagnostics]);
   if (!built.ok || all.some((d) => d.severity === 'error')) return { ok: false, diagnostics: all };
   return { ok: true, config: built.config, diagnostics: all };
 }
 
 /** Reads and parses one vassal file; an unreadable file is an error diagnostic, not an exception. */
-export async function loadVassalFile(file: string): Promise<VassalConfigResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    return { ok: false, diagnostics: [{ severity: 'error', file, message: `cannot read: ${(err as Error).message}` }] };
-  }
-  return parseVassalText(text, file);
+export function loadVassalFile(file: string, options: ParseOptions = {}): VassalConfigResult {
+  const host = options.host ?? systemHost();
+  const read = host.readText(file);
+  if (!read.ok) return { ok: false, diagnostics: [{ severity: 'error', file, message: `cannot read: ${read.reason}` }] };
+  return parseVassalText(read.text, file, { ...options, host });
 }

@@ -21,6 +21,8 @@ export interface ValueType<T> {
   readonly unit?: string;
   /** False for free text, where anything goes and a suspicious value is only a warning. */
   readonly typed: boolean;
+  /** True when the parser reads quotes, so it judges `;` and `#` itself (`sh -c 'a ; b'` is no inline comment). */
+  readonly quoting?: boolean;
   parse(raw: string, ctx: ValueContext): Parsed<T>;
 }
 
@@ -97,6 +99,7 @@ export const octalMode: ValueType<number> = {
 export const command: ValueType<readonly string[]> = {
   name: 'command',
   typed: true,
+  quoting: true,
   parse(raw) {
     if (raw === '') return fail('expected a program and its arguments, got an empty value');
     let words: ReturnType<typeof shellParse>;
@@ -126,10 +129,10 @@ export const command: ValueType<readonly string[]> = {
   },
 };
 
-/** `KEY=VALUE` for the worker's environment. */
+/** `KEY=VALUE` for the worker's environment. The VALUE is free text, so a `#` in it is only worth a warning. */
 export const envAssignment: ValueType<readonly [string, string]> = {
   name: 'KEY=VALUE',
-  typed: true,
+  typed: false,
   parse(raw) {
     const eq = raw.indexOf('=');
     const key = eq < 0 ? raw : raw.slice(0, eq);
@@ -213,3 +216,18 @@ export function oneOf<T extends string>(...words: T[]): ValueType<T> {
     parse: (raw) => ((words as string[]).includes(raw) ? ok(raw as T) : fail(`expected one of ${words.join(', ')}, got ${JSON.stringify(raw)}`)),
   };
 }
+
+/**
+ * `name=value`, split at the first `=`, both sides trimmed: a placeholder (`set-placeholder`) or an option for every
+ * vassal (`vassal-set`). The name is what an option or placeholder can be called: no spaces, no parentheses.
+ */
+export const nameValue: ValueType<readonly [string, string]> = {
+  name: 'name=value',
+  typed: true,
+  parse(raw) {
+    const eq = raw.indexOf('=');
+    const name = eq < 0 ? '' : raw.slice(0, eq).trim();
+    if (name === '' || /[\s()]/.test(name)) return fail(`expected name=value, got ${JSON.stringify(raw)}`);
+    return ok([name, raw.slice(eq + 1).trim()] as const);
+  },
+};

@@ -1,7 +1,7 @@
 import path from 'node:path';
+import type { ConfigEntry } from './config-entry.js';
 import type { Diagnostic } from './diagnostic.js';
-import type { IniEntry } from './ini-lines.js';
-import { readOptions } from './option-values.js';
+import { readOptions, type OptionReading } from './option-values.js';
 import {
   CHDIR,
   CHMOD_SOCKET,
@@ -29,6 +29,7 @@ import {
   VACUUM,
   WORKER_RELOAD_MERCY,
   defaultValue,
+  findNotApplicable,
   findOption,
   type OptionSpec,
 } from './options/index.js';
@@ -105,20 +106,24 @@ export type VassalConfigResult =
   | { readonly ok: true; readonly config: VassalConfig; readonly diagnostics: readonly Diagnostic[] }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
+/** The message for a vassal without `command`; a uWSGI app file gets a hint naming the line that shows it. */
+function missingCommand(entries: readonly ConfigEntry[]): string {
+  const app = entries.find((e) => findNotApplicable(e.key)?.group.id === 'app');
+  const base = 'no "command" option: a vassal needs the program its workers run, e.g. command = node server.js';
+  if (!app) return base;
+  return `${base}; this file configures uWSGI's own app loading (${app.key} at ${app.file}:${app.line}), which a supervisor does not do: run the app server as the command, e.g. command = uwsgi --plugin python3 --module wsgi:app, or command = gunicorn wsgi:app`;
+}
+
 /**
  * Entries of a vassal file -> VassalConfig, or the errors that prevent it. Warnings are returned either way.
- * Pure: `file` only names the vassal and anchors relative paths.
+ * Pure apart from what `reading.references` reads for @(file): `file` names the vassal and anchors `chdir`.
  */
-export function buildVassalConfig(entries: readonly IniEntry[], file: string): VassalConfigResult {
-  const baseDir = path.dirname(file);
-  const { values, diagnostics } = readOptions(entries, 'vassal', { baseDir });
+export function buildVassalConfig(entries: readonly ConfigEntry[], file: string, reading: OptionReading): VassalConfigResult {
+  const baseDir = path.dirname(path.resolve(file));
+  const { values, diagnostics } = readOptions(entries, 'vassal', reading);
   const command = values.get(COMMAND);
   if (!command && !diagnostics.some((d) => d.severity === 'error' && d.key && findOption(d.key) === COMMAND)) {
-    diagnostics.push({
-      severity: 'error',
-      file,
-      message: 'no "command" option: a vassal needs the program its workers run, e.g. command = node server.js',
-    });
+    diagnostics.push({ severity: 'error', file, key: 'command', message: missingCommand(entries) });
   }
   if (!command || diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
 
@@ -163,7 +168,7 @@ export function buildVassalConfig(entries: readonly IniEntry[], file: string): V
 
   const config: VassalConfig = Object.freeze({
     name: path.basename(file),
-    file,
+    file: path.resolve(file),
     command,
     processes: values.get(PROCESSES) ?? defaultValue(PROCESSES),
     sockets: Object.freeze(sockets),

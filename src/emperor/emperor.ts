@@ -2,7 +2,7 @@ import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostic.js';
-import { parseVassalText } from '../config/load-vassal.js';
+import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
 import type { VassalConfig } from '../config/vassal-config.js';
 import { removeRuntimeDir } from '../runtime/runtime-dir.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
@@ -25,6 +25,8 @@ export interface EmperorOptions {
   readonly baseEnv?: Readonly<Record<string, string | undefined>>;
   /** Quiet time after a file event before the directory is read (ms); coalesces editor save sequences. */
   readonly settleMs?: number;
+  /** What every vassal file gets from the emperor's config: `vassals-include` templates, `vassal-set` options. */
+  readonly vassalDefaults?: VassalDefaults;
   /** emperor-tyrant: each vassal runs as its file's owner. */
   readonly tyrant?: boolean;
   /** How many vassals a SIGHUP rolls at the same time. */
@@ -273,7 +275,7 @@ export class Emperor {
     entry.hash = key;
     this.#known.set(file.path, entry);
 
-    let result = parseVassalText(file.text, file.path);
+    let result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
     if (result.ok && owner) {
       const ruled = await applyTyranny(result.config, owner);
       result = ruled.ok ? { ...result, config: ruled.config } : { ok: false, diagnostics: [...result.diagnostics, ruled.diagnostic] };

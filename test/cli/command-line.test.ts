@@ -25,6 +25,27 @@ describe('command line', () => {
     expect(parseCommandLine(['-V'])).toEqual({ type: 'version' });
   });
 
+  it('reads a bare FILE.ini (or FILE.ini:section) as --ini FILE, in argument order, as uWSGI does', () => {
+    const entry = (key: string, value: string) => ({ key, value, bare: false, file: 'command line', line: 0 });
+    expect(parseCommandLine(['-p', '2', 'app.ini', '--ini', 'more.ini:extra', 'other.ini:x'])).toEqual({
+      type: 'run',
+      positionals: [],
+      entries: [entry('processes', '2'), entry('ini', 'app.ini'), entry('ini', 'more.ini:extra'), entry('ini', 'other.ini:x')],
+    });
+    expect(parseCommandLine(['app.conf'])).toMatchObject({ type: 'run', positionals: ['app.conf'], entries: [] });
+  });
+
+  it('reads --check FILE... and --show-config FILE, with the other flags as entries', () => {
+    expect(parseCommandLine(['--check', 'a.ini', 'b.ini', '--vassal-set', 'processes=2'])).toEqual({
+      type: 'check',
+      files: ['a.ini', 'b.ini'],
+      entries: [{ key: 'vassal-set', value: 'processes=2', bare: false, file: 'command line', line: 0 }],
+    });
+    expect(parseCommandLine(['--show-config', 'app.ini'])).toEqual({ type: 'show-config', files: ['app.ini'], entries: [] });
+    expect(() => parseCommandLine(['--check'])).toThrow(new UsageError('--check needs the files to read, e.g. supervisor --check app.ini'));
+    expect(() => parseCommandLine(['--show-config', 'a.ini', 'b.ini'])).toThrow(new UsageError('--show-config reads one file'));
+  });
+
   it('names an unknown flag, with a suggestion', () => {
     expect(() => parseCommandLine(['--emporer', 'x'])).toThrow(new UsageError('unknown option --emporer; did you mean --emperor? (supervisor --help lists them all)'));
   });
@@ -42,6 +63,24 @@ describe('command line', () => {
     expect(help.stdout).toContain('worker-reload-mercy');
     const version = await execa(NODE, [CLI, '--version']);
     expect(version.stdout).toMatch(/^supervisor \d+\.\d+\.\d+$/);
+  });
+
+  it('says what to run when given nothing, refuses a non-ini argument, and names an unreadable --ini file', async () => {
+    const none = await execa(NODE, [CLI], { reject: false });
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toBe('supervisor: nothing to run: give --emperor DIR, or a vassal file (supervisor app.ini); see supervisor --help');
+    const other = await execa(NODE, [CLI, 'app.conf'], { reject: false });
+    expect(other.exitCode).toBe(2);
+    expect(other.stderr).toBe('supervisor: unexpected argument "app.conf" (config files end in .ini; see supervisor --help)');
+    const missing = await execa(NODE, [CLI, '/nonexistent/app.ini'], { reject: false });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toBe('supervisor: command line: error: cannot read ini = /nonexistent/app.ini (/nonexistent/app.ini): no such file');
+  });
+
+  it('lists the config language options in --help', async () => {
+    const help = await execa(NODE, [CLI, '--help']);
+    expect(help.stdout).toContain('Config language (for, if-*, magic variables and placeholders: docs/options.md):\n  --ini, --include VALUE');
+    expect(help.stdout).toContain('supervisor --check FILE.ini...');
   });
 
   it('refuses to start an emperor on a directory that does not exist', async () => {

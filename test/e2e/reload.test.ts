@@ -155,6 +155,18 @@ describe('rolling reloads', () => {
     expect(touched.vassal).toBe('app.ini');
   });
 
+  it("rolls every vassal when the emperor's own touch-reload file is touched", async () => {
+    const stamp = file('emperor.stamp');
+    await writeFile(stamp, '');
+    for (const name of ['a', 'b']) await writeFile(file(`${name}.ini`), serveIni(`${name}.sock`, { processes: 1 }));
+    emperor = new EmperorProcess(['--emperor', dir.path, '--touch-reload', stamp]);
+    await vi.waitFor(() => expect(emperor!.events('vassal.ready')).toHaveLength(2), { timeout: 20_000 });
+    const later = new Date(Date.now() + 5000);
+    await utimes(stamp, later, later);
+    await emperor.waitForLog((r) => r.event === 'emperor.touched');
+    await vi.waitFor(() => expect(emperor!.events('vassal.reloaded').map((r) => r.vassal).sort()).toEqual(['a.ini', 'b.ini']), { timeout: 20_000 });
+  });
+
   it('rolls every vassal on SIGHUP, at most emperor-reload-concurrency at a time', async () => {
     for (const name of ['a', 'b', 'c']) await writeFile(file(`${name}.ini`), serveIni(`${name}.sock`, { processes: 1 }));
     emperor = new EmperorProcess(['--emperor', dir.path, '--emperor-reload-concurrency', '1']);

@@ -25,6 +25,7 @@ export const DIE_ON_TERM = option({
   default: 'true',
   bare: 'true',
   doc: 'SIGTERM stops the emperor (uWSGI 2.1 semantics); false restores uWSGI 2.0\'s meaning, SIGTERM reloads. SIGINT and SIGQUIT always stop.',
+  elsewhere: 'a vassal\'s workers always stop on their stop-signal (TERM by default); die-on-term only sets what SIGTERM means to the emperor',
   uwsgi: 'die-on-term',
 });
 

@@ -23,6 +23,11 @@ export interface OptionSpec<T = unknown> {
   readonly required?: boolean;
   /** One line for --help and docs: what it does, with units. */
   readonly doc: string;
+  /**
+   * Why an option common in uWSGI files of the other kind (die-on-term in a vassal, uid on the emperor) needs no
+   * action here: found there, it is a note with this text instead of a warning.
+   */
+  readonly elsewhere?: string;
   /** The uWSGI option it corresponds to, or how it differs; absent for options uWSGI does not have. */
   readonly uwsgi?: string;
 }

@@ -146,6 +146,7 @@ export const UID = option({
   type: account,
   scope: 'vassal',
   doc: 'Run the workers as this user (name or number), with its supplementary groups; sockets are still bound by the emperor.',
+  elsewhere: 'the emperor keeps its privileges, to bind sockets and start each vassal as its own user; set uid and gid in the vassal files, or use emperor-tyrant',
   uwsgi: 'uid',
 });
 
@@ -155,6 +156,7 @@ export const GID = option({
   scope: 'vassal',
   defaultText: 'the uid\'s primary group',
   doc: 'Run the workers with this group (name or number).',
+  elsewhere: 'the emperor keeps its privileges, to bind sockets and start each vassal as its own user; set uid and gid in the vassal files, or use emperor-tyrant',
   uwsgi: 'gid',
 });
 
@@ -180,10 +182,10 @@ export const TOUCH_RELOAD = option({
   name: 'touch-reload',
   type: filePath,
   list: true,
-  scope: 'vassal',
-  doc: 'Reload the vassal (rolling) when this file is touched or changed; relative to the vassal file\'s directory; repeatable.',
+  scope: 'both',
+  doc: 'Reload when this file is touched or changed (relative to the ini file\'s directory; repeatable): in a vassal file, that vassal rolls; on the emperor, every vassal does, as on SIGHUP.',
   uwsgi: 'touch-reload',
-});
+})
 
 export const VASSAL_OPTIONS = [
   COMMAND,

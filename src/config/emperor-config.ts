@@ -1,0 +1,41 @@
+import type { ConfigHost } from './config-host.js';
+import type { ConfigEntry } from './config-entry.js';
+import { inReadingOrder, type Diagnostic } from './diagnostic.js';
+import type { VassalDefaults } from './load-vassal.js';
+import { readOptions, type OptionReading, type OptionValues } from './option-values.js';
+import { EMPEROR, findOption, VASSAL_SET, VASSALS_INCLUDE } from './options/index.js';
+
+/** The emperor's options, and what it adds to every vassal. */
+export interface EmperorConfig {
+  readonly values: OptionValues;
+  readonly vassalDefaults: VassalDefaults;
+}
+
+export type EmperorConfigResult =
+  | { readonly ok: true; readonly config: EmperorConfig; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+/** Whether options describe an emperor (uWSGI's rule: `emperor` is given) rather than one vassal. */
+export function describesEmperor(entries: readonly ConfigEntry[]): boolean {
+  return entries.some((e) => findOption(e.key) === EMPEROR);
+}
+
+/**
+ * Options of an emperor (its ini file or command line) -> EmperorConfig. The `vassals-include` templates are read
+ * now, so that a missing one is reported with the emperor's file:line before any vassal is started (they are read
+ * again for every vassal, so an edit takes effect at the next reload). Never throws.
+ */
+export function buildEmperorConfig(entries: readonly ConfigEntry[], reading: OptionReading & { readonly host: ConfigHost }): EmperorConfigResult {
+  const { values, diagnostics } = readOptions(entries, 'emperor', reading);
+  const include = values.occurrences(VASSALS_INCLUDE).map(({ value, source }) => ({ path: value, source: { file: source.file, line: source.line } }));
+  for (const template of include) {
+    const read = reading.host.readText(template.path);
+    if (!read.ok) {
+      diagnostics.push({ severity: 'error', file: template.source.file, line: template.source.line || undefined, key: 'vassals-include', message: `cannot read vassals-include ${template.path}: ${read.reason}` });
+    }
+  }
+  const set = values.occurrences(VASSAL_SET).map(({ value: [key, value], source }) => ({ key, value, file: source.file, line: source.line, bare: false }));
+  const sorted = inReadingOrder(diagnostics);
+  if (sorted.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sorted };
+  return { ok: true, config: { values, vassalDefaults: Object.freeze({ include, set }) }, diagnostics: sorted };
+}

@@ -1,0 +1,113 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectConfigFile } from '../../src/config/config-file.js';
+import { formatDiagnostic } from '../../src/config/diagnostic.js';
+import { corpusHost, SEEDS_DIR } from '../support/corpus.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/**
+ * The ini examples of the deployment guides in ../shared/seeds, taken from the guides' text (fenced blocks, by
+ * their index among the ``` fences) and written as the files the guides tell the reader to create.
+ */
+const EXAMPLES: readonly { guide: string; file: string; blocks: readonly number[] }[] = [
+  { guide: '000_4d638b6e1d03a568.txt', file: 'flaskr/flaskr.ini', blocks: [25] },
+  { guide: '001_1265b078ffa2e0c8.txt', file: 'app/wsgi.ini', blocks: [7] },
+  // The guide builds codingpy.ini in five steps; the file is their concatenation.
+  { guide: '002_c5bb4f59d98df905.txt', file: 'codingpy/codingpy.ini', blocks: [25, 27, 29, 31, 33] },
+  { guide: '003_b3e2a1973641a9fc.txt', file: 'etc/emperor.ini', blocks: [5] },
+  { guide: '003_b3e2a1973641a9fc.txt', file: 'etc/vassals/skycmdb.ini', blocks: [7] },
+  { guide: '004_4099ed2386f421d5.txt', file: 'study3/uwsgi.ini', blocks: [1] },
+];
+
+let dir: { path: string; remove: () => Promise<void> };
+const findings = new Map<string, string[]>();
+const kinds = new Map<string, string>();
+
+beforeAll(async () => {
+  dir = await tempDir('seed');
+  for (const example of EXAMPLES) {
+    const fences = (await readFile(path.join(SEEDS_DIR, example.guide), 'utf8')).split(/^```.*$/m);
+    const text = example.blocks.map((i) => fences[i]!.replace(/^\n/, '')).join('');
+    const file = path.join(dir.path, example.file);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+  }
+  // codingpy.ini reads its environment from .envs in the project directory, as the guide describes.
+  await writeFile(path.join(dir.path, 'codingpy/.envs'), 'FLASK_CONFIG=production\nDATABASE_URL=postgresql://localhost/codingpy\n');
+  for (const example of EXAMPLES) {
+    const inspected = inspectConfigFile(path.join(dir.path, example.file), corpusHost());
+    findings.set(example.file, inspected.diagnostics.map((d) => formatDiagnostic(d).replace(`${dir.path}/${example.file}`, '')));
+    kinds.set(example.file, inspected.kind);
+  }
+});
+
+afterAll(() => dir.remove());
+
+const notApplicable = (file: string): string[] => findings.get(file)!.filter((d) => d.includes(': note: ')).map((d) => /"([^"]+)"/.exec(d)![1]!);
+const others = (file: string): string[] => findings.get(file)!.filter((d) => !d.includes(': note: '));
+
+const NO_COMMAND = (key: string, line: number, file: string): string =>
+  `: error: no "command" option: a vassal needs the program its workers run, e.g. command = node server.js; this file configures uWSGI's own app loading (${key} at ${dir.path}/${file}:${line}), which a supervisor does not do: run the app server as the command, e.g. command = uwsgi --plugin python3 --module wsgi:app, or command = gunicorn wsgi:app`;
+
+describe('the ini examples of the deployment guides (../shared/seeds)', () => {
+  it('flaskr.ini (000): uWSGI app options are notes, and so is die-on-term (workers always stop on SIGTERM); it has no command', () => {
+    const file = 'flaskr/flaskr.ini';
+    expect(notApplicable(file)).toEqual(['module', 'master', 'die-on-term']);
+    expect(others(file)).toEqual([NO_COMMAND('module', 2, file)]);
+  });
+
+  it('wsgi.ini (001): the inline ";" comments after the sockets are errors that explain why', () => {
+    const file = 'app/wsgi.ini';
+    expect(notApplicable(file)).toEqual(['module', 'buffer-size', 'master', 'die-on-term', 'python-autoreload']);
+    expect(others(file)).toEqual([
+      NO_COMMAND('module', 2, file),
+      ':9: error: invalid value for http-socket: a socket address has no spaces, got "127.0.0.1:30001 ;本地http测试端口". uWSGI has no inline comments: everything after "=" is the value; put the comment on a line of its own',
+      ':10: error: invalid value for socket: a socket address has no spaces, got "127.0.0.1:30000 ; nginx转发地址". uWSGI has no inline comments: everything after "=" is the value; put the comment on a line of its own',
+      ':16: warning: unknown option "daemonize"',
+      ':19: warning: option "pidfile" belongs in the emperor; ignored here',
+    ]);
+  });
+
+  it('codingpy.ini (002): for-readline reads .envs into env lines; gevent, async and threads are notes', () => {
+    const file = 'codingpy/codingpy.ini';
+    expect(notApplicable(file)).toEqual(['module', 'master', 'threads', 'gevent', 'async', 'die-on-term']);
+    expect(others(file)).toEqual([NO_COMMAND('module', 2, file)]);
+  });
+
+  it('emperor.ini (003) loads as an emperor; uid/gid are notes (the emperor keeps root), "ture" in uWSGI-only options is not parsed, workers belongs in a vassal', () => {
+    const file = 'etc/emperor.ini';
+    expect(kinds.get(file)).toBe('emperor');
+    expect(notApplicable(file)).toEqual(['uid', 'gid', 'enable-threads', 'master']);
+    expect(others(file)).toEqual([
+      ':11: warning: option "workers" belongs in a vassal file; ignored here',
+      ':15: warning: unknown option "daemonize"',
+    ]);
+  });
+
+  it('skycmdb.ini (003): the vassal of that emperor has no command; its uid and gid are real options', () => {
+    const file = 'etc/vassals/skycmdb.ini';
+    expect(notApplicable(file)).toEqual(['wsgi-file']);
+    expect(others(file)).toEqual([NO_COMMAND('wsgi-file', 12, file), ':10: warning: unknown option "logto"']);
+  });
+
+  it('uwsgi.ini (004): callable, pythonpath and threads are notes', () => {
+    const file = 'study3/uwsgi.ini';
+    expect(notApplicable(file)).toEqual(['pythonpath', 'module', 'wsgi-file', 'callable', 'threads']);
+    expect(others(file)).toEqual([NO_COMMAND('pythonpath', 3, file), ':9: warning: unknown option "daemonize"', ':10: warning: option "pidfile" belongs in the emperor; ignored here']);
+  });
+
+  it('load with only notes and the lifecycle options once a command is added, as the error suggests', async () => {
+    const vassals = EXAMPLES.filter((e) => !e.file.includes('emperor') && !e.file.startsWith('app/'));
+    expect(vassals).toHaveLength(4);
+    for (const { file } of vassals) {
+      const full = path.join(dir.path, file);
+      const withCommand = path.join(path.dirname(full), `with-command-${path.basename(full)}`);
+      await writeFile(withCommand, `${await readFile(full, 'utf8')}\ncommand = uwsgi --plugin python3 --module wsgi:app\n`);
+      const inspected = inspectConfigFile(withCommand, corpusHost());
+      const unexpected = inspected.diagnostics.filter((d) => d.severity === 'error' || (d.severity === 'warning' && !/"(die-on-term|daemonize|uid|gid|logto|pidfile)"/.test(d.message)));
+      expect(unexpected.map(formatDiagnostic), file).toEqual([]);
+      expect(inspected.diagnostics.filter((d) => d.severity === 'note').length, file).toBeGreaterThan(0);
+    }
+  });
+});

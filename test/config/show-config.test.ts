@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { inspectConfigFile } from '../../src/config/config-file.js';
+import type { ConfigHost } from '../../src/config/config-host.js';
+import { parseVassalText } from '../../src/config/load-vassal.js';
+import { renderConfig } from '../../src/config/show-config.js';
+import { expandGlob, matchSegment } from '../../src/config/glob-pattern.js';
+import { reloadKind } from '../../src/vassal/reload-kind.js';
+import { fakeHost } from '../support/config-host.js';
+import { CORPUS_DIR, corpusFiles, corpusHost } from '../support/corpus.js';
+
+const FILE = '/srv/vassals/app.ini';
+const TEXT = [
+  '[uwsgi]',
+  'project = shop',
+  'ini = common.ini',
+  'command = node %(project).js --port $(PORT:-8000)',
+  'for = 1 2',
+  'socket = /run/%(project)-%(_).sock',
+  'endfor',
+  'if-env = HOME',
+  'env = HOME_DIR=%(_)',
+  'endif',
+  'log-format = %(status) %%Y',
+  'master',
+  'chdir = %d',
+].join('\n');
+
+function host(): ConfigHost {
+  return fakeHost({ [FILE]: TEXT, '/srv/vassals/common.ini': '[uwsgi]\nprocesses = %k\nvacuum\n' }, { env: { HOME: '/home/x' } });
+}
+
+describe('supervisor --show-config', () => {
+  it('prints the options as read, expanded, in order, noting where included lines came from', () => {
+    const inspected = inspectConfigFile(FILE, host());
+    expect(renderConfig(inspected.entries, inspected.references, 'title', inspected.tested)).toBe(
+      [
+        '; title',
+        '; includes, logic blocks, magic variables and references are expanded; % is written %%',
+        '[uwsgi]',
+        `; from ${FILE}`,
+        'set-placeholder = project=shop',
+        '; from /srv/vassals/common.ini',
+        'processes = 4',
+        'vacuum',
+        `; from ${FILE}`,
+        'command = node shop.js --port 8000',
+        'socket = /run/shop-1.sock',
+        'socket = /run/shop-2.sock',
+        'env = HOME_DIR=/home/x',
+        'log-format = %%(status) %%Y',
+        'master',
+        'chdir = /srv/vassals/',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('reads back to the same options and findings', () => {
+    const h = host();
+    const inspected = inspectConfigFile(FILE, h);
+    const shown = renderConfig(inspected.entries, inspected.references, 'round trip', inspected.tested);
+    const first = parseVassalText(TEXT, FILE, { host: h });
+    const again = parseVassalText(shown, FILE, { host: h });
+    expect(first.ok && again.ok).toBe(true);
+    if (!first.ok || !again.ok) return;
+    // The same config, as the vassal sees it: nothing to reload.
+    expect(reloadKind(first.config, again.config, false)).toBe('none');
+    expect(again.config.sockets).toEqual(first.config.sockets);
+    expect(again.diagnostics.map((d) => [d.severity, d.key])).toEqual(first.diagnostics.map((d) => [d.severity, d.key]));
+  });
+});
+
+describe('for-glob patterns', () => {
+  const h = fakeHost({ '/etc/app/a.conf': '', '/etc/app/b.conf': '', '/etc/app/.hidden.conf': '', '/etc/app/sub/c.conf': '', '/etc/app/x[1].txt': '' });
+
+  it('match like glob(3): sorted, no leading dot, directories marked with /, the pattern itself when nothing matches', () => {
+    expect(expandGlob('/etc/app/*.conf', '/', h)).toEqual(['/etc/app/a.conf', '/etc/app/b.conf']);
+    expect(expandGlob('app/*', '/etc', h)).toEqual(['/etc/app/a.conf', '/etc/app/b.conf', '/etc/app/sub/', '/etc/app/x[1].txt']);
+    expect(expandGlob('/etc/*/sub/?.conf', '/', h)).toEqual(['/etc/app/sub/c.conf']);
+    expect(expandGlob('/etc/app/[ab].conf', '/', h)).toEqual(['/etc/app/a.conf', '/etc/app/b.conf']);
+    expect(expandGlob('/etc/app/[!a].conf', '/', h)).toEqual(['/etc/app/b.conf']);
+    expect(expandGlob('/etc/app/.*.conf', '/', h)).toEqual(['/etc/app/.hidden.conf']);
+    expect(expandGlob('/nowhere/*.conf', '/', h)).toEqual(['/nowhere/*.conf']);
+    expect(expandGlob('/etc/app/[z-a]*', '/', h)).toEqual(['/etc/app/[z-a]*']);
+    expect(expandGlob('/etc/app/x[[]1].txt', '/', h)).toEqual(['/etc/app/x[1].txt']);
+  });
+
+  it('match in time bounded by the lengths, even for patterns a backtracking RegExp would choke on', () => {
+    const started = performance.now();
+    expect(matchSegment('*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(250))).toBe(false);
+    expect(matchSegment('a*b?c[x-z]', 'a__b_cy')).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('--show-config on the corpus', () => {
+  it('is a fixed point: what it prints, read again, prints the same options', () => {
+    const real = corpusHost();
+    const optionLines = (text: string): string[] => text.split('\n').filter((l) => !l.startsWith(';'));
+    for (const name of corpusFiles()) {
+      const file = path.join(CORPUS_DIR, name);
+      const first = inspectConfigFile(file, real);
+      const shown = renderConfig(first.entries, first.references, 'first', first.tested);
+      // The printed file stands in for the original, in the same directory, so relative paths mean the same.
+      const overlay: ConfigHost = { ...real, readText: (p) => (p === file ? { ok: true, text: shown } : real.readText(p)) };
+      const second = inspectConfigFile(file, overlay);
+      expect(optionLines(renderConfig(second.entries, second.references, 'second', second.tested)), name).toEqual(optionLines(shown));
+    }
+  });
+});
