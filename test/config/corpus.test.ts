@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectConfigFile, type InspectedFile } from '../../src/config/config-file.js';
 import type { Diagnostic } from '../../src/config/diagnostic.js';
 import { CLI, NODE } from '../support/emperor.js';
-import { CORPUS_DIR, corpusFiles, corpusHost } from '../support/corpus.js';
+import { CORPUS_DIR, corpusFiles, corpusHost, SHARED_MISSING } from '../support/corpus.js';
 
 /** One corpus file as the expectation table records it. */
 interface Expectation {
@@ -40,7 +40,7 @@ const files = corpusFiles();
 const host = corpusHost();
 const table = Object.fromEntries(files.map((f) => [f, describeFile(f, inspectConfigFile(path.join(CORPUS_DIR, f), host))]));
 
-describe('the uWSGI corpus (../shared/corpus/uwsgi-ini)', () => {
+describe.skipIf(Boolean(SHARED_MISSING))(`the uWSGI corpus (../shared/corpus/uwsgi-ini)${SHARED_MISSING ?? ''}`, () => {
   it('has the 54 files the README describes', () => {
     expect(files).toHaveLength(54);
   });
