@@ -1,24 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmperorProcess, fixtureCommand } from '../support/emperor.js';
 import { get } from '../support/http.js';
 import { isAlive } from '../support/processes.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let supervisor: EmperorProcess | undefined;
-
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await supervisor?.kill();
-  supervisor = undefined;
-  await dir.remove();
-});
 
 async function write(name: string, lines: readonly string[]): Promise<string> {
   const file = path.join(dir.path, name);

@@ -2,32 +2,16 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
 import { get } from '../support/http.js';
 import { isAlive } from '../support/processes.js';
 import { ask, pidsAnswering, serveIni } from '../support/serving.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 
-let dir: { path: string; remove: () => Promise<void> };
-const emperors: EmperorProcess[] = [];
-
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  for (const e of emperors.splice(0)) await e.kill();
-  await dir.remove();
-});
-
-const file = (name: string): string => path.join(dir.path, name);
-
-function start(args: string[] = []): EmperorProcess {
-  const e = new EmperorProcess(['--emperor', dir.path, ...args]);
-  emperors.push(e);
-  return e;
-}
+const dir = sandbox();
+const file = (name: string): string => dir.file(name);
+const start = (args: string[] = []): EmperorProcess => new EmperorProcess(['--emperor', dir.path, ...args]);
 
 describe('crashes', () => {
   it('replaces a worker killed with SIGKILL at once', async () => {
@@ -118,8 +102,7 @@ describe('stopping', () => {
     expect(isAlive(grandchild)).toBe(true);
     expect(existsSync(file('app.sock'))).toBe(true);
 
-    const second = new EmperorProcess(['--emperor', dir.path]);
-    emperors.push(second);
+    const second = start();
     const swept = await second.waitForLog((r) => r.event === 'emperor.orphans');
     expect((swept.orphans as { pid: number }[]).map((o) => o.pid)).toContain(grandchild);
     await vi.waitFor(() => expect(isAlive(grandchild)).toBe(false));

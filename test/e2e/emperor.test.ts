@@ -2,24 +2,14 @@ import { existsSync } from 'node:fs';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CLI, EmperorProcess, fixtureCommand, NODE } from '../support/emperor.js';
 import { ask, pidsAnswering, serveIni } from '../support/serving.js';
 import { isAlive } from '../support/processes.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
-
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
 
 function appIni(socket: string, extra: Record<string, string | number> = {}): string {
   return serveIni(socket, extra);

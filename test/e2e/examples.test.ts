@@ -1,20 +1,19 @@
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { EmperorProcess } from '../support/emperor.js';
 import { get } from '../support/http.js';
 import { freePort } from '../support/nginx.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../vassals.example/', import.meta.url));
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
 let port = 0;
 
 beforeEach(async () => {
-  dir = await tempDir();
   await cp(EXAMPLES, dir.path, { recursive: true });
   // The example's fixed port may be in use on this machine (npm start): move it.
   port = await freePort();
@@ -22,11 +21,6 @@ beforeEach(async () => {
   await writeFile(status, (await readFile(status, 'utf8')).replace('127.0.0.1:8731', `127.0.0.1:${port}`));
 });
 
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
 
 describe('vassals.example', () => {
   it('serves both example apps, each worker announcing readiness itself', async () => {

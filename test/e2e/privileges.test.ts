@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { chmod, chown, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmperorProcess, NODE } from '../support/emperor.js';
 import { ask, pidsAnswering, serveIni } from '../support/serving.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 
 const isRoot = process.getuid?.() === 0;
 const skipReason = isRoot ? '' : ' [SKIPPED: needs root to change users]';
@@ -47,22 +47,15 @@ afterAll(() => {
   execFileSync('groupdel', [EXTRA]);
 });
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
 
 beforeEach(async () => {
-  dir = await tempDir();
   // Workers running as another user start in this directory.
   await chmod(dir.path, 0o755);
 });
 
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
-
-const file = (name: string): string => path.join(dir.path, name);
+const file = (name: string): string => dir.file(name);
 
 /** Whether `user` can connect to a unix socket (run as that user, with its groups). */
 async function canConnect(socketPath: string, user: string): Promise<boolean> {

@@ -1,25 +1,15 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmperorProcess, FIXTURES, fixtureCommand, vassalIni } from '../support/emperor.js';
 import { get } from '../support/http.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
 
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
-
-const file = (name: string): string => path.join(dir.path, name);
+const file = (name: string): string => dir.file(name);
 const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
 const UWSGI = ['/usr/bin/uwsgi', '/usr/local/bin/uwsgi'].find((p) => existsSync(p));
 const uwsgiSkip = !UWSGI && process.env.CI !== 'true' ? ' [SKIPPED: uwsgi is not installed; apt-get install uwsgi uwsgi-plugin-python3]' : '';

@@ -1,22 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmperorProcess, fixtureCommand, type LogRecord, vassalIni } from '../support/emperor.js';
 import { serveIni } from '../support/serving.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
-
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
 
 /** After the recycle of `old`: its successor spawned, became ready, and only then was `old` stopped. */
 function expectReadyFirst(e: EmperorProcess, recycle: LogRecord): void {

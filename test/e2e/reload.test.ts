@@ -1,26 +1,16 @@
 import { existsSync } from 'node:fs';
 import { utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmperorProcess, fixtureCommand, type LogRecord } from '../support/emperor.js';
 import { isAlive } from '../support/processes.js';
 import { ask, pidsAnswering, serveIni } from '../support/serving.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
 
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
-
-const file = (name: string): string => path.join(dir.path, name);
+const file = (name: string): string => dir.file(name);
 
 /** Pids of the workers of `vassal` that are running now, per generation, from the log. */
 function running(e: EmperorProcess, vassal: string): LogRecord[] {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmperorProcess } from '../support/emperor.js';
 import {
   saveLikeEmacs,
@@ -17,21 +17,11 @@ import {
   vimSession,
   writeInChunks,
 } from '../support/file-changes.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 import { actions, plannedFor, sleeperIni } from '../support/vassal-dir.js';
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
-
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
 
 /** Starts an emperor on the temp dir with `app.ini` running, and waits until its worker is up. */
 async function startWithApp(args: string[] = []): Promise<{ file: string; emperor: EmperorProcess }> {

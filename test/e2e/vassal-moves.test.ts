@@ -3,26 +3,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
 import { kubeletWrite, saveLikeNano, vimSession } from '../support/file-changes.js';
 import { get } from '../support/http.js';
 import { isAlive } from '../support/processes.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 import { actions, plannedFor, sleeperIni } from '../support/vassal-dir.js';
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
-
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
 
 /** No safety-net rescan: file events alone must do what these tests expect. */
 const EVENTS_ONLY = ['--emperor-freq', '0'];

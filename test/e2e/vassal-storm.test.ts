@@ -3,25 +3,15 @@ import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runStorm } from '../../bench/storm.mjs';
 import { EmperorProcess } from '../support/emperor.js';
 import { isAlive } from '../support/processes.js';
-import { tempDir } from '../support/temp-dir.js';
+import { sandbox } from '../support/sandbox.js';
 import { sleeperIni } from '../support/vassal-dir.js';
 
-let dir: { path: string; remove: () => Promise<void> };
+const dir = sandbox();
 let emperor: EmperorProcess | undefined;
-
-beforeEach(async () => {
-  dir = await tempDir();
-});
-
-afterEach(async () => {
-  await emperor?.kill();
-  emperor = undefined;
-  await dir.remove();
-});
 
 /** Vassal name -> how often the log says it started and stopped (stopped = finished stopping). */
 function lifecycle(e: EmperorProcess): Map<string, { start: number; stopped: number; reload: number }> {

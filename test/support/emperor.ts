@@ -28,6 +28,14 @@ export interface LogRecord {
  * The supervisor CLI running as a child process, with its JSON log parsed as it arrives. Every process it starts
  * carries SV_TEST_TAG in its environment, so a test can find any worker (or grandchild) that outlives it.
  */
+/** Every EmperorProcess not yet killed: the sandbox's teardown kills them all (see sandbox.ts). */
+const running = new Set<EmperorProcess>();
+
+/** Kills every emperor a test started (and whatever each left behind). */
+export async function killAllEmperors(): Promise<void> {
+  await Promise.all([...running].map((e) => e.kill()));
+}
+
 export class EmperorProcess {
   readonly tag = randomUUID();
   readonly records: LogRecord[] = [];
@@ -61,6 +69,7 @@ export class EmperorProcess {
     });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => this.stderr.push(chunk));
+    running.add(this);
   }
 
   get pid(): number {
@@ -105,6 +114,7 @@ export class EmperorProcess {
 
   /** Test teardown: SIGKILL the CLI if still running, then anything it left behind. Never throws. */
   async kill(): Promise<void> {
+    running.delete(this);
     if (isAlive(this.pid)) {
       this.child.kill('SIGKILL');
       await this.child.catch(() => undefined);
