@@ -47,6 +47,12 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
   // The emperor's own touch-reload files: touching one reloads every vassal, as SIGHUP does (uWSGI's meaning).
   const touch = new TouchReloadWatch(() => enqueue({ type: 'reload' }));
   touch.set('emperor', values.all(TOUCH_RELOAD));
+  // Last line of defence: a bug that rejects a promise nobody awaits is reported, and the daemon keeps supervising.
+  const onInternalError = (reason: unknown): void => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
+  };
+  process.on('unhandledRejection', onInternalError);
   const emperor = new Emperor({
     dirs,
     log,
@@ -73,6 +79,7 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
     await emperor.stop();
     if (pidfile) removePidfile(pidfile);
     unroute();
+    process.off('unhandledRejection', onInternalError);
   }
   return 0;
 }

@@ -29,21 +29,6 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 }
 
 /**
- * Thrown by the config reader when a file cannot be used at all. Carries every diagnostic found so far, so the
- * caller can report all of them, not only the first.
- */
-export class ConfigError extends Error {
-  readonly diagnostics: readonly Diagnostic[];
-
-  constructor(diagnostics: readonly Diagnostic[]) {
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    super(errors.map(formatDiagnostic).join('\n') || 'invalid configuration');
-    this.name = 'ConfigError';
-    this.diagnostics = diagnostics;
-  }
-}
-
-/**
  * Diagnostics in reading order: grouped by file (in order of first appearance), then by line, line-less ones first
  * in their file; otherwise as found. Reading and validating find things in two passes; a user reads top to bottom.
  */

@@ -38,11 +38,3 @@ export function parseVassalText(text: string, file: string, options: ParseOption
   if (!built.ok || all.some((d) => d.severity === 'error')) return { ok: false, diagnostics: all };
   return { ok: true, config: built.config, diagnostics: all };
 }
-
-/** Reads and parses one vassal file; an unreadable file is an error diagnostic, not an exception. */
-export function loadVassalFile(file: string, options: ParseOptions = {}): VassalConfigResult {
-  const host = options.host ?? systemHost();
-  const read = host.readText(file);
-  if (!read.ok) return { ok: false, diagnostics: [{ severity: 'error', file, message: `cannot read: ${read.reason}` }] };
-  return parseVassalText(read.text, file, { ...options, host });
-}

@@ -36,6 +36,9 @@ import {
 import { formatSocketAddress, type SocketAddress } from './socket-address.js';
 import type { OwnerSpec } from './values.js';
 
+/** First fd a worker inherits a socket on, as in systemd's SD_LISTEN_FDS_START. */
+export const LISTEN_FDS_START = 3;
+
 /** Crash-loop backoff settings (see src/vassal/backoff.ts for how they are applied). */
 export interface BackoffPolicy {
   /** Delay before the second consecutive restart, in ms; it doubles with each further failure. */
@@ -139,7 +142,7 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
   }
 
   const ms = (spec: OptionSpec<number>): number => Math.round((values.get(spec) ?? defaultValue(spec)) * 1000);
-  const firstFreeFd = 3 + sockets.length;
+  const firstFreeFd = LISTEN_FDS_START + sockets.length;
   const requestedFd = values.get(NOTIFICATION_FD);
   const notificationFd = requestedFd === 'auto' ? firstFreeFd : requestedFd;
   if (notificationFd !== undefined && notificationFd < firstFreeFd) {

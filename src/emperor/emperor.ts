@@ -342,7 +342,9 @@ export class Emperor {
     const stopping = (async () => {
       const vassal = known.vassal ?? (await known.starting);
       await vassal?.stop();
-    })();
+    })().catch((err: Error) => {
+      this.#log.error({ event: 'vassal.stop-failed', err: err.message }, `stopping a vassal failed: ${err.message}`);
+    });
     this.#retiring.add(stopping);
     void stopping.finally(() => this.#retiring.delete(stopping));
   }
@@ -352,11 +354,6 @@ export class Emperor {
       const level = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warn' : 'info';
       this.#log[level]({ event: 'config.diagnostic', severity: d.severity, file: d.file, line: d.line, key: d.key }, formatDiagnostic(d));
     }
-  }
-
-  /** Every running vassal, for status and tests. */
-  vassals(): Vassal[] {
-    return [...this.#known.values()].flatMap((k) => (k.vassal && !k.vassal.stopped ? [k.vassal] : []));
   }
 
   /** Stops watching, then stops every vassal gracefully and releases every socket. Idempotent. */

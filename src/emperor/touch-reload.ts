@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 export class TouchReloadWatch {
   readonly #watchers = new Map<string, { paths: readonly string[]; watcher: FSWatcher }>();
   readonly #onTouch: (vassalFile: string) => void;
+  #closed = false;
 
   constructor(onTouch: (vassalFile: string) => void) {
     this.#onTouch = onTouch;
@@ -16,6 +17,7 @@ export class TouchReloadWatch {
 
   /** Watches `paths` for `vassalFile` (replacing what it watched before; nothing when empty). */
   set(vassalFile: string, paths: readonly string[]): void {
+    if (this.#closed) return;
     const current = this.#watchers.get(vassalFile);
     if (current && isDeepStrictEqual(current.paths, paths)) return;
     this.remove(vassalFile);
@@ -33,7 +35,9 @@ export class TouchReloadWatch {
     void current.watcher.close();
   }
 
+  /** Closes every watcher; later set() calls (a sync still finishing) watch nothing. */
   async close(): Promise<void> {
+    this.#closed = true;
     const all = [...this.#watchers.values()];
     this.#watchers.clear();
     await Promise.all(all.map((w) => w.watcher.close()));

@@ -41,11 +41,6 @@ export class DirWatchSet {
     await Promise.all([...closing, ...opening]);
   }
 
-  /** Directories watched now. */
-  dirs(): string[] {
-    return [...this.#watchers.keys()];
-  }
-
   /** Stops every watch; idempotent. */
   async close(): Promise<void> {
     this.#closed = true;

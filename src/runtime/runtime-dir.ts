@@ -13,6 +13,8 @@ export function runtimeDir(): string {
   if (!dir) {
     dir = mkdtempSync(path.join(tmpdir(), 'supervisor-'));
     chmodSync(dir, 0o711);
+    // Whoever created it, the process's end removes it (the emperor also removes it when it stops).
+    process.once('exit', removeRuntimeDir);
   }
   return dir;
 }

@@ -33,7 +33,8 @@ export interface Ownership {
 /** chown-socket's user[:group] as numbers; a user alone leaves the group as it is, like chown(1). */
 export async function resolveOwner(owner: OwnerSpec | undefined): Promise<Ownership> {
   if (!owner) return {};
-  const uid = owner.user === undefined ? undefined : (await lookupUser(owner.user)).uid;
+  // A numeric uid needs no passwd entry (lookupGroup already takes a bare gid the same way).
+  const uid = owner.user === undefined ? undefined : /^\d+$/.test(owner.user) ? Number(owner.user) : (await lookupUser(owner.user)).uid;
   const gid = owner.group === undefined ? undefined : (await lookupGroup(owner.group)).gid;
   return { uid, gid };
 }

@@ -38,8 +38,20 @@ export class SocketRegistry {
         for (const s of missing) this.#binding.delete(s.name);
       }
     }
-    // Sockets another vassal is binding right now: wait for that bind, and fail with it.
-    await Promise.all(specs.map((s) => this.#binding.get(s.name)));
+    // Sockets another vassal is binding right now: wait for that bind, and fail with it, closing what this lease
+    // bound itself and nobody holds.
+    try {
+      await Promise.all(specs.map((s) => this.#binding.get(s.name)));
+    } catch (err) {
+      this.#drop(
+        missing.flatMap((s) => {
+          const entry = this.#entries.get(s.name);
+          return entry && entry.refs === 0 ? [Object.assign(entry, { refs: 1 })] : [];
+        }),
+        true,
+      );
+      throw err;
+    }
 
     const taken: Entry[] = [];
     for (const spec of specs) {
@@ -90,11 +102,16 @@ export class SocketRegistry {
       if (entry.refs > 0) continue;
       const { socket } = entry;
       this.#entries.delete(socket.spec.name);
-      // Unlink before close, as libuv does, so we never remove a file someone else bound in between.
-      if (vacuum && socket.spec.address.kind === 'unix' && isStillOurs(socket)) {
-        fs.rmSync(socket.spec.address.path, { force: true });
+      try {
+        // Unlink before close, as libuv does, so we never remove a file someone else bound in between.
+        if (vacuum && socket.spec.address.kind === 'unix' && isStillOurs(socket)) {
+          fs.rmSync(socket.spec.address.path, { force: true });
+        }
+      } catch {
+        // A file we may not remove stays; the socket itself must still be closed.
+      } finally {
+        socket.handle.close();
       }
-      socket.handle.close();
     }
   }
 }

@@ -91,10 +91,13 @@ export function planGroup(view: GroupView, now: number): Action[] {
       continue;
     }
 
-    // Incumbent(s) and a successor: the newest retires the others once it is ready.
+    // Incumbent(s) and a successor: the newest retires the others once it is ready. A successor of a generation
+    // already superseded (a new reload came mid-roll) is replaced at once, before it ever serves.
     const successor = inSlot[inSlot.length - 1] as WorkerView;
     if (successor.phase === 'ready') {
       for (const old of inSlot.slice(0, -1)) actions.push({ type: 'stop', key: old.key, reason: 'replaced' });
+    } else if (successor.generation < target && !view.rollBlocked) {
+      actions.push({ type: 'stop', key: successor.key, reason: 'outdated' }, { type: 'spawn', slot: id, generation: target });
     }
   }
 

@@ -47,15 +47,6 @@ interface SlotRecord {
 // How often reload-on-rss measures workers; uWSGI checks after each request, which a generic supervisor cannot see.
 const RSS_CHECK_MS = 2000;
 
-/** A snapshot for status output and tests. */
-export interface VassalStatus {
-  readonly name: string;
-  readonly generation: number;
-  readonly processes: number;
-  readonly rollBlocked: boolean;
-  readonly workers: readonly { readonly slot: number; readonly pid: number | undefined; readonly generation: number; readonly phase: WorkerPhase }[];
-}
-
 /**
  * One worker group: its desired config (by generation), its workers, and its sockets. Every event (worker ready or
  * exited, new config, backoff elapsed) ends in the same reconcile: plan from a snapshot (group-plan.ts), then act.
@@ -100,10 +91,6 @@ export class Vassal {
     vassal.#reconcile();
     vassal.#watchRss();
     return vassal;
-  }
-
-  get config(): VassalConfig {
-    return this.#target.config;
   }
 
   get stopped(): boolean {
@@ -170,7 +157,11 @@ export class Vassal {
   }
 
   #isSettled(): boolean {
-    return this.#rollStartedAt === undefined || this.#rollBlocked || this.#stopping !== undefined;
+    if (this.#rollStartedAt === undefined || this.#rollBlocked || this.#stopping !== undefined) return true;
+    // A roll that cannot progress also counts: nothing is starting and some slot waits out a crash-loop backoff.
+    const now = Date.now();
+    const starting = [...this.#workers.values()].some((w) => w.phase === 'starting');
+    return !starting && [...this.#slots.values()].some((s) => s.retryAt > now);
   }
 
   #notifySettled(): void {
@@ -192,21 +183,13 @@ export class Vassal {
     clearInterval(this.#rssTimer);
     this.#notifySettled();
     await this.#queue;
-    const exits = [...this.#workers.values()].map((r) => this.#stopWorker(r, 'vassal-stop'));
-    await Promise.all(exits);
-    for (const generation of this.#generations.values()) generation.lease.release({ vacuum: this.#target.config.vacuum });
+    const exits = await Promise.allSettled([...this.#workers.values()].map((r) => this.#stopWorker(r, 'vassal-stop')));
+    for (const exit of exits) {
+      if (exit.status === 'rejected') this.#log.error({ event: 'worker.stop-failed', err: String(exit.reason) }, `stopping a worker of ${this.name} failed: ${String(exit.reason)}`);
+    }
+    for (const generation of this.#generations.values()) generation.lease.release({ vacuum: generation.config.vacuum });
     this.#generations.clear();
     this.#log.info({ event: 'vassal.stopped' }, `vassal ${this.name} stopped`);
-  }
-
-  status(): VassalStatus {
-    return {
-      name: this.name,
-      generation: this.#target.number,
-      processes: this.#target.config.processes,
-      rollBlocked: this.#rollBlocked,
-      workers: [...this.#workers.values()].map((r) => ({ slot: r.slot, pid: r.worker.pid, generation: r.generation, phase: r.phase })),
-    };
   }
 
   #view(): GroupView {
@@ -276,6 +259,7 @@ export class Vassal {
       const retryAt = Date.now() + Math.max(delayMs, config.backoff.initialMs);
       this.#slots.set(slot, { ...slotRecord, health, retryAt });
       this.#wakeAt(retryAt);
+      this.#notifySettled();
       return;
     }
     const record: WorkerRecord = { key, slot, generation: generation.number, worker, phase: 'starting' };
@@ -362,6 +346,7 @@ export class Vassal {
     const { health, delayMs } = afterUnexpectedExit(slot.health, { wasReady: record.readyAt !== undefined, readyForMs }, this.#target.config.backoff);
     slot.health = health;
     slot.retryAt = Date.now() + delayMs;
+    this.#notifySettled();
     const fields = { event: 'worker.died', worker: record.slot, code: exit.code, signal: exit.signal, failures: health.failures, restartInMs: delayMs };
     if (delayMs > 0) {
       this.#log.warn(

@@ -40,8 +40,6 @@ export interface LaunchPlan {
   readonly stdio: readonly StdioEntry[];
 }
 
-/** First fd a worker inherits a socket on, as in systemd's SD_LISTEN_FDS_START. */
-export const LISTEN_FDS_START = 3;
 
 /** Variables that describe the emperor's own activation; a worker must not mistake them for its own. */
 const ACTIVATION_VARS = ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET', 'NOTIFICATION_FD', 'WATCHDOG_PID', 'WATCHDOG_USEC'];

@@ -41,9 +41,14 @@ export class NotifySocket {
     // A failed read must not take the emperor down; readiness then falls to the ready timeout.
     this.#socket.on('error', () => {});
     this.#socket.bind(path);
-    if (owner) {
-      chownSync(path, owner.uid, owner.gid);
-      chmodSync(path, 0o600);
+    try {
+      if (owner) {
+        chownSync(path, owner.uid, owner.gid);
+        chmodSync(path, 0o600);
+      }
+    } catch (err) {
+      this.close();
+      throw err;
     }
   }
 

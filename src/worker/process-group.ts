@@ -1,13 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 
-/** Sends `signal` to every process in the group led by `pgid`. False when the group no longer exists. */
+/**
+ * Sends `signal` to every process in the group led by `pgid`. False when it reached none: the group is gone (ESRCH),
+ * or every member is out of our reach (EPERM: a setuid program, under an emperor not running as root). Never throws.
+ */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
+  } catch {
+    return false;
   }
 }
 

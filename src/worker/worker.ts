@@ -74,7 +74,6 @@ export class Worker {
   readonly #tail = new OutputTail();
   readonly #log: Logger;
   readonly #notify: NotifySocket | undefined;
-  #isReady = false;
   #stopRequested = false;
   #forced = false;
   #stopping: Promise<WorkerExit> | undefined;
@@ -94,7 +93,13 @@ export class Worker {
       );
       launch = { ...launch, notifySocket: this.#notify.path };
     }
-    const plan = planLaunch(launch);
+    let plan;
+    try {
+      plan = planLaunch(launch);
+    } catch (err) {
+      this.#notify?.close();
+      throw err;
+    }
     const child = execa(plan.file, plan.args, {
       cwd: launch.cwd,
       env: plan.env,
@@ -112,8 +117,8 @@ export class Worker {
     const streams = [['stdout', child.stdout], ['stderr', child.stderr]] as ['stdout' | 'stderr', Readable | null][];
     for (const [stream, source] of streams) {
       source?.setEncoding('utf8');
-      source?.on('data', (chunk: string) => this.#output(stream, this.#tail.push(chunk)));
-      source?.on('end', () => this.#output(stream, this.#tail.flush()));
+      source?.on('data', (chunk: string) => this.#output(stream, this.#tail.push(stream, chunk)));
+      source?.on('end', () => this.#output(stream, this.#tail.flush(stream)));
     }
 
     this.exited = new Promise<WorkerExit>((resolve) => {
@@ -139,14 +144,6 @@ export class Worker {
 
   get pid(): number | undefined {
     return this.#pid;
-  }
-
-  get isReady(): boolean {
-    return this.#isReady;
-  }
-
-  get stopping(): boolean {
-    return this.#stopRequested;
   }
 
   /** Resident memory of the worker process, in bytes; undefined once it is gone. Reads /proc/PID/status. */
@@ -203,7 +200,6 @@ export class Worker {
     const result = await Promise.race([signalled, timedOut, exited]);
     controller.abort();
     if (result.ok) {
-      this.#isReady = true;
       this.#log.info({ event: 'worker.ready', afterMs: Date.now() - this.startedAt }, `worker ${this.id} ready`);
     }
     return result;

@@ -84,3 +84,13 @@ describe('planGroup', () => {
     expect(planGroup(view({ processes: 1, workers: [w(1, 1, 1, 'stopping')] }), NOW)).toEqual([{ type: 'spawn', slot: 1, generation: 1 }]);
   });
 });
+
+describe('planGroup, when a reload comes mid-roll', () => {
+  it('replaces a successor of a superseded generation at once instead of waiting for it to be ready', () => {
+    const v: GroupView = { processes: 1, targetGeneration: 3, rollBlocked: false, batch: 1, slots: [], workers: [w(1, 1, 1), w(2, 1, 2, 'starting')] };
+    expect(planGroup(v, NOW)).toEqual([
+      { type: 'stop', key: 2, reason: 'outdated' },
+      { type: 'spawn', slot: 1, generation: 3 },
+    ]);
+  });
+});
