@@ -16,7 +16,7 @@ import type { IniEntry } from './config/ini-lines.js';
 import { NO_DEFAULTS, type VassalDefaults } from './config/load-vassal.js';
 import { References } from './config/references.js';
 import { reloadByPidfile, stopByPidfile } from './runtime/control.js';
-import { createLogger } from './runtime/logger.js';
+import { createLogger, logDiagnostics } from './runtime/logger.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -90,7 +90,7 @@ async function main(argv: readonly string[]): Promise<number> {
         () => readCommandLineVassal(command.entries, file, host),
         (result) => {
           if (first) printDiagnostics(result.diagnostics);
-          else for (const d of result.diagnostics) log[d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warn' : 'info']({ event: 'config.diagnostic', severity: d.severity, file: d.file, line: d.line, key: d.key }, formatDiagnostic(d));
+          else logDiagnostics(log, result.diagnostics);
           first = false;
         },
         log,

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
-import { formatDiagnostic, type Diagnostic } from '../config/diagnostic.js';
 import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
 import type { VassalConfig } from '../config/vassal-config.js';
+import { logDiagnostics } from '../runtime/logger.js';
 import { removeRuntimeDir } from '../runtime/runtime-dir.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
+import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
 import { EMPEROR_MARKER, findOrphans, killOrphans } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
@@ -64,9 +65,9 @@ interface Known {
   startFailures?: { count: number; retryAt: number };
 }
 
-// A vassal that cannot start is retried after 1 s, 2 s, 4 s ... up to a minute, or at once when its file changes.
-const START_RETRY_MS = 1000;
-const START_RETRY_MAX_MS = 60_000;
+// A vassal that cannot start is retried after 1 s, 2 s, 4 s ... up to a minute, or at once when its file changes:
+// the same exponential backoff as a worker's crash loop, counted from the second attempt.
+const START_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, healthyAfterMs: 0 };
 
 /**
  * The emperor: keeps one vassal running per vassal file, as the directories say. Every file event, SIGHUP and
@@ -280,7 +281,7 @@ export class Emperor {
       const ruled = await applyTyranny(result.config, owner);
       result = ruled.ok ? { ...result, config: ruled.config } : { ok: false, diagnostics: [...result.diagnostics, ruled.diagnostic] };
     }
-    this.#report(result.diagnostics);
+    logDiagnostics(this.#log, result.diagnostics);
     const name = path.basename(file.path);
     if (!result.ok) {
       const running = entry.vassal && !entry.vassal.stopped;
@@ -314,7 +315,7 @@ export class Emperor {
       },
       (err: Error) => {
         const count = (entry.startFailures?.count ?? 0) + 1;
-        const delayMs = Math.min(START_RETRY_MAX_MS, START_RETRY_MS * 2 ** Math.min(count - 1, 16));
+        const delayMs = delayFor(count + 1, START_RETRY);
         entry.startFailures = { count, retryAt: Date.now() + delayMs };
         this.#settle.wakeAt(entry.startFailures.retryAt);
         this.#log.error(
@@ -347,13 +348,6 @@ export class Emperor {
     });
     this.#retiring.add(stopping);
     void stopping.finally(() => this.#retiring.delete(stopping));
-  }
-
-  #report(diagnostics: readonly Diagnostic[]): void {
-    for (const d of diagnostics) {
-      const level = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warn' : 'info';
-      this.#log[level]({ event: 'config.diagnostic', severity: d.severity, file: d.file, line: d.line, key: d.key }, formatDiagnostic(d));
-    }
   }
 
   /** Stops watching, then stops every vassal gracefully and releases every socket. Idempotent. */

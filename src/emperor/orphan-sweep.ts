@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readProcStat } from '../runtime/proc-stat.js';
 import { groupMembers, signalGroup } from '../worker/process-group.js';
 
 /** Environment variable every worker carries: which emperor (by its configuration) started it. */
@@ -24,11 +25,10 @@ export async function findOrphans(marker: string): Promise<Orphan[]> {
     try {
       const environ = await readFile(`/proc/${entry}/environ`, 'utf8');
       if (!environ.split('\0').includes(needle)) continue;
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z') continue;
+      const stat = await readProcStat(entry);
+      if (!stat || stat.state === 'Z') continue;
       const command = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').join(' ').trim();
-      orphans.push({ pid: Number(entry), pgid: Number(fields[2]), command });
+      orphans.push({ pid: Number(entry), pgid: stat.pgrp, command });
     } catch {
       // Gone, or not ours to read.
     }

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readPidfile } from './pidfile.js';
+import { readProcStat } from './proc-stat.js';
 
 /** True while `pid` is a live process (a zombie, dead but not yet reaped, counts as gone). */
 export async function isAlive(pid: number): Promise<boolean> {
@@ -9,12 +9,8 @@ export async function isAlive(pid: number): Promise<boolean> {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  const stat = await readProcStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
 }
 
 /** `supervisor --reload PIDFILE`: SIGHUP to the emperor, which reloads every vassal. */

@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readProcStat } from '../runtime/proc-stat.js';
 
 /**
  * Sends `signal` to every process in the group led by `pgid`. False when it reached none: the group is gone (ESRCH),
@@ -26,15 +27,8 @@ export async function groupMembers(pgid: number): Promise<number[]> {
   const members: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the parenthesised command name: state ppid pgrp ...; the name itself may contain spaces.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(rest[2]) === pgid && rest[0] !== 'Z') members.push(Number(name));
+    const stat = await readProcStat(name);
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z') members.push(Number(name));
   }
   return members;
 }
