@@ -197,6 +197,7 @@ export class Emperor {
       const known = this.#known.get(file);
       if (!known) continue;
       this.#known.delete(file);
+      this.#forced.delete(file);
       this.#touchReload.remove(file);
       // Not awaited: a stop may take the whole mercy time, and the emperor must stay responsive meanwhile.
       this.#retire(known);
