@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ROOT_ENV } from './exec-chain.js';
 
 const run = promisify(execFile);
 
@@ -8,6 +9,8 @@ export interface Account {
   readonly uid: number;
   readonly gid: number;
   readonly home: string;
+  /** Login shell from the passwd entry ('' when none). */
+  readonly shell: string;
 }
 
 export interface Group {
@@ -15,14 +18,28 @@ export interface Group {
   readonly gid: number;
 }
 
-/** Runs `getent DB KEY`; undefined when there is no such entry (exit status 2). Uses NSS, so LDAP/sssd users work. */
-async function getent(db: 'passwd' | 'group', key: string): Promise<string[] | undefined> {
+/**
+ * How long one account lookup may take (ms). NSS may ask a network directory (LDAP, sssd); a hung one must not
+ * hold up the start or stop of every vassal, so the lookup is killed and reported instead.
+ */
+export const LOOKUP_TIMEOUT_MS = 5000;
+
+/** getent, by absolute path, with the fixed root environment: a vassal's PATH must not choose what runs as root. */
+const GETENT = '/usr/bin/getent';
+
+/**
+ * Runs `getent DB KEY`; undefined when there is no such entry (exit status 2). Uses NSS, so LDAP/sssd users work.
+ * Throws Error when the lookup fails or takes longer than LOOKUP_TIMEOUT_MS.
+ */
+async function getent(db: 'passwd' | 'group', key: string, timeoutMs = LOOKUP_TIMEOUT_MS): Promise<string[] | undefined> {
   try {
-    const { stdout } = await run('getent', [db, key]);
+    const { stdout } = await run(GETENT, [db, key], { timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...ROOT_ENV } });
     return stdout.trim().split(':');
   } catch (err) {
-    if ((err as { code?: unknown }).code === 2) return undefined;
-    throw err;
+    const e = err as { code?: unknown; killed?: boolean; message?: string };
+    if (e.code === 2) return undefined;
+    if (e.killed) throw new Error(`looking up ${db === 'passwd' ? 'user' : 'group'} ${key} took longer than ${timeoutMs / 1000} s (is the directory service, e.g. LDAP, answering?)`);
+    throw new Error(`looking up ${db === 'passwd' ? 'user' : 'group'} ${key} failed: ${e.message ?? String(err)}`);
   }
 }
 
@@ -30,7 +47,7 @@ async function getent(db: 'passwd' | 'group', key: string): Promise<string[] | u
 export async function lookupUser(user: string): Promise<Account> {
   const fields = await getent('passwd', user);
   if (!fields) throw new Error(`no such user: ${user}`);
-  return { name: fields[0] ?? user, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] ?? '/' };
+  return { name: fields[0] ?? user, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] || '/', shell: fields[6] ?? '' };
 }
 
 /** A group by name or numeric gid. A number with no group entry is still usable as a gid. */
@@ -47,8 +64,8 @@ export async function lookupGroup(group: string): Promise<Group> {
 export interface Credentials {
   readonly uid: number;
   readonly gid: number;
-  /** The user's name and home when it has a passwd entry: exported as USER, LOGNAME and HOME, as systemd's User= does. */
-  readonly user?: { readonly name: string; readonly home: string };
+  /** The user's name, home and shell when it has a passwd entry: exported as USER, LOGNAME, HOME and SHELL, as systemd's User= does. */
+  readonly user?: { readonly name: string; readonly home: string; readonly shell: string };
   /** initgroups(3) with the user's supplementary groups (false: a numeric uid without an entry gets none). */
   readonly initGroups: boolean;
 }
@@ -73,5 +90,5 @@ export async function resolveCredentials(uid: string | undefined, gid: string | 
   if (myUid !== 0 && (userId !== myUid || groupId !== process.getgid?.())) {
     throw new Error(`running workers as uid ${userId} gid ${groupId} needs the emperor to run as root (it runs as uid ${myUid})`);
   }
-  return { uid: userId, gid: groupId, user: account ? { name: account.name, home: account.home } : undefined, initGroups: account !== undefined };
+  return { uid: userId, gid: groupId, user: account ? { name: account.name, home: account.home, shell: account.shell } : undefined, initGroups: account !== undefined };
 }

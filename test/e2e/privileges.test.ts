@@ -1,50 +1,27 @@
-// Needs root (CI runs as root): creates a test user with a supplementary group, and drops workers to it.
-import { execFileSync } from 'node:child_process';
+// Needs root (CI runs as root): drops workers to the test user (with a supplementary group) the global setup creates.
 import { chmod, chown, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmperorProcess, NODE } from '../support/emperor.js';
 import { ask, pidsAnswering, serveIni } from '../support/serving.js';
 import { sandbox } from '../support/sandbox.js';
+import { getent, isRoot, TEST_EXTRA_GROUP, TEST_USER, testAccount, testGroupId } from '../support/test-users.js';
 
-const isRoot = process.getuid?.() === 0;
 const skipReason = isRoot ? '' : ' [SKIPPED: needs root to change users]';
 if (skipReason) console.warn(`privileges tests${skipReason}`);
 
-const USER = 'svtest-worker';
-const EXTRA = 'svtest-extra';
+const USER = TEST_USER;
+const EXTRA = TEST_EXTRA_GROUP;
 
-function getent(db: string, key: string): string[] | undefined {
-  try {
-    return execFileSync('getent', [db, key], { encoding: 'utf8' }).trim().split(':');
-  } catch {
-    return undefined;
-  }
-}
-
-let created = false;
 let uid = -1;
 let gid = -1;
 let extraGid = -1;
 
 beforeAll(() => {
   if (!isRoot) return;
-  if (!getent('group', EXTRA)) execFileSync('groupadd', ['--system', EXTRA]);
-  if (!getent('passwd', USER)) {
-    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--user-group', '--groups', EXTRA, USER]);
-    created = true;
-  }
-  const pw = getent('passwd', USER)!;
-  uid = Number(pw[2]);
-  gid = Number(pw[3]);
-  extraGid = Number(getent('group', EXTRA)![2]);
-});
-
-afterAll(() => {
-  if (!created) return;
-  execFileSync('userdel', [USER]);
-  execFileSync('groupdel', [EXTRA]);
+  ({ uid, gid } = testAccount(USER));
+  extraGid = testGroupId(EXTRA);
 });
 
 const dir = sandbox();

@@ -5,7 +5,8 @@ import { vi } from 'vitest';
 import { isAlive, processesWithEnv } from './processes.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/supervisor.js', import.meta.url));
-export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+/** The test fixtures, from the world-readable copy the global setup makes (so a worker running as a test user can read them). */
+export const FIXTURES = process.env.SV_FIXTURES_DIR ?? fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const NODE = process.execPath;
 
 /** `node <fixture worker>` as a vassal `command` value. */
