@@ -16,6 +16,12 @@ export interface Diagnostic {
   /** The option the finding is about, when there is one. */
   readonly key?: string;
   readonly message: string;
+  /**
+   * Set on an error whose cause lies outside the vassal file's own text: an include or `@(file)` that is missing or
+   * unreadable, an unset `$(VAR)`, a read as the file's owner that failed. The same text may then work later, so
+   * the emperor retries such a vassal with backoff instead of waiting for its file to change.
+   */
+  readonly external?: boolean;
 }
 
 /** `file:line: severity: message`, the format of gcc and most linters, so terminals and editors link it. */
