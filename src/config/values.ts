@@ -129,6 +129,15 @@ export const command: ValueType<readonly string[]> = {
   },
 };
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The name of an environment variable, as a shell can export it: letters, digits and _, not starting with a digit. */
+export const envName: ValueType<string> = {
+  name: 'NAME',
+  typed: true,
+  parse: (raw) => (ENV_NAME.test(raw) ? ok(raw) : fail(`expected a variable name made of letters, digits and _, got ${JSON.stringify(raw)}`)),
+};
+
 /** `KEY=VALUE` for the worker's environment. The VALUE is free text, so a `#` in it is only worth a warning. */
 export const envAssignment: ValueType<readonly [string, string]> = {
   name: 'KEY=VALUE',
@@ -136,7 +145,7 @@ export const envAssignment: ValueType<readonly [string, string]> = {
   parse(raw) {
     const eq = raw.indexOf('=');
     const key = eq < 0 ? raw : raw.slice(0, eq);
-    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+    if (eq <= 0 || !ENV_NAME.test(key)) {
       return fail(`expected KEY=VALUE with KEY made of letters, digits and _, got ${JSON.stringify(raw)}`);
     }
     return ok([key, raw.slice(eq + 1)] as const);

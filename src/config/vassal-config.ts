@@ -109,6 +109,14 @@ export type VassalConfigResult =
   | { readonly ok: true; readonly config: VassalConfig; readonly diagnostics: readonly Diagnostic[] }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
+/** Variables the supervisor itself gives each worker (socket activation, readiness, identity, the run's marker). */
+const SUPERVISOR_VARIABLES = new Set(['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET', 'NOTIFICATION_FD']);
+
+/** True for a variable a vassal's `env` may not set: the supervisor's own (it would be overwritten anyway). */
+export function isSupervisorVariable(name: string): boolean {
+  return SUPERVISOR_VARIABLES.has(name) || name.startsWith('SUPERVISOR_');
+}
+
 /** The message for a vassal without `command`; a uWSGI app file gets a hint naming the line that shows it. */
 function missingCommand(entries: readonly ConfigEntry[]): string {
   const app = entries.find((e) => findNotApplicable(e.key)?.group.id === 'app');
@@ -169,6 +177,17 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
     return { ok: false, diagnostics };
   }
 
+  for (const { value: [key], source } of values.occurrences(ENV)) {
+    if (!isSupervisorVariable(key)) continue;
+    diagnostics.push({
+      severity: 'warning',
+      file: source.file,
+      line: source.line,
+      key: source.key,
+      message: `${key} is set by the supervisor for every worker; this env line is ignored`,
+    });
+  }
+
   const config: VassalConfig = Object.freeze({
     name: path.basename(file),
     file: path.resolve(file),
@@ -176,7 +195,7 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
     processes: values.get(PROCESSES) ?? defaultValue(PROCESSES),
     sockets: Object.freeze(sockets),
     chdir: values.get(CHDIR) ?? baseDir,
-    env: Object.freeze(Object.fromEntries(values.all(ENV))),
+    env: Object.freeze(Object.fromEntries(values.all(ENV).filter(([key]) => !isSupervisorVariable(key)))),
     vacuum: values.get(VACUUM) ?? false,
     stopSignal: values.get(STOP_SIGNAL) ?? defaultValue(STOP_SIGNAL),
     killMode: values.get(KILL_MODE) ?? defaultValue(KILL_MODE),

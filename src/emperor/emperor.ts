@@ -5,6 +5,7 @@ import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
 import type { VassalConfig } from '../config/vassal-config.js';
 import { logDiagnostics } from '../runtime/logger.js';
 import { removeRuntimeDir } from '../runtime/runtime-dir.js';
+import { passedVariables } from '../runtime/tenant-env.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
@@ -22,8 +23,10 @@ export interface EmperorOptions {
   /** Where vassal files are: directories or globs (`/etc/vassals/*.ini`), absolute. */
   readonly dirs: readonly string[];
   readonly log: Logger;
-  /** Environment the workers start from; the emperor's own by default. */
+  /** Environment the workers start from; the emperor's own by default. In tyrant mode only tyrantPassEnv of it. */
   readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+  /** tyrant-pass-env: names of baseEnv variables that tenants' workers get (systemd's PassEnvironment=). */
+  readonly tyrantPassEnv?: readonly string[];
   /** Quiet time after a file event before the directory is read (ms); coalesces editor save sequences. */
   readonly settleMs?: number;
   /** What every vassal file gets from the emperor's config: `vassals-include` templates, `vassal-set` options. */
@@ -104,12 +107,14 @@ export class Emperor {
   /** Bounds how many vassals roll at once after a SIGHUP. */
   readonly #rolls: LimitFunction;
   readonly #baseEnv: Readonly<Record<string, string | undefined>>;
+  readonly #fixedEnv: Readonly<Record<string, string>>;
 
   constructor(options: EmperorOptions) {
     this.#options = options;
     this.#log = options.log;
     this.#rolls = pLimit(options.reloadConcurrency ?? 4);
-    this.#baseEnv = { ...(options.baseEnv ?? process.env), ...(options.marker ? { [EMPEROR_MARKER]: options.marker } : {}) };
+    this.#baseEnv = options.baseEnv ?? process.env;
+    this.#fixedEnv = options.marker ? { [EMPEROR_MARKER]: options.marker } : {};
     const extensions = options.extensions?.length ? options.extensions : ['.ini'];
     this.#sources = options.dirs.map((spec) => vassalSource(spec, extensions));
     for (const spec of options.dirs) {
@@ -308,6 +313,8 @@ export class Emperor {
       registry: this.registry,
       log: this.#log.child({ vassal: name }),
       baseEnv: this.#baseEnv,
+      tenantEnv: owner ? passedVariables(this.#options.tyrantPassEnv ?? [], this.#baseEnv) : undefined,
+      fixedEnv: this.#fixedEnv,
     }).then(
       (vassal) => {
         entry.vassal = vassal;

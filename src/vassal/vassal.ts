@@ -3,6 +3,7 @@ import type { VassalConfig } from '../config/vassal-config.js';
 import type { SocketLease, SocketRegistry } from '../socket/socket-registry.js';
 import { describeExit, Worker, type WorkerExit } from '../worker/worker.js';
 import { resolveCredentials, type Credentials } from '../runtime/accounts.js';
+import { tenantEnvironment } from '../runtime/tenant-env.js';
 import { afterUnexpectedExit, HEALTHY, type SlotHealth } from './backoff.js';
 import { planGroup, type Action, type GroupView, type WorkerPhase } from './group-plan.js';
 import { reloadKind } from './reload-kind.js';
@@ -10,8 +11,15 @@ import { reloadKind } from './reload-kind.js';
 export interface VassalDeps {
   readonly registry: SocketRegistry;
   readonly log: Logger;
-  /** The environment workers start from. */
+  /** The environment workers start from (default mode: the emperor's own). */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /**
+   * Tyrant mode: the workers start from the tenant's minimal environment (tenant-env.ts) plus these variables of
+   * the emperor's (tyrant-pass-env), not from baseEnv.
+   */
+  readonly tenantEnv?: Readonly<Record<string, string>>;
+  /** Variables the supervisor sets last, over the vassal's env lines (the run's marker). */
+  readonly fixedEnv?: Readonly<Record<string, string>>;
 }
 
 interface Generation {
@@ -236,8 +244,9 @@ export class Vassal {
           launch: {
             argv: config.command,
             cwd: config.chdir,
-            baseEnv: this.#deps.baseEnv,
+            baseEnv: this.#deps.tenantEnv ? tenantEnvironment(generation.credentials?.user, this.#deps.tenantEnv) : this.#deps.baseEnv,
             env: config.env,
+            fixedEnv: this.#deps.fixedEnv,
             sockets: generation.lease.sockets.map((s) => ({ fd: s.handle.fd, name: s.spec.name })),
             notificationFd: config.notificationFd,
             credentials: generation.credentials,

@@ -1,8 +1,9 @@
 import type { Credentials } from '../runtime/accounts.js';
+import { ROOT_ENV, SETPRIV, SH, setprivArgs } from '../runtime/exec-chain.js';
 
 /**
  * How a worker process is started: the exec chain, its environment and its file descriptors. Pure, so the
- * systemd socket-passing conventions can be tested without starting anything.
+ * systemd socket-passing conventions and the privilege rules can be tested without starting anything.
  */
 
 /** One inherited listening socket: the emperor's fd, and the name given in LISTEN_FDNAMES. */
@@ -13,11 +14,17 @@ export interface InheritedSocket {
 
 export interface LaunchRequest {
   readonly argv: readonly string[];
+  /** Working directory of the worker; entered after privileges are dropped, with the worker's own rights. */
   readonly cwd: string;
-  /** The environment the worker starts from (the emperor's own). */
+  /** The environment the worker starts from: the emperor's own, or in tyrant mode the tenant's minimal one. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   /** Variables the vassal sets, applied over baseEnv. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Variables the supervisor sets that no vassal line may change (SUPERVISOR_EMPEROR, the run's marker): applied
+   * after `env`.
+   */
+  readonly fixedEnv?: Readonly<Record<string, string>>;
   readonly sockets: readonly InheritedSocket[];
   /** s6-style readiness: the fd number (in the worker) it writes a newline to when ready. */
   readonly notificationFd?: number;
@@ -34,39 +41,75 @@ export interface LaunchRequest {
 export type StdioEntry = 'ignore' | 'pipe' | number;
 
 export interface LaunchPlan {
+  /** Absolute path of the first program (setpriv), run as the emperor's user. */
   readonly file: string;
   readonly args: readonly string[];
-  readonly env: Record<string, string>;
+  /** The whole environment of that first program: fixed, nothing of the vassal's. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Where the first program starts; the worker's own directory is entered later, after the privilege drop. */
+  readonly cwd: string;
+  /** fd 0 is a pipe that carries `setup`; 1 and 2 the output; 3... sockets and the notification fd. */
   readonly stdio: readonly StdioEntry[];
+  /**
+   * Shell text written to the chain's stdin and run by /bin/sh once privileges are dropped: it exports the
+   * worker's environment, enters its directory, puts /dev/null on stdin and execs the program.
+   */
+  readonly setup: string;
+  /** The worker's environment, as the setup text exports it (LISTEN_PID is added by the shell: its own pid). */
+  readonly workerEnv: Readonly<Record<string, string>>;
 }
-
 
 /** Variables that describe the emperor's own activation; a worker must not mistake them for its own. */
 const ACTIVATION_VARS = ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET', 'NOTIFICATION_FD', 'WATCHDOG_PID', 'WATCHDOG_USEC'];
 
-// LISTEN_PID must be the worker's own pid, known only after fork: a shell sets it and execs the program, so the
-// pid stays the worker's. "$@" passes the program's words untouched; nothing of the user's command is parsed here.
-const SET_LISTEN_PID = 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"';
+/** Names a POSIX shell can export; others (`a.b`, `x-y`) cannot pass through the setup shell and are left out. */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The fixed script of the setup shell: read the setup text from stdin (builtins only, byte by byte, so nothing
+ * more is exec'd), then run it. The text comes from the emperor, never from argv (argv is world-readable in
+ * /proc/PID/cmdline; environment values may be secrets).
+ */
+export const SETUP_SCRIPT = 'e=; while IFS= read -r l; do e="$e$l\n"; done; eval "$e"'.replace('\\n', '\n');
 
 /** systemd forbids ':' in fd names (it is the separator) and limits them to 255 characters. */
 export function fdName(address: string): string {
   return address.replace(/:/g, '_').slice(0, 255);
 }
 
+/** A word for the shell, quoted so that nothing in it is expanded: `'it'\''s'`. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
- * Builds the exec chain `setpriv [--reuid U --regid G --init-groups] --pdeathsig KILL -- [sh -c 'LISTEN_PID=$$ ...']
- * argv...`: setpriv (util-linux) drops privileges and makes the kernel SIGKILL the worker if the emperor dies, even
- * by SIGKILL; the shell step is there only when sockets are passed. Sockets land on fd 3, 4, ... in order, the notification fd (if any) after.
+ * Builds the exec chain `/usr/bin/setpriv [--reuid U --regid G --init-groups] --pdeathsig KILL -- /bin/sh -c
+ * SETUP_SCRIPT supervisor-worker argv...`, started in `/` with ROOT_ENV as its whole environment. setpriv (util-linux)
+ * drops privileges and makes the kernel SIGKILL the worker if the emperor dies, even by SIGKILL. Only then does the
+ * shell, with the worker's rights, read the setup text from stdin: export the worker's environment (base, then the
+ * vassal's `env`, then the supervisor's own variables), set LISTEN_PID to its own pid (kept by exec), cd into the
+ * worker's directory and exec the program. So no variable or path a vassal names is used by a root process.
+ * Sockets land on fd 3, 4, ... in order, the notification fd (if any) after. Throws Error when the notification
+ * fd collides with a socket.
  */
 export function planLaunch(req: LaunchRequest): LaunchPlan {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.baseEnv)) if (v !== undefined && !ACTIVATION_VARS.includes(k)) env[k] = v;
   Object.assign(env, req.env);
+  const creds = req.credentials;
+  if (creds?.user) {
+    // As systemd's User= does: the account's own names, whatever the base environment said.
+    env.USER = creds.user.name;
+    env.LOGNAME = creds.user.name;
+    env.HOME = creds.user.home;
+    if (creds.user.shell) env.SHELL = creds.user.shell;
+  }
+  Object.assign(env, req.fixedEnv);
   env.SUPERVISOR_VASSAL = req.vassal;
   env.SUPERVISOR_WORKER_ID = String(req.workerId);
   env.SUPERVISOR_GENERATION = String(req.generation);
 
-  const stdio: StdioEntry[] = ['ignore', 'pipe', 'pipe', ...req.sockets.map((s) => s.fd)];
+  const stdio: StdioEntry[] = ['pipe', 'pipe', 'pipe', ...req.sockets.map((s) => s.fd)];
   if (req.notificationFd !== undefined) {
     if (req.notificationFd < stdio.length) {
       throw new Error(`notification fd ${req.notificationFd} collides with fd ${req.notificationFd} already given to the worker`);
@@ -75,26 +118,18 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
     stdio.push('pipe');
     env.NOTIFICATION_FD = String(req.notificationFd);
   }
-
   if (req.notifySocket !== undefined) env.NOTIFY_SOCKET = req.notifySocket;
-
-  const args: string[] = [];
-  const creds = req.credentials;
-  if (creds) {
-    args.push('--reuid', String(creds.uid), '--regid', String(creds.gid), creds.initGroups ? '--init-groups' : '--clear-groups');
-    if (creds.user) {
-      env.USER = creds.user.name;
-      env.LOGNAME = creds.user.name;
-      env.HOME = creds.user.home;
-    }
-  }
-  // setpriv sets the parent-death signal after changing credentials (a uid change would clear it).
-  args.push('--pdeathsig', 'KILL', '--');
   if (req.sockets.length > 0) {
     env.LISTEN_FDS = String(req.sockets.length);
     env.LISTEN_FDNAMES = req.sockets.map((s) => fdName(s.name)).join(':');
-    args.push('/bin/sh', '-c', SET_LISTEN_PID, 'supervisor-worker');
   }
-  args.push(...req.argv);
-  return { file: 'setpriv', args, env, stdio };
+
+  const workerEnv = Object.fromEntries(Object.entries(env).filter(([k]) => SHELL_NAME.test(k)));
+  const lines = Object.entries(workerEnv).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  // LISTEN_PID must be the worker's own pid, known only now: the shell's, which exec keeps.
+  if (req.sockets.length > 0) lines.push('LISTEN_PID=$$; export LISTEN_PID');
+  lines.push(`cd -- ${shellQuote(req.cwd)} || exit 126`, 'exec </dev/null', 'exec "$@"');
+
+  const args = [...setprivArgs(creds), SH, '-c', SETUP_SCRIPT, 'supervisor-worker', ...req.argv];
+  return { file: SETPRIV, args, env: ROOT_ENV, cwd: '/', stdio, setup: `${lines.join('\n')}\n`, workerEnv };
 }

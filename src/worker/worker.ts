@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { planLaunch, type LaunchRequest } from './launch-plan.js';
@@ -101,7 +101,7 @@ export class Worker {
       throw err;
     }
     const child = execa(plan.file, plan.args, {
-      cwd: launch.cwd,
+      cwd: plan.cwd,
       env: plan.env,
       extendEnv: false,
       stdio: plan.stdio as never,
@@ -112,6 +112,11 @@ export class Worker {
       cleanup: false,
     });
     this.#pid = child.pid;
+    // The setup text (environment, directory) travels on stdin: a worker that dies before reading it all closes
+    // the pipe, which must not become an error nobody listens to.
+    const setup = child.stdin as Writable | null;
+    setup?.on('error', () => {});
+    setup?.end(plan.setup);
     this.#log = log.child({ worker: this.id, pid: child.pid, generation: this.generation });
 
     const streams = [['stdout', child.stdout], ['stderr', child.stderr]] as ['stdout' | 'stderr', Readable | null][];

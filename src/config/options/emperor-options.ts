@@ -1,4 +1,4 @@
-import { boolean, filePath, integer } from '../values.js';
+import { boolean, envName, filePath, integer } from '../values.js';
 import { option } from './option-spec.js';
 
 export const EMPEROR = option({
@@ -39,6 +39,15 @@ export const EMPEROR_TYRANT = option({
   uwsgi: 'emperor-tyrant',
 });
 
+export const TYRANT_PASS_ENV = option({
+  name: 'tyrant-pass-env',
+  type: envName,
+  list: true,
+  scope: 'emperor',
+  doc: 'In tyrant mode, a variable of the emperor\'s environment that tenants\' workers get too (repeatable); otherwise they start from PATH, HOME, USER, LOGNAME and SHELL only.',
+  uwsgi: 'none (systemd: PassEnvironment=)',
+});
+
 export const EMPEROR_RELOAD_CONCURRENCY = option({
   name: 'emperor-reload-concurrency',
   type: integer(1, 1024, 'vassals'),
@@ -48,4 +57,4 @@ export const EMPEROR_RELOAD_CONCURRENCY = option({
   uwsgi: 'none (uWSGI reloads every vassal at once)',
 });
 
-export const EMPEROR_OPTIONS = [EMPEROR, PIDFILE, DIE_ON_TERM, EMPEROR_TYRANT, EMPEROR_RELOAD_CONCURRENCY] as const;
+export const EMPEROR_OPTIONS = [EMPEROR, PIDFILE, DIE_ON_TERM, EMPEROR_TYRANT, TYRANT_PASS_ENV, EMPEROR_RELOAD_CONCURRENCY] as const;
