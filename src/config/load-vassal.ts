@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { systemHost, type ConfigHost } from './config-host.js';
-import { readVassalText, type TemplateRef } from './config-reader.js';
+import { readVassalText, type ConfigRead, type TemplateRef } from './config-reader.js';
 import { inReadingOrder, type Diagnostic } from './diagnostic.js';
 import type { IniEntry } from './ini-lines.js';
 import { References } from './references.js';
+import { DEFAULT_UWSGI_APP_SETTINGS, type UwsgiAppContext, type UwsgiAppSettings } from './uwsgi-app.js';
 import { buildVassalConfig, type VassalConfigResult } from './vassal-config.js';
 
 /** What the emperor adds to every vassal file (uWSGI: `vassals-include`, `vassal-set`). */
@@ -11,9 +13,22 @@ export interface VassalDefaults {
   readonly include: readonly TemplateRef[];
   /** Options added after the vassal file's own lines, with the emperor line that set them. */
   readonly set: readonly IniEntry[];
+  /** How files that configure a uWSGI app are run (uwsgi-app, uwsgi-app-binary, uwsgi-app-plugins). */
+  readonly uwsgiApp?: UwsgiAppSettings;
 }
 
 export const NO_DEFAULTS: VassalDefaults = Object.freeze({ include: [], set: [] });
+
+/** What a uWSGI app vassal is started with besides its file: the emperor's templates, vassal-set lines, settings. */
+export function uwsgiContext(defaults: VassalDefaults, read: Pick<ConfigRead, 'section'>, host: ConfigHost): UwsgiAppContext {
+  return {
+    settings: defaults.uwsgiApp ?? DEFAULT_UWSGI_APP_SETTINGS,
+    templates: defaults.include.map((t) => path.resolve(host.facts.cwd, t.path)),
+    set: defaults.set.map((e) => [e.key, e.value] as const),
+    section: read.section,
+    exists: (p) => host.pathKind(p) === 'file',
+  };
+}
 
 export interface ParseOptions {
   readonly defaults?: VassalDefaults;
@@ -33,7 +48,7 @@ export function parseVassalText(text: string, file: string, options: ParseOption
   const diagnostics: Diagnostic[] = [...read.diagnostics];
   // A file without its section has no options at all: "no command" on top of that would only be noise.
   if (!read.sectionFound) return { ok: false, diagnostics };
-  const built = buildVassalConfig(read.entries, file, { references: new References(read.entries, host), tested: read.tested });
+  const built = buildVassalConfig(read.entries, file, { references: new References(read.entries, host), tested: read.tested }, uwsgiContext(defaults, read, host));
   const all = inReadingOrder([...diagnostics, ...built.diagnostics]);
   if (!built.ok || all.some((d) => d.severity === 'error')) return { ok: false, diagnostics: all };
   return { ok: true, config: built.config, diagnostics: all };

@@ -64,6 +64,10 @@ export interface OptionReading {
   readonly references: References;
   /** Names `if-opt` tested: placeholders, like the names used in %(...). */
   readonly tested?: ReadonlySet<string>;
+  /** Keys another program reads from the same file (uWSGI, for a uWSGI app vassal): no finding, no value. */
+  readonly passThrough?: (key: string) => boolean;
+  /** That program's option names, also suggested for a typo ("did you mean wsgi-file?"). */
+  readonly names?: ReadonlySet<string>;
 }
 
 const INLINE_COMMENT = /\s[;#]/;
@@ -110,6 +114,7 @@ export function readOptions(
   const noted = new Set<string>();
   for (const entry of entries) {
     const { file, line, key } = entry;
+    if (reading.passThrough?.(key)) continue;
     const at = { file, line: line || undefined, key };
     const spec = findOption(key);
     if (!spec) {
@@ -122,7 +127,7 @@ export function readOptions(
           addDiagnostic(diagnostics, { severity: 'error', ...at, message: `"${key}" is not an option; with strict = true, define the placeholder with set-placeholder = ${key}=${entry.value}` });
         }
       } else {
-        const hint = unknownHint(key);
+        const hint = unknownHint(key, reading.names);
         addDiagnostic(diagnostics, {
           severity: strict ? 'error' : 'warning',
           ...at,
@@ -181,13 +186,13 @@ const CANDIDATES = optionNames().filter((n) => n.length > 1);
  * "did you mean chmod-socket?" for a typo. A key with `_` is no uWSGI option name (they use `-`): either the option
  * with dashes, or a placeholder that nothing uses.
  */
-function unknownHint(key: string): string {
+function unknownHint(key: string, names?: ReadonlySet<string>): string {
   if (key.includes('_')) {
     const dashed = key.replaceAll('_', '-');
-    if (findOption(dashed) || findNotApplicable(dashed)) return `; did you mean ${dashed}?`;
+    if (findOption(dashed) || findNotApplicable(dashed) || names?.has(dashed)) return `; did you mean ${dashed}?`;
     return `; as a placeholder it is not used: nothing refers to %(${key})`;
   }
-  const guess = closest(key, CANDIDATES);
+  const guess = closest(key, names ? [...CANDIDATES, ...names] : CANDIDATES);
   return guess && similar(key, guess) ? `; did you mean ${guess}?` : '';
 }
 

@@ -26,6 +26,14 @@ function bindOne(req: BindRequest, index: number): { reply: BindReply; handle?: 
     const message = typeof errno === 'number' ? code : errno.message;
     return { reply: { index, ok: false, syscall, code, message } };
   };
+  // A relative name is bound from its directory, so that the socket's own name (getsockname) is that relative name.
+  if (req.kind === 'unix' && req.dir !== undefined) {
+    try {
+      process.chdir(req.dir);
+    } catch (err) {
+      return failed('chdir', err as NodeJS.ErrnoException);
+    }
+  }
   const handle =
     req.kind === 'unix' ? createServerHandle(req.path, -1, -1, undefined, 0) : createServerHandle(req.host, req.port, req.family, undefined, 0);
   if (typeof handle === 'number') return failed('bind', handle);

@@ -55,7 +55,8 @@ async function toRequest(spec: SocketSpec): Promise<BindRequest> {
   if (a.kind === 'unix') {
     const owner = await resolveOwner(spec.owner);
     await clearStaleSocket(a.path);
-    return { kind: 'unix', path: a.path, backlog: spec.backlog, mode: spec.mode, uid: owner.uid, gid: owner.gid };
+    const named = spec.bindAs ? { path: spec.bindAs.name, dir: spec.bindAs.dir } : { path: a.path };
+    return { kind: 'unix', ...named, backlog: spec.backlog, mode: spec.mode, uid: owner.uid, gid: owner.gid };
   }
   const family = net.isIP(a.host);
   if (family === 4 || family === 6) return { kind: 'tcp', host: a.host, family, port: a.port, backlog: spec.backlog };

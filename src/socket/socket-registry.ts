@@ -26,26 +26,26 @@ export class SocketRegistry {
   readonly #binding = new Map<string, Promise<unknown>>();
 
   async lease(specs: readonly SocketSpec[]): Promise<SocketLease> {
-    const missing = specs.filter((s) => !this.#entries.has(s.name) && !this.#binding.has(s.name));
+    const missing = specs.filter((s) => !this.#entries.has(socketKey(s)) && !this.#binding.has(socketKey(s)));
     if (missing.length > 0) {
       const binding = bindSockets(missing).then((bound) => {
-        for (const socket of bound) this.#entries.set(socket.spec.name, { socket, refs: 0 });
+        for (const socket of bound) this.#entries.set(socketKey(socket.spec), { socket, refs: 0 });
       });
-      for (const s of missing) this.#binding.set(s.name, binding);
+      for (const s of missing) this.#binding.set(socketKey(s), binding);
       try {
         await binding;
       } finally {
-        for (const s of missing) this.#binding.delete(s.name);
+        for (const s of missing) this.#binding.delete(socketKey(s));
       }
     }
     // Sockets another vassal is binding right now: wait for that bind, and fail with it, closing what this lease
     // bound itself and nobody holds.
     try {
-      await Promise.all(specs.map((s) => this.#binding.get(s.name)));
+      await Promise.all(specs.map((s) => this.#binding.get(socketKey(s))));
     } catch (err) {
       this.#drop(
         missing.flatMap((s) => {
-          const entry = this.#entries.get(s.name);
+          const entry = this.#entries.get(socketKey(s));
           return entry && entry.refs === 0 ? [Object.assign(entry, { refs: 1 })] : [];
         }),
         true,
@@ -55,7 +55,7 @@ export class SocketRegistry {
 
     const taken: Entry[] = [];
     for (const spec of specs) {
-      const entry = this.#entries.get(spec.name);
+      const entry = this.#entries.get(socketKey(spec));
       if (!entry) {
         this.#drop(taken, false);
         throw new Error(`socket ${spec.name} was closed while being leased`);
@@ -101,7 +101,7 @@ export class SocketRegistry {
       entry.refs--;
       if (entry.refs > 0) continue;
       const { socket } = entry;
-      this.#entries.delete(socket.spec.name);
+      this.#entries.delete(socketKey(socket.spec));
       try {
         // Unlink before close, as libuv does, so we never remove a file someone else bound in between.
         if (vacuum && socket.spec.address.kind === 'unix' && isStillOurs(socket)) {
@@ -114,6 +114,15 @@ export class SocketRegistry {
       }
     }
   }
+}
+
+/**
+ * The registry key of a socket: its address, and for one bound under a relative name that name too. A socket bound
+ * under another name is not the same socket to uWSGI, so it is not handed over: binding the path again then fails
+ * as "in use", and the running generation keeps it.
+ */
+function socketKey(spec: SocketSpec): string {
+  return spec.bindAs ? `${spec.name} (bound as ${spec.bindAs.name})` : spec.name;
 }
 
 /** uWSGI's vacuum rule: remove a socket file only while it is the one we created (same device and inode). */

@@ -9,6 +9,7 @@ import { runtimeDir } from '../runtime/runtime-dir.js';
 import { NotifySocket } from './notify-socket.js';
 import { OutputTail } from './output-tail.js';
 import { groupMembers, signalGroup } from './process-group.js';
+import type { StopRequestResult } from './stop-fifo.js';
 
 /** How a worker says it is ready. */
 export type Readiness =
@@ -39,6 +40,12 @@ export interface WorkerExit {
   /** Set when the process could not be started at all (e.g. ENOENT). */
   readonly spawnError?: string;
 }
+
+/**
+ * Asks the worker to stop in its own way (stop-fifo: writes to a FIFO it reads) instead of sending the stop signal;
+ * says whether that was delivered. Called once, when the stop begins.
+ */
+export type StopRequest = () => StopRequestResult;
 
 /** systemd's KillMode values that apply to a worker: who gets the stop signal. */
 export type KillMode = 'control-group' | 'mixed';
@@ -215,20 +222,25 @@ export class Worker {
    * once `mercyMs` has passed with any member (the worker or a descendant that stayed in its group) still alive.
    * `mixed` (for programs that manage their own children, like uWSGI's master): `signal` to the worker only, SIGKILL
    * to whatever is left of the group when it has exited or the mercy time is up. Idempotent; resolves with the
-   * worker's exit once the group is gone.
+   * worker's exit once the group is gone. `request`, when given and delivered, takes the place of the signal.
    */
-  stop(signal: NodeJS.Signals, mercyMs: number, mode: KillMode = 'control-group'): Promise<WorkerExit> {
-    this.#stopping ??= this.#stopGroup(signal, mercyMs, mode);
+  stop(signal: NodeJS.Signals, mercyMs: number, mode: KillMode = 'control-group', request?: StopRequest): Promise<WorkerExit> {
+    this.#stopping ??= this.#stopGroup(signal, mercyMs, mode, request);
     return this.#stopping;
   }
 
-  async #stopGroup(signal: NodeJS.Signals, mercyMs: number, mode: KillMode): Promise<WorkerExit> {
+  async #stopGroup(signal: NodeJS.Signals, mercyMs: number, mode: KillMode, request: StopRequest | undefined): Promise<WorkerExit> {
     this.#stopRequested = true;
     const pgid = this.#pid;
     if (pgid === undefined) return this.exited;
-    this.#log.info({ event: 'worker.stop', signal, mercyMs, killMode: mode }, `stopping worker ${this.id}`);
+    // A stop the program asked for (stop-fifo) replaces the signal; the mercy time and SIGKILL stay as they are.
+    const asked = request?.();
+    const via = asked?.ok ? { request: 'written' } : asked ? { request: 'failed', reason: asked.reason } : {};
+    this.#log.info({ event: 'worker.stop', signal, mercyMs, killMode: mode, ...via }, `stopping worker ${this.id}${asked && !asked.ok ? ` (stop request failed: ${asked.reason}; sending ${signal})` : ''}`);
     const deadline = Date.now() + mercyMs;
-    if (mode === 'mixed') {
+    if (asked?.ok) {
+      // Delivered: the worker stops on its own.
+    } else if (mode === 'mixed') {
       try {
         process.kill(pgid, signal);
       } catch {
@@ -246,7 +258,7 @@ export class Worker {
       const leaderLeft = left.includes(pgid);
       // A leftover descendant after a clean exit of the worker is expected in mixed mode, not a forced stop.
       this.#forced = leaderLeft || mode === 'control-group';
-      const why = leaderLeft ? `still running ${mercyMs} ms after ${signal}` : `exited, leaving ${left.length} process(es) in its group`;
+      const why = leaderLeft ? `still running ${mercyMs} ms after ${asked?.ok ? 'its stop request' : signal}` : `exited, leaving ${left.length} process(es) in its group`;
       this.#log.warn({ event: 'worker.kill', mercyMs, left }, `worker ${this.id} ${why}: SIGKILL to its process group`);
       signalGroup(pgid, 'SIGKILL');
     }
