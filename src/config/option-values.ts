@@ -1,6 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { ConfigEntry } from './config-entry.js';
-import { addDiagnostic, type Diagnostic } from './diagnostic.js';
+import { addDiagnostic, MAX_DIAGNOSTICS, type Diagnostic } from './diagnostic.js';
 import type { IniEntry } from './ini-lines.js';
 import { findNotApplicable, findOption, optionNames, STRICT, type OptionScope, type OptionSpec } from './options/index.js';
 import type { References } from './references.js';
@@ -112,6 +112,14 @@ export function readOptions(
   const placeholders = new Set([...references.referencedNames(), ...(reading.tested ?? [])]);
   const strict = isStrict(entries, references);
   const noted = new Set<string>();
+  // A suggestion is a search over every name (over a thousand with uWSGI's): once per key, and only while reported.
+  const hints = new Map<string, string>();
+  const hintFor = (key: string): string => {
+    if (diagnostics.length > MAX_DIAGNOSTICS) return '';
+    let hint = hints.get(key);
+    if (hint === undefined) hints.set(key, (hint = unknownHint(key, reading.names)));
+    return hint;
+  };
   for (const entry of entries) {
     const { file, line, key } = entry;
     if (reading.passThrough?.(key)) continue;
@@ -127,7 +135,7 @@ export function readOptions(
           addDiagnostic(diagnostics, { severity: 'error', ...at, message: `"${key}" is not an option; with strict = true, define the placeholder with set-placeholder = ${key}=${entry.value}` });
         }
       } else {
-        const hint = unknownHint(key, reading.names);
+        const hint = hintFor(key);
         addDiagnostic(diagnostics, {
           severity: strict ? 'error' : 'warning',
           ...at,

@@ -28,7 +28,9 @@ import { boolean } from './values.js';
  * did) plus command-line overrides. uWSGI keeps its own options (processes, threads, harakiri, ...); the emperor
  * keeps what it does better: it binds the sockets and hands them over, applies uid/gid, owns vacuum, and reloads by
  * rolling one master into the next, stopping the old one with `q` on its master FIFO, which lets the requests in
- * flight finish (SIGINT and SIGTERM kill them). Pure: decides from the options as read.
+ * flight finish (SIGINT and SIGTERM kill them). uWSGI runs as a vassal of an emperor (UWSGI_EMPEROR_FD, uWSGI's own
+ * protocol): it says when its first worker accepts, logs instead of daemonizing, and ends if the emperor is gone.
+ * Pure: decides from the options as read.
  */
 
 /**
@@ -144,7 +146,8 @@ export const SHARED_OPTIONS: Readonly<Record<string, string>> = {
   'worker-reload-mercy': 'uWSGI\'s time for its workers to finish; the emperor SIGKILLs the master\'s process group 5 s after that',
   master: 'the emperor adds --master: the graceful stop needs uWSGI\'s master and its FIFO',
   'master-fifo': 'the emperor\'s FIFO comes first (uWSGI\'s slot 0, from UWSGI_MASTER_FIFO); a master-fifo of the file is slot 1 and later',
-  'notify-socket': 'uWSGI\'s own notification socket; readiness always comes from uWSGI\'s READY=1 on the emperor\'s NOTIFY_SOCKET',
+  'notify-socket': 'uWSGI\'s own notification socket; readiness comes from uWSGI\'s emperor channel (UWSGI_EMPEROR_FD: 5 when its first worker accepts)',
+  daemonize: 'uWSGI\'s: given UWSGI_EMPEROR_FD it logs to that file instead of forking away, as under its own emperor',
   processes: 'uWSGI\'s workers inside the one master the emperor runs',
   'max-worker-lifetime': 'uWSGI\'s: it recycles its own workers',
   'reload-on-rss': 'uWSGI\'s: it recycles its own workers',
@@ -195,11 +198,7 @@ export function planUwsgiApp(
     });
   }
   for (const e of entries.filter((x) => NEVER_FORK.includes(x.key))) {
-    diagnostics.push({
-      severity: 'error',
-      ...at(e),
-      message: `${e.key} = ${e.value} would make uWSGI fork away from the emperor and run unsupervised; under uWSGI's own emperor it means logto = ${e.value}: write that instead`,
-    });
+    diagnostics.push({ severity: 'note', ...at(e), message: `${e.key}: under the emperor uWSGI logs to ${e.value} instead of forking away, as under its own emperor` });
   }
   const lastStrict = entries.filter((e) => e.key === 'strict').at(-1);
   const strict = lastStrict !== undefined && (lastStrict.bare || (boolean.parse(lastStrict.value, { baseDir: '/' }) as { value?: boolean }).value === true);
@@ -209,7 +208,7 @@ export function planUwsgiApp(
     }
   }
   for (const e of entries.filter((x) => x.key === 'notification-fd')) {
-    diagnostics.push({ severity: 'warning', ...at(e), message: 'notification-fd is ignored in a uWSGI app vassal: uWSGI says it is ready with READY=1 on NOTIFY_SOCKET' });
+    diagnostics.push({ severity: 'warning', ...at(e), message: 'notification-fd is ignored in a uWSGI app vassal: uWSGI says it is ready on its emperor channel (UWSGI_EMPEROR_FD)' });
   }
   for (const bound of uwsgi.filter((b) => b.advice)) {
     diagnostics.push({ severity: 'note', ...at(bound.entry), message: `${bound.entry.key} = ${bound.value} is bound by uWSGI itself: the emperor's socket would have another name to uWSGI; ${bound.advice}` });

@@ -100,6 +100,8 @@ export interface VassalConfig {
   readonly mercyMs: number;
   /** s6 readiness fd in the worker, or undefined for the uptime fallback. */
   readonly notificationFd: number | undefined;
+  /** The byte that says "ready" on notificationFd: a newline (s6) unless set (uWSGI's emperor protocol: 5). */
+  readonly readyByte?: number;
   /** Fallback readiness: up this long (ms). */
   readonly readyAfterMs: number;
   readonly readyTimeoutMs: number;
@@ -241,8 +243,8 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
   }
 
   for (const { value: [key], source } of values.occurrences(ENV)) {
-    if (key === stopFifo?.env) {
-      diagnostics.push({ severity: 'warning', file: source.file, line: source.line, key: source.key, message: `${key} is set by the supervisor (the path of the worker's stop FIFO); this env line is ignored` });
+    if (key === stopFifo?.env || (app && key === UWSGI_EMPEROR_FD_VARIABLE)) {
+      diagnostics.push({ severity: 'warning', file: source.file, line: source.line, key: source.key, message: `${key} is set by the supervisor (${key === stopFifo?.env ? 'the path of the worker\'s stop FIFO' : 'uWSGI\'s channel to its emperor'}); this env line is ignored` });
       continue;
     }
     if (!isSupervisorVariable(key)) continue;
@@ -280,7 +282,7 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
     touchReload: Object.freeze(values.all(TOUCH_RELOAD)),
     lines: Object.freeze(values.lines()),
     ...(stopFifo ? { stopFifo: Object.freeze(stopFifo) } : {}),
-    ...(app ? uwsgiAppFields(app, values, baseDir) : {}),
+    ...(app ? uwsgiAppFields(app, values, baseDir, sockets.length) : {}),
   });
   return { ok: true, config, diagnostics };
 }
@@ -293,7 +295,9 @@ const UWSGI_FIFO_VARIABLE = 'UWSGI_MASTER_FIFO';
  * applies chdir itself), ready by NOTIFY_SOCKET, stopped with q on its master FIFO and SIGINT to the master alone
  * when that fails (uWSGI 2.0 reloads on SIGTERM), its own workers recycled by itself, sockets given as fd://N.
  */
-function uwsgiAppFields(app: UwsgiAppPlan, values: OptionValues, baseDir: string): Partial<VassalConfig> {
+function uwsgiAppFields(app: UwsgiAppPlan, values: OptionValues, baseDir: string, socketCount: number): Partial<VassalConfig> {
+  const emperorFd = LISTEN_FDS_START + socketCount;
+  const env = Object.fromEntries(values.all(ENV).filter(([key]) => !isSupervisorVariable(key) && key !== UWSGI_EMPEROR_FD_VARIABLE));
   return {
     processes: 1,
     chdir: baseDir,
@@ -301,8 +305,12 @@ function uwsgiAppFields(app: UwsgiAppPlan, values: OptionValues, baseDir: string
     killMode: values.get(KILL_MODE) ?? 'mixed',
     // uWSGI's own worker-reload-mercy (default 60 s) runs first; the emperor's SIGKILL is for a master that hangs.
     mercyMs: Math.round((values.get(WORKER_RELOAD_MERCY) ?? UWSGI_DEFAULT_MERCY_S) * 1000) + MASTER_GRACE_MS,
-    notificationFd: undefined,
-    notifySocket: true,
+    // uWSGI's emperor protocol on the fd after the sockets (UWSGI_EMPEROR_FD): its first worker writes 5 once it
+    // accepts requests; daemonize then logs instead of forking, and the master ends itself if the emperor is gone.
+    notificationFd: emperorFd,
+    readyByte: UWSGI_ACCEPTING,
+    notifySocket: false,
+    env: Object.freeze({ ...env, [UWSGI_EMPEROR_FD_VARIABLE]: String(emperorFd) }),
     maxLifetimeMs: 0,
     reloadOnRssBytes: 0,
     socketActivation: false,
@@ -312,4 +320,8 @@ function uwsgiAppFields(app: UwsgiAppPlan, values: OptionValues, baseDir: string
 }
 
 const UWSGI_DEFAULT_MERCY_S = 60;
+/** uWSGI's vassals talk to their emperor on this fd (core/emperor.c, uwsgi_setup_emperor). */
+const UWSGI_EMPEROR_FD_VARIABLE = 'UWSGI_EMPEROR_FD';
+/** The byte worker 1 writes to the emperor when it accepts requests (core/uwsgi.c, "emperor-i-am-ready-to-accept"). */
+const UWSGI_ACCEPTING = 5;
 const MASTER_GRACE_MS = 5000;

@@ -276,7 +276,7 @@ export class Vassal {
             generation: generation.number,
           },
           readiness:
-            config.notifySocket ? { kind: 'notify-socket' } : config.notificationFd !== undefined ? { kind: 'fd' } : { kind: 'uptime', afterMs: config.readyAfterMs },
+            config.notifySocket ? { kind: 'notify-socket' } : config.notificationFd !== undefined ? { kind: 'fd', byte: config.readyByte } : { kind: 'uptime', afterMs: config.readyAfterMs },
           readyTimeoutMs: config.readyTimeoutMs,
         },
         this.#log,

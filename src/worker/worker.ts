@@ -13,8 +13,11 @@ import type { StopRequestResult } from './stop-fifo.js';
 
 /** How a worker says it is ready. */
 export type Readiness =
-  /** s6's protocol: the worker writes a newline on fd `LaunchRequest.notificationFd`. */
-  | { readonly kind: 'fd' }
+  /**
+   * s6's protocol: the worker writes a newline on fd `LaunchRequest.notificationFd`; or `byte` instead (uWSGI's
+   * emperor protocol: 5 when its first worker accepts requests).
+   */
+  | { readonly kind: 'fd'; readonly byte?: number }
   /** systemd's protocol: the worker sends READY=1 to its NOTIFY_SOCKET. */
   | { readonly kind: 'notify-socket' }
   /** Fallback: ready once it has stayed up this long. */
@@ -200,8 +203,9 @@ export class Worker {
         );
         return;
       }
+      const byte = options.readiness.byte ?? 0x0a;
       notification?.on('data', (chunk: Buffer | string) => {
-        if (String(chunk).includes('\n')) resolve({ ok: true });
+        if (Buffer.from(chunk).includes(byte)) resolve({ ok: true });
       });
     });
     const timedOut = sleep(options.readyTimeoutMs, undefined, { signal }).then(
