@@ -122,8 +122,14 @@ export function readOptions(
   };
   for (const entry of entries) {
     const { file, line, key } = entry;
-    if (reading.passThrough?.(key)) continue;
     const at = { file, line: line || undefined, key };
+    if (reading.passThrough?.(key)) {
+      // Not ours to judge, but a comment uWSGI will read as part of the value is worth a word.
+      if (INLINE_COMMENT.test(entry.value)) {
+        addDiagnostic(diagnostics, { severity: 'warning', ...at, message: `the value of ${key} contains what looks like a comment (${JSON.stringify(entry.value)}); ${INLINE_COMMENT_HINT}` });
+      }
+      continue;
+    }
     const spec = findOption(key);
     if (!spec) {
       const notApplicable = findNotApplicable(key);

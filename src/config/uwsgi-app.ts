@@ -86,8 +86,8 @@ export interface UwsgiAppContext {
 
 /** How a uWSGI app vassal runs, for --check, logs and reload decisions. */
 export interface UwsgiAppRun {
-  /** The option that made it one. */
-  readonly trigger: { readonly key: string; readonly file: string; readonly line: number };
+  /** The option that made it one (no line: where options sit is not what they mean, see reload-kind.ts). */
+  readonly trigger: string;
   /** Options in the file that the emperor applies (uWSGI reads them too, or is told otherwise). */
   readonly emperorTakes: readonly string[];
   /** What uWSGI binds itself, as `key = value`. */
@@ -236,7 +236,7 @@ export function planUwsgiApp(
 
   const emperorTakes = [...new Set(entries.map((e) => e.key).filter((k) => EMPEROR_TAKES.has(k)))];
   const run: UwsgiAppRun = Object.freeze({
-    trigger: { key: trigger.key, file: trigger.file, line: trigger.line },
+    trigger: trigger.key,
     emperorTakes: Object.freeze(emperorTakes),
     uwsgiBinds: Object.freeze(uwsgi.map((b) => `${b.entry.key} = ${b.value}`)),
     options: Object.freeze(entries.map((e) => `${e.key}${e.bare ? '' : `=${e.value}`}`)),
