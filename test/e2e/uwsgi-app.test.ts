@@ -191,21 +191,11 @@ describe.skipIf(Boolean(skip))(`uWSGI app vassals, behind nginx${skip}`, () => {
     mkdirs(dir.path);
     writeFlaskApp(dir.path, 'app', 'application');
     const file = dir.file('app.ini');
-    const ini = [
-      '[uwsgi]',
-      `command = ${UWSGI} --plugin python3 --wsgi-file app.py --master --processes 2`,
-      'socket = app.sock',
-      'notify-socket = true',
-      'chmod-socket = 660',
-      'chown-socket = www-data:www-data',
-      'kill-mode = mixed',
-      'stop-signal = INT',
-      'stop-fifo = q',
-      'stop-fifo-env = UWSGI_MASTER_FIFO',
-      'uid = www-data',
-      'gid = www-data',
-      '',
-    ].join('\n');
+    // The recipe exactly as the README gives it, plus what nginx (as www-data) needs to reach the socket.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const recipe = /\*\*uWSGI as a `command`\*\*[\s\S]*?```ini\n([\s\S]*?)```/.exec(readme)![1]!;
+    expect(recipe).toContain('stop-fifo = q');
+    const ini = `${recipe}chmod-socket = 660\nchown-socket = www-data:www-data\nuid = www-data\ngid = www-data\n`;
     writeFileSync(file, ini);
     const emperor = new EmperorProcess(['--emperor', dir.path]);
     await emperor.waitForLog((r) => r.event === 'vassal.ready', 30_000);
