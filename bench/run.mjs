@@ -5,6 +5,7 @@ import { emperorRss } from './emperor-rss.mjs';
 import { fmt } from './lib.mjs';
 import { describeLoad, reloadUnderLoad } from './reload-under-load.mjs';
 import { describeRestart, restartLatency } from './restart-latency.mjs';
+import { describeUwsgiReloads, SETUPS, uwsgiReloads } from './uwsgi-reloads.mjs';
 import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 
 console.log(`node ${process.version}, ${cpus().length} cores`);
@@ -13,6 +14,7 @@ const { rssKiB } = await emperorRss();
 console.log(`emperor RSS with the two example vassals (4 workers): ${(rssKiB / 1024).toFixed(1)} MiB`);
 console.log(describeRestart(await restartLatency(10)));
 console.log(describeLoad(await reloadUnderLoad()));
+for (const setup of Object.keys(SETUPS)) console.log(describeUwsgiReloads(`uWSGI, ${setup}`, await uwsgiReloads(setup)));
 const { rssGrowth, describeGrowth } = await import('./rss-growth.mjs');
 console.log(describeGrowth(await rssGrowth()));
 console.log('vassal file change -> action starting (emperor log timestamp), default emperor-settle 0.05 s:');
