@@ -21,7 +21,7 @@ export function freePort() {
 /**
  * Writes dir/nginx.conf: foreground, workers as nobody:nogroup (as a packaged nginx drops privileges; `user` to
  * change it, e.g. 'www-data www-data' as Debian's package runs it), a server on 127.0.0.1:port passing requests to
- * the unix socket `upstreamSocket`: proxy_pass (HTTP), or with `uwsgi` uwsgi_pass (the uwsgi protocol, as the
+ * `upstreamSocket` (a unix socket path, or host:port): proxy_pass (HTTP), or with `uwsgi` uwsgi_pass (the uwsgi protocol, as the
  * deployment guides configure it). Returns the paths nginx needs.
  */
 export function writeNginxConf(dir, port, upstreamSocket, { workers = 1, uwsgi = false, user = 'nobody nogroup' } = {}) {
@@ -40,7 +40,7 @@ export function writeNginxConf(dir, port, upstreamSocket, { workers = 1, uwsgi =
       'http {',
       '  access_log off;',
       `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
-      `  upstream app { server unix:${upstreamSocket}; }`,
+      `  upstream app { server ${upstreamSocket.startsWith('/') ? `unix:${upstreamSocket}` : upstreamSocket}; }`,
       uwsgi
         ? `  server { listen 127.0.0.1:${port}; location / { include /etc/nginx/uwsgi_params; uwsgi_pass app; } }`
         : `  server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`,

@@ -166,6 +166,37 @@ describe.skipIf(Boolean(skip))(`uWSGI app vassals, behind nginx${skip}`, () => {
     await stopCleanly(emperor);
   });
 
+  it("options both sides read, against the real binary: each socket keeps its line's protocol, pidfile is uWSGI's (the newest master's), daemonize logs instead of forking, vacuum is the emperor's", async () => {
+    mkdirs(dir.path);
+    writeFlaskApp(dir.path, 'app', 'application');
+    const httpSocket = dir.file('http.sock');
+    const tcpPort = await freePort();
+    const pidfile = dir.file('app.pid');
+    const daemonLog = dir.file('daemon.log');
+    const file = dir.file('app.ini');
+    const ini = ['[uwsgi]', 'wsgi-file = app.py', `http-socket = ${httpSocket}`, `uwsgi-socket = 127.0.0.1:${tcpPort}`, `pidfile = ${pidfile}`, `daemonize = ${daemonLog}`, 'vacuum = true', ''].join('\n');
+    writeFileSync(file, ini);
+    const emperor = new EmperorProcess(['--emperor', dir.path]);
+    await emperor.waitForLog((r) => r.event === 'vassal.ready', 30_000);
+    const first = emperor.spawnedPids('app.ini')[0]!;
+    // HTTP on the unix socket (http-socket), uwsgi protocol through nginx on the TCP one (uwsgi-socket).
+    expect((await get({ socketPath: httpSocket })).body).toMatch(/^hello \d+ 0 0$/);
+    await nginxFor(`127.0.0.1:${tcpPort}`);
+    expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(first));
+    await vi.waitFor(() => expect(readFileSync(daemonLog, 'utf8')).toContain('WSGI app 0'), { timeout: 10_000 });
+    const inode = statSync(httpSocket).ino;
+
+    emperor.child.kill('SIGHUP');
+    await emperor.waitForLog((r) => r.event === 'worker.exit' && r.pid === first, 30_000);
+    const second = emperor.spawnedPids('app.ini')[1]!;
+    // The old master, gone, removed neither its pidfile (now the new master's) nor the socket the new one serves on.
+    expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(second));
+    expect(statSync(httpSocket).ino).toBe(inode);
+    expect((await get({ socketPath: httpSocket })).status).toBe(200);
+    await stopCleanly(emperor);
+    expect(() => statSync(httpSocket)).toThrow(/ENOENT/);
+  });
+
   it('a vassal whose uWSGI binds a port itself (stats) reloads stop-first, with the reason logged, and comes back', async () => {
     mkdirs(dir.path);
     writeFlaskApp(dir.path, 'app', 'application');
