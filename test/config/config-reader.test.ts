@@ -271,7 +271,7 @@ describe('limits against runaway files', () => {
     const r = readVassalText(['[uwsgi]', 'for-times = 10000', 'ini = big.ini', 'endfor'].join('\n'), FILE, host);
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(host.reads.length).toBeLessThan(30);
-    expect(diags(r)).toEqual([`${FILE}:3: error: the configuration and its includes are more than ${MAX_TEXT_READ} characters; the rest is not read`]);
+    expect(diags(r)).toEqual([`${FILE}:3: error: the configuration and its includes are more than ${MAX_TEXT_READ} bytes; the rest is not read`]);
   });
 
   it('stops expanding a line of magic variables that would grow past a megabyte', () => {
