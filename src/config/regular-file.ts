@@ -47,7 +47,8 @@ export function notRegularReason(mode: number | bigint): string | undefined {
   }
 }
 
-function errnoReason(err: NodeJS.ErrnoException): string {
+/** A file system error as a reason that completes "cannot read PATH: " (`no such file`, `permission denied`, ...). */
+export function errnoReason(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'ENOENT':
       return 'no such file';
@@ -92,7 +93,10 @@ export function readRegularFile(path: string, options: ReadOptions): RegularFile
     try {
       fd = openSync(`/proc/self/fd/${handle}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     } catch (err) {
-      return refuse(errnoReason(err as NodeJS.ErrnoException), (err as NodeJS.ErrnoException).code ?? 'EIO');
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      // The file is there (the O_PATH descriptor holds it): a missing /proc/self/fd means no /proc, not no file.
+      if (code === 'ENOENT') return refuse('cannot re-open it through /proc/self/fd (is /proc mounted?)', 'ENOPROC');
+      return refuse(errnoReason(err as NodeJS.ErrnoException), code);
     }
     const stat = fstatSync(fd, { bigint: true });
     // /proc/self/fd/N re-opens the inode the O_PATH descriptor holds; this only guards against a /proc that lies.

@@ -3,7 +3,7 @@ import type { BigIntStats, Dirent } from 'node:fs';
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_CONFIG_FILE_BYTES } from '../config/config-host.js';
-import { notRegularReason, readRegularFile } from '../config/regular-file.js';
+import { errnoReason, notRegularReason, readRegularFile } from '../config/regular-file.js';
 import { isSettling, isTrustworthy, stampOf, type FileStamp } from './file-stamp.js';
 import type { VassalSource } from './vassal-source.js';
 
@@ -182,7 +182,7 @@ export class VassalScanner {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && link.isSymbolicLink()) scan.dangling.add(file);
-      else if (code !== 'ENOENT') scan.unreadable.set(file, (err as Error).message);
+      else if (code !== 'ENOENT') scan.unreadable.set(file, errnoReason(err as NodeJS.ErrnoException));
       return;
     }
     // A FIFO, device, socket or directory named like a vassal file: reported, never opened (a FIFO would block).

@@ -47,8 +47,8 @@ describe('the vassal scanner', () => {
       [at('dir.ini')]: 'is a directory, not a regular file',
       [at('sock.ini')]: 'is a socket, not a regular file',
       [at('big.ini')]: `${MAX_CONFIG_FILE_BYTES + 1} bytes is too big for a config file (limit ${MAX_CONFIG_FILE_BYTES})`,
-      [at('loop-a.ini')]: expect.stringContaining('ELOOP'),
-      [at('loop-b.ini')]: expect.stringContaining('ELOOP'),
+      [at('loop-a.ini')]: 'too many levels of symbolic links (a symlink loop?)',
+      [at('loop-b.ini')]: 'too many levels of symbolic links (a symlink loop?)',
     });
   });
 
