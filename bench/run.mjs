@@ -6,6 +6,7 @@ import { fmt } from './lib.mjs';
 import { describeLoad, reloadUnderLoad } from './reload-under-load.mjs';
 import { describeRestart, restartLatency } from './restart-latency.mjs';
 import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
+import { printVassalRead, vassalRead } from './vassal-read.mjs';
 
 console.log(`node ${process.version}, ${cpus().length} cores`);
 console.log(`file dropped -> socket answers 200: ${fmt(await dropToServe(10))}`);
@@ -20,3 +21,4 @@ printVassalChanges(await vassalChanges());
 console.log('the same with --emperor-settle 0.01:');
 printVassalChanges(await vassalChanges(10, ['--emperor-settle', '0.01']));
 printStorm(await stormSettle());
+printVassalRead(await vassalRead());

@@ -12,7 +12,7 @@ const INCLUDE_KEYS = new Set(['ini', 'include']);
 const MAX_INCLUDE_DEPTH = 32;
 /** A file, with its includes and loops unrolled, that gives more options than this is a mistake (or an attack). */
 export const MAX_ENTRIES = 50_000;
-/** All the files of one configuration together (an include in a loop can read the same file 10000 times). */
+/** Bytes of all the files of one configuration together (an include in a loop can read the same file 10000 times). */
 export const MAX_TEXT_READ = 16 * 1024 * 1024;
 
 /** A line's place, for diagnostics about it. */
@@ -74,8 +74,9 @@ class Reader {
     this.#host = host;
   }
 
-  error(where: Where, message: string, key?: string): void {
-    addDiagnostic(this.diagnostics, { severity: 'error', file: where.file, line: where.line || undefined, key, message });
+  /** `external`: the cause lies outside the files' text (a file to read is missing), so a later try may work. */
+  error(where: Where, message: string, key?: string, external = false): void {
+    addDiagnostic(this.diagnostics, { severity: 'error', file: where.file, line: where.line || undefined, key, message, ...(external ? { external } : {}) });
   }
 
   warning(where: Where, message: string, key?: string): void {
@@ -89,9 +90,9 @@ class Reader {
   readText(text: string, file: MagicFile, sections: readonly string[], frame: Frame, includedFrom?: Where, inBlock = false): void {
     // A top-level file is reported as it was named; an included one by its absolute path, which works from anywhere.
     const display = includedFrom ? file.absolute : file.named;
-    this.#textRead += text.length;
+    this.#textRead += Buffer.byteLength(text);
     if (this.#textRead > MAX_TEXT_READ) {
-      if (!this.#overflow) this.error(includedFrom ?? { file: display, line: 0 }, `the configuration and its includes are more than ${MAX_TEXT_READ} characters; the rest is not read`);
+      if (!this.#overflow) this.error(includedFrom ?? { file: display, line: 0 }, `the configuration and its includes are more than ${MAX_TEXT_READ} bytes; the rest is not read`);
       this.#overflow = true;
       return;
     }
@@ -148,7 +149,7 @@ class Reader {
             return firstValue(this.entries, name)?.value;
           },
         })!;
-        if (evaluation.kind === 'error') this.error(entry, `${key} = ${value}: ${evaluation.message}; the block is skipped`, key);
+        if (evaluation.kind === 'error') this.error(entry, `${key} = ${value}: ${evaluation.message}; the block is skipped`, key, evaluation.external);
         block = { keyword: key, kind, line: entry.line, evaluation, inElse: false };
         continue;
       }
@@ -229,7 +230,7 @@ class Reader {
     }
     const read = this.#host.readText(absolute);
     if (!read.ok) {
-      this.error(entry, `cannot read ${entry.key} = ${spec} (${absolute}): ${read.reason}`, entry.key);
+      this.error(entry, `cannot read ${entry.key} = ${spec} (${absolute}): ${read.reason}`, entry.key, true);
       return;
     }
     // A file named on the command line is a top-level file of its own: its frame starts here.
@@ -273,7 +274,7 @@ export function readVassalText(
   for (const template of defaults.include ?? []) {
     const absolute = path.resolve(host.facts.cwd, template.path);
     const read = host.readText(absolute);
-    if (!read.ok) reader.error(template.source, `cannot read vassals-include ${template.path}: ${read.reason}`, 'vassals-include');
+    if (!read.ok) reader.error(template.source, `cannot read vassals-include ${template.path}: ${read.reason}`, 'vassals-include', true);
     else reader.readText(read.text, { named: template.path, absolute, section: 'uwsgi' }, DEFAULT_SECTIONS, frame, template.source);
   }
   reader.readText(text, top, DEFAULT_SECTIONS, frame);

@@ -143,7 +143,12 @@ export function readOptions(
     }
     const expansion = references.expand(entry);
     if (expansion.problems.length > 0) {
-      addDiagnostic(diagnostics, { severity: 'error', ...at, message: `invalid value for ${key}: ${expansion.problems.join('; ')}` });
+      addDiagnostic(diagnostics, {
+        severity: 'error',
+        ...at,
+        message: `invalid value for ${key}: ${expansion.problems.join('; ')}`,
+        ...(expansion.external ? { external: true } : {}),
+      });
       continue;
     }
     const raw = entry.bare && spec.bare !== undefined ? spec.bare : expansion.value;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
+import { formatDiagnostic } from '../config/diagnostic.js';
 import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
 import type { VassalConfig } from '../config/vassal-config.js';
 import { logDiagnostics } from '../runtime/logger.js';
@@ -64,8 +65,13 @@ interface Known {
   vassal?: Vassal;
   /** Vassal whose start is in flight; stop waits for it. */
   starting?: Promise<Vassal | undefined>;
-  /** Starts of this content that failed in a row (a port in use, an unknown user), and when to try again. */
+  /**
+   * Starts of this content that failed in a row (a port in use, an unknown user, a config error caused outside
+   * the file such as a missing include), and when to try again.
+   */
   startFailures?: { count: number; retryAt: number };
+  /** The findings of the last read of this content, so a retry that finds the same ones does not log them again. */
+  findings?: string;
 }
 
 // A vassal that cannot start is retried after 1 s, 2 s, 4 s ... up to a minute, or at once when its file changes:
@@ -287,20 +293,30 @@ export class Emperor {
       const ruled = await applyTyranny(result.config, owner);
       result = ruled.ok ? { ...result, config: ruled.config } : { ok: false, diagnostics: [...result.diagnostics, ruled.diagnostic] };
     }
-    logDiagnostics(this.#log, result.diagnostics);
+    // A retry that finds what the last read found says nothing new: log only what changed.
+    const findings = result.diagnostics.map(formatDiagnostic).join('\n');
+    const repeated = retryDue && entry.findings === findings;
+    entry.findings = findings;
+    if (!repeated) logDiagnostics(this.#log, result.diagnostics);
     const name = path.basename(file.path);
     if (!result.ok) {
       const running = entry.vassal && !entry.vassal.stopped;
-      this.#log.error(
-        { event: 'vassal.config-error', vassal: name, file: file.path },
-        running ? `vassal ${name}: config has errors; the running version is left untouched` : `vassal ${name}: config has errors; not started`,
-      );
+      // A missing include or unset variable may be there in a moment: retried like a failed start.
+      const external = result.diagnostics.some((d) => d.severity === 'error' && d.external);
+      // Only its own text is wrong: nothing to retry until the file changes.
+      if (!external) entry.startFailures = undefined;
+      const retryInMs = external ? this.#retryLater(entry) : undefined;
+      if (repeated) return;
+      const outcome = running ? 'the running version is left untouched' : 'not started';
+      const retry = retryInMs === undefined ? '' : `; its cause is outside the file: retrying in ${retryInMs / 1000} s (or when the file changes)`;
+      this.#log.error({ event: 'vassal.config-error', vassal: name, file: file.path, retryInMs }, `vassal ${name}: config has errors; ${outcome}${retry}`);
       return;
     }
     entry.config = result.config;
     this.#touchReload.set(file.path, result.config.touchReload);
     if (entry.starting) await entry.starting;
     if (entry.vassal) {
+      entry.startFailures = undefined;
       if (force && !touched) {
         // SIGHUP: every vassal rolls, a bounded number at a time; each takes the newest config when its turn comes.
         void this.#rolls(() => this.#update(entry, name, true).then(() => entry.vassal?.settled()));
@@ -322,10 +338,8 @@ export class Emperor {
         return vassal;
       },
       (err: Error) => {
-        const count = (entry.startFailures?.count ?? 0) + 1;
-        const delayMs = delayFor(count + 1, START_RETRY);
-        entry.startFailures = { count, retryAt: Date.now() + delayMs };
-        this.#settle.wakeAt(entry.startFailures.retryAt);
+        const delayMs = this.#retryLater(entry);
+        const count = entry.startFailures?.count;
         this.#log.error(
           { event: 'vassal.start-failed', vassal: name, err: err.message, failures: count, retryInMs: delayMs },
           `vassal ${name}: cannot start: ${err.message}; retrying in ${delayMs / 1000} s (or when the file changes)`,
@@ -335,6 +349,15 @@ export class Emperor {
     );
     await entry.starting;
     entry.starting = undefined;
+  }
+
+  /** Counts one more failure of this content and schedules its next try (START_RETRY backoff); returns the delay (ms). */
+  #retryLater(entry: Known): number {
+    const count = (entry.startFailures?.count ?? 0) + 1;
+    const delayMs = delayFor(count + 1, START_RETRY);
+    entry.startFailures = { count, retryAt: Date.now() + delayMs };
+    this.#settle.wakeAt(entry.startFailures.retryAt);
+    return delayMs;
   }
 
   async #update(entry: Known, name: string, force: boolean): Promise<void> {

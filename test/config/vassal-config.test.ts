@@ -87,3 +87,14 @@ describe('vassal config', () => {
     ]);
   });
 });
+
+describe('vassal config errors caused outside the file', () => {
+  it('mark an unset $(VAR) and an unreadable @(file) external, a bad value not', () => {
+    const result = parseVassalText(['[uwsgi]', 'command = sleep 1', 'socket = :$(PORT)', 'env = T=@(/nonexistent/token)', 'processes = lots'].join('\n'), FILE);
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.line, d.external === true])).toEqual([
+      [3, true],
+      [4, true],
+      [5, false],
+    ]);
+  });
+});
