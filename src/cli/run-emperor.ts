@@ -13,6 +13,7 @@ import {
   EMPEROR_WAIT,
   PIDFILE,
   TOUCH_RELOAD,
+  TYRANT_PRIVILEGED_PORTS,
   defaultValue,
 } from '../config/options/index.js';
 import { Emperor, type EmperorOptions } from '../emperor/emperor.js';
@@ -59,6 +60,7 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
     vassalDefaults,
     ...watchSettings(values),
     tyrant: values.get(EMPEROR_TYRANT) ?? false,
+    tyrantPrivilegedPorts: values.get(TYRANT_PRIVILEGED_PORTS) ?? false,
     reloadConcurrency: values.get(EMPEROR_RELOAD_CONCURRENCY) ?? defaultValue(EMPEROR_RELOAD_CONCURRENCY),
     // The same sources mean the same emperor: its restart finds what an earlier, killed run left behind.
     marker: createHash('sha256').update(JSON.stringify([...dirs].sort())).digest('hex').slice(0, 16),

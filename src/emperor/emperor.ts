@@ -30,6 +30,8 @@ export interface EmperorOptions {
   readonly vassalDefaults?: VassalDefaults;
   /** emperor-tyrant: each vassal runs as its file's owner. */
   readonly tyrant?: boolean;
+  /** tyrant-privileged-ports: tenants may bind TCP ports below 1024. */
+  readonly tyrantPrivilegedPorts?: boolean;
   /** How many vassals a SIGHUP rolls at the same time. */
   readonly reloadConcurrency?: number;
   /**
@@ -74,7 +76,7 @@ const START_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, healthyAfte
  * rescan ends in the same `sync`: read the directories, compare by content with what runs, start, reload or stop.
  */
 export class Emperor {
-  readonly registry = new SocketRegistry();
+  readonly registry: SocketRegistry;
   readonly #options: EmperorOptions;
   readonly #log: Logger;
   readonly #known = new Map<string, Known>();
@@ -108,6 +110,7 @@ export class Emperor {
   constructor(options: EmperorOptions) {
     this.#options = options;
     this.#log = options.log;
+    this.registry = new SocketRegistry({ tyrantPrivilegedPorts: options.tyrantPrivilegedPorts });
     this.#rolls = pLimit(options.reloadConcurrency ?? 4);
     this.#baseEnv = { ...(options.baseEnv ?? process.env), ...(options.marker ? { [EMPEROR_MARKER]: options.marker } : {}) };
     const extensions = options.extensions?.length ? options.extensions : ['.ini'];
@@ -308,6 +311,7 @@ export class Emperor {
       registry: this.registry,
       log: this.#log.child({ vassal: name }),
       baseEnv: this.#baseEnv,
+      tyrant: this.#options.tyrant,
     }).then(
       (vassal) => {
         entry.vassal = vassal;
