@@ -26,8 +26,9 @@ function describeOwner(owner: SocketOwner): string {
 /** Why `asker` may not lease the socket `name` that `holder` holds; undefined when it may (same owner). */
 export function leaseRefusal(name: string, holder: SocketOwner, asker: SocketOwner): string | undefined {
   if (sameOwner(holder, asker)) return undefined;
-  const whose = holder.kind === 'tenant' && asker.kind === 'tenant' && holder.uid === asker.uid ? 'a vassal of the same user with another group' : "another tenant's vassal";
-  return `socket ${name} belongs to ${whose} (${describeOwner(holder)}); this vassal runs as ${describeOwner(asker)}, and a socket is only shared between vassals of the same owner`;
+  const whose =
+    holder.kind === 'emperor' ? 'the emperor' : asker.kind === 'tenant' && holder.uid === asker.uid ? `a vassal of the same user with another group (${describeOwner(holder)})` : `another tenant's vassal (${describeOwner(holder)})`;
+  return `socket ${name} belongs to ${whose}; this vassal runs as ${describeOwner(asker)}, and a socket is only shared between vassals of the same owner`;
 }
 
 /** Why a tenant may not bind `address` (before any bind); undefined when it may, as far as we decide. */
