@@ -60,10 +60,19 @@ export function withSocketFile<T>(file: string, expected: FileIdentity | undefin
 /** The inode behind an O_PATH descriptor, as a path the kernel resolves to that inode (a "magic link"). */
 export const inodePath = (fd: number): string => `/proc/self/fd/${fd}`;
 
-/** chmod and/or chown of the inode behind `fd` (from withSocketFile); -1/undefined leaves a part as it is. */
+/**
+ * chmod and/or chown of the inode behind `fd` (from withSocketFile); undefined leaves a part as it is. Throws the
+ * system error (EPERM), or Error with code ENOPROC when /proc is not there to reach the inode by.
+ */
 export function setInodePermissions(fd: number, change: { mode?: number; uid?: number; gid?: number }): void {
-  if (change.mode !== undefined) fs.chmodSync(inodePath(fd), change.mode);
-  if (change.uid !== undefined || change.gid !== undefined) fs.chownSync(inodePath(fd), change.uid ?? -1, change.gid ?? -1);
+  try {
+    if (change.mode !== undefined) fs.chmodSync(inodePath(fd), change.mode);
+    if (change.uid !== undefined || change.gid !== undefined) fs.chownSync(inodePath(fd), change.uid ?? -1, change.gid ?? -1);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // Our own descriptor is open, so a missing /proc/self/fd/N means /proc itself is missing.
+    throw Object.assign(new Error(`cannot reach the socket file through ${inodePath(fd)}: is /proc mounted?`), { code: 'ENOPROC' });
+  }
 }
 
 /** Whether the file at `file` is still the socket `id` (not following a link there). False when it is gone. */
