@@ -1,7 +1,7 @@
 // Tyrant mode and sockets: a tenant gets no socket it could not bind with its own account, and nothing of another
 // tenant's. Needs root (CI runs as root): two real tenants (TEST_USER, OTHER_USER), real sockets, the real CLI.
 import fs from 'node:fs';
-import { chmod, chown, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EmperorProcess } from '../support/emperor.js';
@@ -101,6 +101,18 @@ describe.skipIf(!isRoot)(`tyrant mode: sockets belong to their tenant${skipReaso
     expect(await fileFacts(socket)).toEqual(before);
     expect(emperor.spawnedPids('b.ini')).toEqual([]);
     expect((await ask(socket)).uid).toBe(alice.uid);
+  });
+
+  it("hands a tenant's socket over between its own vassals: mv a.ini b.ini keeps the same socket file", async () => {
+    const socket = dir.file('alice/app.sock');
+    await tenantVassal('a.ini', alice, serveIni(socket, { processes: 1 }));
+    const emperor = tyrant();
+    await pidsAnswering(socket, 1);
+    const before = await fileFacts(socket);
+    await rename(dir.file('vassals/a.ini'), dir.file('vassals/b.ini'));
+    await vi.waitFor(async () => expect(emperor.spawnedPids('b.ini')).toContain((await ask(socket)).pid), { timeout: 20_000, interval: 50 });
+    expect(await fileFacts(socket)).toEqual(before);
+    expect(emperor.events('vassal.start-failed')).toEqual([]);
   });
 
   it('refuses a TCP port below 1024 to a tenant, and binds it with tyrant-privileged-ports', async () => {
