@@ -44,10 +44,12 @@ export async function socketBind(kind, rounds = 9, tenantName) {
   return summary(timings);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const rounds = Number(process.argv[2] ?? 9);
+/** Prints the figures for both kinds, in the default mode and (as root, with the test tenant) in tyrant mode. */
+export async function printSocketBind(rounds = 9) {
   for (const kind of ['unix', 'tcp']) {
     console.log(`lease -> ${kind} socket received, default mode: ${fmt(await socketBind(kind, rounds))}`);
     if (process.getuid?.() === 0) console.log(`lease -> ${kind} socket received, tyrant mode (svtest-worker): ${fmt(await socketBind(kind, rounds, 'svtest-worker'))}`);
   }
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await printSocketBind(Number(process.argv[2] ?? 9));
