@@ -23,7 +23,7 @@ export async function socketBind(kind, rounds = 9, tenantName) {
   const tenant = tenantName ? await resolveCredentials(tenantName, undefined) : undefined;
   const dir = mkdtempSync('/tmp/bench-bind-');
   if (tenant) chownSync(dir, tenant.uid, tenant.gid);
-  const registry = new SocketRegistry();
+  const registry = new SocketRegistry({ tyrant: tenant !== undefined });
   const timings = [];
   try {
     for (let i = 0; i < rounds; i++) {

@@ -24,6 +24,8 @@ interface Entry {
 }
 
 export interface RegistryOptions {
+  /** emperor-tyrant: each vassal's sockets belong to the tenant it runs as, and are bound with its rights. */
+  readonly tyrant?: boolean;
   /** tyrant-privileged-ports: tenants may bind TCP ports below 1024. */
   readonly tyrantPrivilegedPorts?: boolean;
 }
@@ -45,10 +47,14 @@ export class SocketRegistry {
   }
 
   /**
-   * Leases `specs` for `tenant` (tyrant mode) or for the emperor (no tenant). Rejects with BindError when an address
-   * belongs to another owner (nothing is bound or changed then), or when binding fails.
+   * Leases `specs` for a generation that runs as `runsAs`. In tyrant mode that is the tenant (tyranny made it the
+   * file owner's), who owns the sockets and binds them with its own rights; otherwise the emperor owns them all.
+   * Rejects with BindError when an address belongs to another owner (nothing is bound or changed then), or when
+   * binding fails; with Error in tyrant mode for a generation without credentials.
    */
-  async lease(specs: readonly SocketSpec[], tenant?: Credentials): Promise<SocketLease> {
+  async lease(specs: readonly SocketSpec[], runsAs?: Credentials): Promise<SocketLease> {
+    if (this.#options.tyrant && !runsAs && specs.length > 0) throw new Error('emperor-tyrant: a vassal without a uid and gid of its own cannot have sockets');
+    const tenant = this.#options.tyrant ? runsAs : undefined;
     const owner: SocketOwner = tenant ? { kind: 'tenant', uid: tenant.uid, gid: tenant.gid } : EMPEROR_OWNER;
     this.#refuseOthers(specs, owner);
     const missing = specs.filter((s) => !this.#entries.has(s.name) && !this.#binding.has(s.name));

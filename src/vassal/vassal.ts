@@ -12,11 +12,6 @@ export interface VassalDeps {
   readonly log: Logger;
   /** The environment workers start from. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
-  /**
-   * Tyrant mode: each generation's sockets are bound and leased as its tenant, the credentials it runs as (tyranny
-   * made them the file owner's, so a chowned file's next generation is another tenant's).
-   */
-  readonly tyrant?: boolean;
 }
 
 interface Generation {
@@ -86,7 +81,7 @@ export class Vassal {
   /** Binds the vassal's sockets and starts its workers. Rejects (with nothing left running) if a socket cannot be bound. */
   static async start(config: VassalConfig, deps: VassalDeps): Promise<Vassal> {
     const credentials = await resolveCredentials(config.uid, config.gid);
-    const lease = await deps.registry.lease(config.sockets, deps.tyrant ? credentials : undefined);
+    const lease = await deps.registry.lease(config.sockets, credentials);
     const vassal = new Vassal({ number: 1, config, lease, credentials }, deps);
     vassal.#rollStartedAt = Date.now();
     vassal.#log.info(
@@ -131,7 +126,7 @@ export class Vassal {
       return;
     }
     const credentials = await resolveCredentials(config.uid, config.gid);
-    const lease = await this.#deps.registry.lease(config.sockets, this.#deps.tyrant ? credentials : undefined);
+    const lease = await this.#deps.registry.lease(config.sockets, credentials);
     if (this.#stopping) {
       lease.release({ vacuum: false });
       return;
