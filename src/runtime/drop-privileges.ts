@@ -18,11 +18,14 @@ const { initgroups } = process as NodeJS.Process & { initgroups?: (user: string,
 /** Throws Error when a step fails or the process does not end up as exactly `to` (never returns half-dropped). */
 export function dropPrivileges(to: DropTo): void {
   if (to.uid === 0 || to.gid === 0) throw new Error(`refusing to "drop" to uid ${to.uid} gid ${to.gid}: that is root`);
+  // An emperor that is not root can only be acting for itself: already there, and not allowed to change groups.
+  if (process.geteuid?.() !== 0 && process.getuid?.() === to.uid && process.getgid?.() === to.gid && process.getegid?.() === to.gid) return;
   if (to.initGroups && to.user !== undefined) {
     if (!initgroups) throw new Error('this platform has no initgroups(3)');
     initgroups(to.user, to.gid);
+  } else {
+    process.setgroups?.([]);
   }
-  else process.setgroups?.([]);
   process.setgid?.(to.gid);
   process.setuid?.(to.uid);
   const now = { uid: process.getuid?.(), euid: process.geteuid?.(), gid: process.getgid?.(), egid: process.getegid?.() };
