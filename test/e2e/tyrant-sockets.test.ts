@@ -161,21 +161,31 @@ describe.skipIf(!isRoot)(`tyrant mode: sockets belong to their tenant${skipReaso
 
   it("leaves a stale socket in a directory only root may write: the tenant's helper may not remove it", async () => {
     await mkdir(dir.file('root-only'), { mode: 0o755 });
+    /** A socket file nothing listens on (what a crash leaves), root's, with `mode`. */
+    const staleSocket = async (file: string, mode: number) => {
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(`${file}.tmp`, resolve));
+      fs.linkSync(`${file}.tmp`, file);
+      await new Promise((resolve) => server.close(resolve));
+      await chmod(file, mode);
+      return fileFacts(file);
+    };
+    // Connectable by anyone, so the tenant's check sees it is stale; and one the tenant may not even connect to.
     const stale = dir.file('root-only/app.sock');
-    // A socket file nothing listens on, connectable by anyone (so the check sees it is stale): root's to remove.
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(`${stale}.tmp`, resolve));
-    fs.linkSync(`${stale}.tmp`, stale);
-    await new Promise((resolve) => server.close(resolve));
-    await chmod(stale, 0o777);
-    const before = await fileFacts(stale);
+    const before = await staleSocket(stale, 0o777);
+    const closed = dir.file('root-only/private.sock');
+    const closedBefore = await staleSocket(closed, 0o700);
 
     await tenantVassal('h.ini', alice, serveIni(stale, { processes: 1 }));
+    await tenantVassal('p.ini', alice, serveIni(closed, { processes: 1 }));
     const emperor = tyrant();
     const refused = await startFailed(emperor, 'h.ini');
     expect(refused.msg).toContain(
       `socket ${stale}: a stale socket file (nothing listens on it) is in the way, and uid ${alice.uid} may not remove it from ${dir.file('root-only')} (EACCES)`,
     );
+    const unprobed = await startFailed(emperor, 'p.ini');
+    expect(unprobed.msg).toContain(`socket ${closed}: a socket file is there, and uid ${alice.uid} may not connect to it to see whether it is stale; refusing to replace it`);
     expect(await fileFacts(stale)).toEqual(before);
+    expect(await fileFacts(closed)).toEqual(closedBefore);
   });
 });
