@@ -5,6 +5,7 @@ import { emperorRss } from './emperor-rss.mjs';
 import { fmt } from './lib.mjs';
 import { describeLoad, reloadUnderLoad } from './reload-under-load.mjs';
 import { describeRestart, restartLatency } from './restart-latency.mjs';
+import { printSocketBind } from './socket-bind.mjs';
 import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 import { printVassalRead, vassalRead } from './vassal-read.mjs';
 
@@ -13,6 +14,7 @@ console.log(`file dropped -> socket answers 200: ${fmt(await dropToServe(10))}`)
 const { rssKiB } = await emperorRss();
 console.log(`emperor RSS with the two example vassals (4 workers): ${(rssKiB / 1024).toFixed(1)} MiB`);
 console.log(describeRestart(await restartLatency(10)));
+await printSocketBind(10);
 console.log(describeLoad(await reloadUnderLoad()));
 const { rssGrowth, describeGrowth } = await import('./rss-growth.mjs');
 console.log(describeGrowth(await rssGrowth()));

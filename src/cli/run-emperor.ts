@@ -14,6 +14,7 @@ import {
   PIDFILE,
   TOUCH_RELOAD,
   TYRANT_PASS_ENV,
+  TYRANT_PRIVILEGED_PORTS,
   defaultValue,
 } from '../config/options/index.js';
 import { Emperor, type EmperorOptions } from '../emperor/emperor.js';
@@ -61,6 +62,7 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
     ...watchSettings(values),
     tyrant: values.get(EMPEROR_TYRANT) ?? false,
     tyrantPassEnv: values.all(TYRANT_PASS_ENV),
+    tyrantPrivilegedPorts: values.get(TYRANT_PRIVILEGED_PORTS) ?? false,
     reloadConcurrency: values.get(EMPEROR_RELOAD_CONCURRENCY) ?? defaultValue(EMPEROR_RELOAD_CONCURRENCY),
     // The same sources mean the same emperor: its restart finds what an earlier, killed run left behind.
     marker: createHash('sha256').update(JSON.stringify([...dirs].sort())).digest('hex').slice(0, 16),

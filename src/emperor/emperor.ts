@@ -34,6 +34,8 @@ export interface EmperorOptions {
   readonly vassalDefaults?: VassalDefaults;
   /** emperor-tyrant: each vassal runs as its file's owner. */
   readonly tyrant?: boolean;
+  /** tyrant-privileged-ports: tenants may bind TCP ports below 1024. */
+  readonly tyrantPrivilegedPorts?: boolean;
   /** How many vassals a SIGHUP rolls at the same time. */
   readonly reloadConcurrency?: number;
   /**
@@ -83,7 +85,7 @@ const START_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, healthyAfte
  * rescan ends in the same `sync`: read the directories, compare by content with what runs, start, reload or stop.
  */
 export class Emperor {
-  readonly registry = new SocketRegistry();
+  readonly registry: SocketRegistry;
   readonly #options: EmperorOptions;
   readonly #log: Logger;
   readonly #known = new Map<string, Known>();
@@ -118,6 +120,7 @@ export class Emperor {
   constructor(options: EmperorOptions) {
     this.#options = options;
     this.#log = options.log;
+    this.registry = new SocketRegistry({ tyrant: options.tyrant, tyrantPrivilegedPorts: options.tyrantPrivilegedPorts });
     this.#rolls = pLimit(options.reloadConcurrency ?? 4);
     this.#baseEnv = options.baseEnv ?? process.env;
     this.#fixedEnv = options.marker ? { [EMPEROR_MARKER]: options.marker } : {};
@@ -204,19 +207,25 @@ export class Emperor {
     // Starts and reloads before stops: when a vassal file is renamed, the new vassal takes over the sockets
     // the old one shares with it before the old one lets go of them.
     for (const file of [...plan.start, ...plan.reload]) work.push(this.#reconcileFile(scan.files.get(file) as VassalFile, force));
+    const retiring: Known[] = [];
     for (const file of plan.stop) {
       const known = this.#known.get(file);
       if (!known) continue;
       this.#known.delete(file);
       this.#forced.delete(file);
       this.#touchReload.remove(file);
-      // Not awaited: a stop may take the whole mercy time, and the emperor must stay responsive meanwhile.
-      this.#retire(known);
+      retiring.push(known);
     }
     // Something still settling (a file being written, a directory being swapped): look again once it has.
     if (held.size > 0) this.#settle.wakeAt(Math.max(...[...held].map((f) => settledAt(f, scan))) + 1);
     if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, held, startedAt);
-    await Promise.all(work);
+    // Stops begin once the starts have their sockets (a start looks up its uid first, which takes a few ms), so a
+    // renamed vassal's successor always finds them still held. Not awaited: a stop may take the whole mercy time.
+    try {
+      await Promise.all(work);
+    } finally {
+      for (const known of retiring) this.#retire(known);
+    }
   }
 
   async #sweepOrphans(marker: string): Promise<void> {

@@ -89,7 +89,7 @@ export class Vassal {
   /** Binds the vassal's sockets and starts its workers. Rejects (with nothing left running) if a socket cannot be bound. */
   static async start(config: VassalConfig, deps: VassalDeps): Promise<Vassal> {
     const credentials = await resolveCredentials(config.uid, config.gid);
-    const lease = await deps.registry.lease(config.sockets);
+    const lease = await deps.registry.lease(config.sockets, credentials);
     const vassal = new Vassal({ number: 1, config, lease, credentials }, deps);
     vassal.#rollStartedAt = Date.now();
     vassal.#log.info(
@@ -134,7 +134,7 @@ export class Vassal {
       return;
     }
     const credentials = await resolveCredentials(config.uid, config.gid);
-    const lease = await this.#deps.registry.lease(config.sockets);
+    const lease = await this.#deps.registry.lease(config.sockets, credentials);
     if (this.#stopping) {
       lease.release({ vacuum: false });
       return;
