@@ -2,7 +2,7 @@ import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
-import type { VassalConfig } from '../config/vassal-config.js';
+import type { VassalConfig, VassalConfigResult } from '../config/vassal-config.js';
 import { logDiagnostics } from '../runtime/logger.js';
 import { removeRuntimeDir } from '../runtime/runtime-dir.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
@@ -10,7 +10,7 @@ import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
 import { EMPEROR_MARKER, findOrphans, killOrphans } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
-import { applyTyranny, ownerKey } from './tyrant.js';
+import { ownerKey, readTenantVassal } from './tyrant.js';
 import { SettleTimer } from './settle-timer.js';
 import { isEmptyPlan, planSync, type SyncPlan } from './sync-plan.js';
 import { VassalScanner, type Scan, type VassalFile } from './vassal-files.js';
@@ -28,8 +28,10 @@ export interface EmperorOptions {
   readonly settleMs?: number;
   /** What every vassal file gets from the emperor's config: `vassals-include` templates, `vassal-set` options. */
   readonly vassalDefaults?: VassalDefaults;
-  /** emperor-tyrant: each vassal runs as its file's owner. */
+  /** emperor-tyrant: each vassal runs as its file's owner, and its config is read with the owner's rights. */
   readonly tyrant?: boolean;
+  /** tyrant-pass-env: the emperor's variables (name -> value) a tenant's `$(VAR)` may see besides its own environment. */
+  readonly tyrantPassEnv?: Readonly<Record<string, string>>;
   /** How many vassals a SIGHUP rolls at the same time. */
   readonly reloadConcurrency?: number;
   /**
@@ -104,6 +106,8 @@ export class Emperor {
   /** Bounds how many vassals roll at once after a SIGHUP. */
   readonly #rolls: LimitFunction;
   readonly #baseEnv: Readonly<Record<string, string | undefined>>;
+  /** Kills tyrant-mode config readers still running when the emperor stops. */
+  readonly #readers = new AbortController();
 
   constructor(options: EmperorOptions) {
     this.#options = options;
@@ -277,13 +281,20 @@ export class Emperor {
     entry.hash = key;
     this.#known.set(file.path, entry);
 
-    let result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
-    if (result.ok && owner) {
-      const ruled = await applyTyranny(result.config, owner);
-      result = ruled.ok ? { ...result, config: ruled.config } : { ok: false, diagnostics: [...result.diagnostics, ruled.diagnostic] };
+    const name = path.basename(file.path);
+    let result: VassalConfigResult;
+    if (owner) {
+      // Tyrant mode: read with the owner's rights and environment, in a reader process; the tyrant rules after.
+      const read = await readTenantVassal(file, { defaults: this.#options.vassalDefaults, passed: this.#options.tyrantPassEnv, signal: this.#readers.signal });
+      result = read.result;
+      if (read.reader) {
+        const { pid, wallMs, queuedMs } = read.reader;
+        this.#log.info({ event: 'vassal.read-as-owner', vassal: name, uid: owner.uid, gid: owner.gid, pid, wallMs: Math.round(wallMs), queuedMs: Math.round(queuedMs) }, `vassal ${name}: config read as uid ${owner.uid} in ${Math.round(wallMs)} ms`);
+      }
+    } else {
+      result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
     }
     logDiagnostics(this.#log, result.diagnostics);
-    const name = path.basename(file.path);
     if (!result.ok) {
       const running = entry.vassal && !entry.vassal.stopped;
       this.#log.error(
@@ -356,6 +367,7 @@ export class Emperor {
     this.#stopping ??= (async () => {
       this.#log.info({ event: 'emperor.stop' }, 'emperor stopping');
       await this.#touchReload.close();
+      this.#readers.abort();
       clearInterval(this.#rescanTimer);
       this.#settle.close();
       await this.#watchSet.close();
