@@ -288,8 +288,9 @@ export class Emperor {
       const read = await readTenantVassal(file, { defaults: this.#options.vassalDefaults, passed: this.#options.tyrantPassEnv, signal: this.#readers.signal });
       result = read.result;
       if (read.reader) {
-        const { pid, wallMs, queuedMs } = read.reader;
-        this.#log.info({ event: 'vassal.read-as-owner', vassal: name, uid: owner.uid, gid: owner.gid, pid, wallMs: Math.round(wallMs), queuedMs: Math.round(queuedMs) }, `vassal ${name}: config read as uid ${owner.uid} in ${Math.round(wallMs)} ms`);
+        const { pid, wallMs, queuedMs, files } = read.reader;
+        const fields = { event: 'vassal.read-as-owner', vassal: name, uid: owner.uid, gid: owner.gid, pid, files, wallMs: Math.round(wallMs), queuedMs: Math.round(queuedMs) };
+        this.#log.info(fields, `vassal ${name}: config read as uid ${owner.uid} in ${fields.wallMs} ms${files > 1 ? ` (one reader for ${files} files)` : ''}`);
       }
     } else {
       result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });

@@ -2,8 +2,8 @@
 // `node reader-child.js UID GID`, the fixed root environment and no Node options (see read-as-owner.ts). Its modules
 // are loaded as root, so a tenant need not be able to read the install directory; the first thing it runs drops to
 // the tenant for good. Only then does it read the request on stdin and everything the vassal's config names, with
-// the tenant's rights and the tenant's environment. It answers one JSON reply on stdout (reader-protocol.ts) and
-// exits. Nothing else may write to stdout.
+// the tenant's rights and the tenant's environment. It answers one JSON reply on stdout (reader-protocol.ts), one
+// item per vassal file asked for (all of the same owner), and exits. Nothing else may write to stdout.
 import type { ConfigHost, ReadResult } from '../config/config-host.js';
 import { systemHost } from '../config/config-host.js';
 import { readVassalText } from '../config/config-reader.js';
@@ -11,7 +11,7 @@ import { buildFromRead } from '../config/load-vassal.js';
 import { tenantEnvironment } from '../runtime/tenant-env.js';
 import { dropPrivileges } from './drop-privileges.js';
 import { ownerAccessProblems } from './owner-access.js';
-import { encodeReply, RecordingReferences, type ReaderFailure, type ReaderRequest } from './reader-protocol.js';
+import { encodeReplies, RecordingReferences, type ReaderFailure, type ReaderFile, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
 
 function answer(text: string, code: number): void {
   process.stdout.write(text, () => process.exit(code));
@@ -50,13 +50,21 @@ async function main(): Promise<void> {
     readText: (file) => saysWho(base.readText(file), uid),
     facts: { ...base.facts, cwd: request.cwd, startedAtMicros: request.startedAtMicros },
   };
-  const read = readVassalText(request.text, request.file, host, request.defaults);
-  const references = new RecordingReferences(read.entries, host);
-  // Built here to make exactly the expansions the emperor's build will ask for, and to check the owner's access to
-  // the paths the config names; the emperor builds again from the reply and trusts none of this build.
-  const built = buildFromRead(read, request.file, references);
-  const checks = built.ok ? ownerAccessProblems(built.config, read.entries, references.expansions) : [];
-  answer(encodeReply({ read, expansions: references.expansions, checks }), 0);
+  answer(encodeReplies(request.files.map((file) => readOne(file, host, request))), 0);
+}
+
+function readOne({ file, text }: ReaderFile, host: ConfigHost, request: ReaderRequest): ReaderReply | ReaderFailure {
+  try {
+    const read = readVassalText(text, file, host, request.defaults);
+    const references = new RecordingReferences(read.entries, host);
+    // Built here to make exactly the expansions the emperor's build will ask for, and to check the owner's access
+    // to the paths the config names; the emperor builds again from the reply and trusts none of this build.
+    const built = buildFromRead(read, file, references);
+    const checks = built.ok ? ownerAccessProblems(built.config, read.entries, references.expansions) : [];
+    return { read, expansions: references.expansions, checks };
+  } catch (err) {
+    return { failure: `the reader failed: ${(err as Error).stack ?? String(err)}` };
+  }
 }
 
 main().catch((err: unknown) => fail(`the reader failed: ${(err as Error).stack ?? String(err)}`, 1));

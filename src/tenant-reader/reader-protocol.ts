@@ -7,15 +7,21 @@ import { MAX_DIAGNOSTICS, type Diagnostic, type Severity } from '../config/diagn
 import type { VassalDefaults } from '../config/load-vassal.js';
 import { References, type Expansion } from '../config/references.js';
 
-/**
- * What the emperor sends a reader (as JSON on its stdin). The reader drops to the uid/gid given on its command line
- * before it reads this, and before it reads anything a config names.
- */
-export interface ReaderRequest {
+/** One vassal file to read. */
+export interface ReaderFile {
   /** Absolute path of the vassal file (for relative paths, magic variables and file:line). */
   readonly file: string;
   /** The vassal file's text, as the emperor read it: the file is opened once, by the emperor's scanner. */
   readonly text: string;
+}
+
+/**
+ * What the emperor sends a reader (as JSON on its stdin): one or more vassal files of the same owner, read in one
+ * process. The reader drops to the uid/gid given on its command line before it reads this, and before it reads
+ * anything a config names.
+ */
+export interface ReaderRequest {
+  readonly files: readonly ReaderFile[];
   readonly defaults: VassalDefaults;
   /** The emperor's variables a tenant may see (tyrant-pass-env), added to the tenant's environment. */
   readonly passed: Readonly<Record<string, string>>;
@@ -38,9 +44,17 @@ export interface ReaderReply {
   readonly checks: readonly Diagnostic[];
 }
 
-/** A reader that fails in a way it can report (its privileges could not be dropped, the request was unusable). */
+/**
+ * A reader that fails in a way it can report: for the whole request (its privileges could not be dropped), or for
+ * one file of it (an internal error while reading that file).
+ */
 export interface ReaderFailure {
   readonly failure: string;
+}
+
+/** The reader's answer to a request: one item per file, in the request's order. */
+export interface ReaderReplies {
+  readonly replies: readonly (ReaderReply | ReaderFailure)[];
 }
 
 /**
@@ -106,10 +120,16 @@ export class ReplayedReferences {
   }
 }
 
-/** A reply bigger than this is refused unread. Generous: the reader's own limits allow 16 MiB of config text. */
-export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+/**
+ * A reply bigger than this per file read is refused unread. Generous: the reader's own limits allow 16 MiB of
+ * config text per file.
+ */
+export const MAX_REPLY_BYTES_PER_FILE = 64 * 1024 * 1024;
 
-type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+/** What a failing reader says about itself is the tenant's text like any other: kept this short. */
+const MAX_FAILURE_TEXT = 1000;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 class BadReply extends Error {}
 
@@ -173,9 +193,30 @@ function expansion(v: unknown, what: string): Expansion | null {
   });
 }
 
+/** A failure a reader reported, shortened, or undefined when `json` is not one. */
+export function failureOf(json: unknown): string | undefined {
+  return isRecord(json) && typeof json.failure === 'string' ? json.failure.slice(0, MAX_FAILURE_TEXT) : undefined;
+}
+
 /**
- * Checks a reader's reply, which comes from a process running as the tenant: every field is type-checked and
- * bounded, nothing is taken on trust. Returns the reply (frozen) or why it is refused.
+ * Checks a reader's answer to a request of `count` files (see decodeReply); one item per file: its reply, or why
+ * that file could not be read. Refused as a whole when it is not a list of `count` items.
+ */
+export function decodeReplies(json: unknown, count: number): Checked<Checked<ReaderReply>[]> {
+  if (!isRecord(json) || !Array.isArray(json.replies)) return { ok: false, reason: 'not a reader reply' };
+  if (json.replies.length !== count) return { ok: false, reason: `${json.replies.length} replies for ${count} files` };
+  return {
+    ok: true,
+    value: json.replies.map((item: unknown) => {
+      const failure = failureOf(item);
+      return failure !== undefined ? { ok: false, reason: failure } : decodeReply(item);
+    }),
+  };
+}
+
+/**
+ * Checks a reader's reply for one file, which comes from a process running as the tenant: every field is
+ * type-checked and bounded, nothing is taken on trust. Returns the reply (frozen) or why it is refused.
  */
 export function decodeReply(json: unknown): Checked<ReaderReply> {
   try {
@@ -202,7 +243,12 @@ export function decodeReply(json: unknown): Checked<ReaderReply> {
   }
 }
 
-/** The reply as JSON (the reader's side). Sets serialise as lists. */
-export function encodeReply(reply: ReaderReply): string {
-  return JSON.stringify({ read: { ...reply.read, tested: [...reply.read.tested] }, expansions: reply.expansions, checks: reply.checks });
+/** The replies as JSON (the reader's side). Sets serialise as lists. */
+export function encodeReplies(replies: readonly (ReaderReply | ReaderFailure)[]): string {
+  return JSON.stringify({ replies: replies.map((r) => ('failure' in r ? r : plain(r))) });
+}
+
+/** One reply as the JSON value it travels as. */
+export function plain(reply: ReaderReply): unknown {
+  return { read: { ...reply.read, tested: [...reply.read.tested] }, expansions: reply.expansions, checks: reply.checks };
 }

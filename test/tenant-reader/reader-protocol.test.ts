@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readVassalText } from '../../src/config/config-reader.js';
 import { formatDiagnostic } from '../../src/config/diagnostic.js';
 import { buildFromRead, NO_DEFAULTS, parseVassalText } from '../../src/config/load-vassal.js';
-import { decodeReply, encodeReply, RecordingReferences, ReplayedReferences, type ReaderReply } from '../../src/tenant-reader/reader-protocol.js';
+import { decodeReplies, decodeReply, plain, RecordingReferences, ReplayedReferences, type ReaderReply } from '../../src/tenant-reader/reader-protocol.js';
 import { fakeHost } from '../support/config-host.js';
 
 const FILE = '/srv/vassals/app.ini';
@@ -25,7 +25,7 @@ function readerReply(text = TEXT): string {
   const read = readVassalText(text, FILE, host, NO_DEFAULTS);
   const references = new RecordingReferences(read.entries, host);
   buildFromRead(read, FILE, references);
-  return encodeReply({ read, expansions: references.expansions, checks: [] });
+  return JSON.stringify(plain({ read, expansions: references.expansions, checks: [] }));
 }
 
 /** What the emperor does with a reply: decode it, build from it without reading anything. */
@@ -89,5 +89,14 @@ describe('the reader\'s reply', () => {
     const check = { severity: 'error', file: FILE, line: 3, key: 'chdir', message: 'chdir /x: permission denied for uid 1000', external: true, extra: 'ignored' };
     const decoded = decodeReply({ ...reply, checks: [check] });
     expect(decoded.ok && decoded.value.checks).toEqual([{ severity: 'error', file: FILE, line: 3, key: 'chdir', message: 'chdir /x: permission denied for uid 1000', external: true }]);
+  });
+
+  it('comes as one item per file asked for; a file the reader could not read is a failure of that file only', () => {
+    const one = JSON.parse(readerReply()) as unknown;
+    const decoded = decodeReplies({ replies: [one, { failure: 'x'.repeat(5000) }] }, 2);
+    expect(decoded.ok && decoded.value.map((r) => r.ok)).toEqual([true, false]);
+    expect(decoded.ok && !decoded.value[1]!.ok && decoded.value[1]!.reason.length).toBe(1000);
+    expect(decodeReplies({ replies: [one] }, 2)).toEqual({ ok: false, reason: '1 replies for 2 files' });
+    expect(decodeReplies([one], 1)).toEqual({ ok: false, reason: 'not a reader reply' });
   });
 });
