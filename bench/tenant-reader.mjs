@@ -38,7 +38,7 @@ function timed(argv, input) {
   });
 }
 
-const vassalText = (i) => `[uwsgi]\ncommand = /bin/sleep 3600\nready-after = 0\nprocesses = 1\nenv = APP=app${i}\nenv = HOME_DIR=$(HOME)\n`;
+const vassalText = (i, extra = '') => `[uwsgi]\ncommand = /bin/sleep 3600\nready-after = 0\nprocesses = 1\nenv = APP=app${i}\nenv = HOME_DIR=$(HOME)\n${extra}`;
 
 async function runs(n, argv, input) {
   const results = [];
@@ -49,11 +49,11 @@ async function runs(n, argv, input) {
 async function oneReader(n) {
   const dir = tempDir('sv-bench-reader');
   const file = path.join(dir.path, 'app.ini');
-  const request = JSON.stringify({ file, text: vassalText(0), defaults: { include: [], set: [] }, passed: {}, cwd: '/', startedAtMicros: 0 });
+  const request = JSON.stringify({ files: [{ file, text: vassalText(0) }], defaults: { include: [], set: [] }, passed: {}, cwd: '/', startedAtMicros: 0 });
   try {
     const bare = await runs(n, [process.execPath, '-e', '0']);
     // The reader's modules loaded, privileges dropped, nothing parsed (an empty vassal file).
-    const empty = await runs(n, [process.execPath, READER, String(uid), String(gid)], JSON.stringify({ ...JSON.parse(request), text: '' }));
+    const empty = await runs(n, [process.execPath, READER, String(uid), String(gid)], JSON.stringify({ ...JSON.parse(request), files: [] }));
     const reader = await runs(n, [process.execPath, READER, String(uid), String(gid)], request);
     // The parse itself, in-process and warm, for comparison.
     const { parseVassalText } = await import(`${ROOT}dist/config/load-vassal.js`);
@@ -69,14 +69,18 @@ async function oneReader(n) {
   }
 }
 
-/** Starts an emperor on `count` tenant-owned vassal files; resolves with the time until every one has a worker. */
-async function startMany(count, tyrant) {
+/**
+ * Starts an emperor on `count` tenant-owned vassal files; resolves with the time until every one has a worker.
+ * `owners`: 'one' (all the test user's), or 'many' (each its own numeric uid, without a passwd entry: no batching).
+ */
+async function startMany(count, tyrant, owners = 'one', extra = '') {
   const dir = tempDir('sv-bench-many');
   chmodSync(dir.path, 0o755);
   for (let i = 0; i < count; i++) {
     const file = path.join(dir.path, `v${String(i).padStart(3, '0')}.ini`);
-    writeFileSync(file, vassalText(i));
-    chownSync(file, uid, gid);
+    writeFileSync(file, vassalText(i, extra));
+    if (owners === 'one') chownSync(file, uid, gid);
+    else chownSync(file, 30_000 + i, 30_000 + i);
   }
   const started = performance.now();
   const emperor = startEmperor(['--emperor', dir.path, ...(tyrant ? ['--emperor-tyrant'] : [])]);
@@ -87,7 +91,7 @@ async function startMany(count, tyrant) {
     const reads = emperor.records.filter((r) => r.event === 'vassal.read-as-owner');
     const errors = emperor.records.filter((r) => r.level === 'error');
     if (errors.length > 0) throw new Error(`errors: ${errors.map((r) => r.msg).join('; ')}`);
-    return { totalMs, reads: reads.length, readerWall: reads.length ? summary(reads.map((r) => r.wallMs)) : undefined, queued: reads.length ? summary(reads.map((r) => r.queuedMs)) : undefined };
+    return { totalMs, reads: reads.length, readers: new Set(reads.map((r) => r.pid)).size, readerWall: reads.length ? summary(reads.map((r) => r.wallMs)) : undefined, queued: reads.length ? summary(reads.map((r) => r.queuedMs)) : undefined };
   } finally {
     await emperor.stop();
     dir.remove();
@@ -103,8 +107,12 @@ console.log(line('node -e 0 (Node start alone)', one.bare));
 console.log(line('reader, empty vassal file (start + modules + privilege drop)', one.empty));
 console.log(line('reader, typical vassal file', one.reader));
 console.log(`  parsing that file in-process (warm): ${fmt(one.parse)}`);
-for (const tyrant of [false, true]) {
-  const many = await startMany(100, tyrant);
-  console.log(`100 vassals at once, ${tyrant ? 'emperor-tyrant' : 'default mode'}: every vassal has a worker after ${many.totalMs.toFixed(0)} ms (from the emperor's start)`);
-  if (many.readerWall) console.log(`  ${many.reads} reader runs: wall ${fmt(many.readerWall)}; waiting for a reader slot ${fmt(many.queued)}`);
+// Default mode with uid/gid set starts workers exactly as tyrant mode does (account lookups, setpriv to the user):
+// the difference to tyrant mode is the reader.
+const asTenant = `uid = ${uid}\ngid = ${gid}\n`;
+for (const [tyrant, owners, extra] of [[false, 'one', ''], [false, 'one', asTenant], [true, 'one', ''], [true, 'many', '']]) {
+  const many = await startMany(100, tyrant, owners, extra);
+  const mode = tyrant ? `emperor-tyrant, ${owners === 'one' ? 'one owner' : '100 owners'}` : `default mode${extra ? ', uid/gid = the tenant' : ''}`;
+  console.log(`100 vassals at once, ${mode}: every vassal has a worker after ${many.totalMs.toFixed(0)} ms (from the emperor's start)`);
+  if (many.readerWall) console.log(`  ${many.readers} readers for ${many.reads} files: reader wall ${fmt(many.readerWall)}; waiting for a reader ${fmt(many.queued)}`);
 }
