@@ -108,6 +108,8 @@ export class Emperor {
   readonly #baseEnv: Readonly<Record<string, string | undefined>>;
   /** Kills tyrant-mode config readers still running when the emperor stops. */
   readonly #readers = new AbortController();
+  /** Tyrant mode: the last reconcile asked for, per vassal file, that the sync did not wait for. */
+  readonly #detached = new Map<string, Promise<void>>();
 
   constructor(options: EmperorOptions) {
     this.#options = options;
@@ -196,7 +198,11 @@ export class Emperor {
     const work: Promise<unknown>[] = [];
     // Starts and reloads before stops: when a vassal file is renamed, the new vassal takes over the sockets
     // the old one shares with it before the old one lets go of them.
-    for (const file of [...plan.start, ...plan.reload]) work.push(this.#reconcileFile(scan.files.get(file) as VassalFile, force));
+    for (const file of [...plan.start, ...plan.reload]) {
+      const vassalFile = scan.files.get(file) as VassalFile;
+      if (this.#options.tyrant) this.#reconcileDetached(vassalFile, force);
+      else work.push(this.#reconcileFile(vassalFile, force));
+    }
     for (const file of plan.stop) {
       const known = this.#known.get(file);
       if (!known) continue;
@@ -210,6 +216,22 @@ export class Emperor {
     if (held.size > 0) this.#settle.wakeAt(Math.max(...[...held].map((f) => settledAt(f, scan))) + 1);
     if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, held, startedAt);
     await Promise.all(work);
+  }
+
+  /**
+   * Tyrant mode: a tenant's config is read by a reader process the tenant may stall (SIGSTOP) until its time limit,
+   * so the sync does not wait for it: no tenant holds up the others' files. Reconciles of one file still run one
+   * after the other, in the order the syncs asked for them.
+   */
+  #reconcileDetached(file: VassalFile, force: boolean): void {
+    const previous = this.#detached.get(file.path) ?? Promise.resolve();
+    const next = previous.then(() => (this.#stopping ? undefined : this.#reconcileFile(file, force))).catch((err: Error) => {
+      this.#log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
+    });
+    this.#detached.set(file.path, next);
+    void next.finally(() => {
+      if (this.#detached.get(file.path) === next) this.#detached.delete(file.path);
+    });
   }
 
   async #sweepOrphans(marker: string): Promise<void> {
@@ -292,6 +314,8 @@ export class Emperor {
         const fields = { event: 'vassal.read-as-owner', vassal: name, uid: owner.uid, gid: owner.gid, pid, files, wallMs: Math.round(wallMs), queuedMs: Math.round(queuedMs) };
         this.#log.info(fields, `vassal ${name}: config read as uid ${owner.uid} in ${fields.wallMs} ms${files > 1 ? ` (one reader for ${files} files)` : ''}`);
       }
+      // Stopping meanwhile (its reader was killed): nothing to report, nothing to start.
+      if (this.#stopping) return;
     } else {
       result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
     }
@@ -373,6 +397,7 @@ export class Emperor {
       this.#settle.close();
       await this.#watchSet.close();
       await this.#syncing?.catch(() => {});
+      while (this.#detached.size > 0) await Promise.all(this.#detached.values());
       this.#rolls.clearQueue();
       for (const known of this.#known.values()) this.#retire(known);
       this.#known.clear();

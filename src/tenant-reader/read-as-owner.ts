@@ -16,8 +16,12 @@ const READ_TIMEOUT_PER_EXTRA_FILE_MS = 1000;
  * appearing together must not start 100 of them at the same moment.
  */
 const MAX_READERS = Math.max(4, 2 * os.availableParallelism());
-/** Files of one owner that wait for a reader together are read by one reader, up to this many. */
-const MAX_BATCH = 16;
+/**
+ * Files of one owner that wait for a reader together are read by one reader, up to this many. One owner has at most
+ * one reader running: a tenant who stops (SIGSTOP) or slows their reader holds up their own files, never more than
+ * one of the MAX_READERS slots the other tenants' files need.
+ */
+const MAX_BATCH = 32;
 
 export interface ReadAsOwnerOptions {
   /** vassals-include / vassal-set of the emperor. Its templates are read as the owner too. */
@@ -54,6 +58,10 @@ interface Waiting {
 
 const queue: Waiting[] = [];
 let running = 0;
+/** Owners (`uid:gid`) with a reader running. */
+const busy = new Set<string>();
+
+const ownerOf = (w: Waiting): string => `${w.owner.uid}:${w.owner.gid}`;
 
 /**
  * Reads a vassal file's config with the rights of `owner`, in a short-lived reader process (reader-child.ts) that
@@ -62,9 +70,9 @@ let running = 0;
  * (runtime/tenant-env.ts) plus `passed`, never the emperor's. `file.text` is the content the emperor read (the
  * file is opened once, by its scanner); the reader does not open the vassal file again.
  *
- * At most MAX_READERS readers run at once; files of the same owner (and options) that wait together are read by one
- * reader (what it costs is mostly Node's start), which also means that one of them that breaks the reader fails
- * the others: all are the same tenant's.
+ * At most MAX_READERS readers run at once, at most one per owner; files of the same owner (and options) that wait
+ * together are read by one reader (what a reader costs is mostly Node's start), which also means that one of them
+ * that breaks the reader fails the others: all are the same tenant's.
  *
  * The reply comes from a process running as the tenant, so it is treated as the tenant's input: size-bounded,
  * type-checked, and the VassalConfig is built here from the reader's findings by the same code as in default mode.
@@ -79,16 +87,19 @@ export function readAsOwner(file: { readonly path: string; readonly text: string
 }
 
 function pump(): void {
-  while (running < MAX_READERS && queue.length > 0) {
-    const head = queue.shift()!;
+  while (running < MAX_READERS) {
+    const first = queue.findIndex((w) => !busy.has(ownerOf(w)));
+    if (first < 0) return;
+    const head = queue.splice(first, 1)[0]!;
     const batch = [head];
-    for (let i = 0; i < queue.length && batch.length < MAX_BATCH; ) {
+    for (let i = first; i < queue.length && batch.length < MAX_BATCH; ) {
       const w = queue[i]!;
-      const same = w.owner.uid === head.owner.uid && w.owner.gid === head.owner.gid && sameOptions(w.options, head.options);
+      const same = ownerOf(w) === ownerOf(head) && sameOptions(w.options, head.options);
       if (same && !batch.some((b) => b.file.path === w.file.path)) batch.push(...queue.splice(i, 1));
       else i++;
     }
     running++;
+    busy.add(ownerOf(head));
     void readBatch(batch)
       .catch((err: Error) => {
         // A bug here must not leave a vassal waiting for ever.
@@ -96,6 +107,7 @@ function pump(): void {
       })
       .finally(() => {
         running--;
+        busy.delete(ownerOf(head));
         pump();
       });
   }

@@ -251,11 +251,13 @@ describe.skipIf(!isRoot)(`tyrant mode: whose files may run${skipReason}`, () => 
 });
 
 /**
- * As the tenant: kills every config reader running as the tenant as soon as it appears, after trying to read its
- * environment through /proc (which needs ptrace access). Prints one JSON line per reader: pid, whether /proc let it in.
+ * As the tenant: sends a signal (argv[1]: SIGKILL, SIGSTOP) to every config reader running as the tenant as soon as
+ * it appears, after trying to read its environment through /proc (which needs ptrace access). Prints one JSON line
+ * per reader: pid, whether /proc let it in.
  */
 const KILLER = `
 const fs = require('fs');
+const signal = process.argv[1];
 const seen = new Set();
 const pause = new Int32Array(new SharedArrayBuffer(4));
 process.stdout.write(JSON.stringify({ ready: true }) + '\\n');
@@ -268,33 +270,41 @@ for (;; Atomics.wait(pause, 0, 0, 5)) {
     if (!(cmd.split('\\0')[1] ?? '').endsWith('/reader-child.js')) continue;
     let environ = 'readable';
     try { fs.readFileSync('/proc/' + p + '/environ'); } catch (e) { environ = e.code; }
-    try { process.kill(Number(p), 'SIGKILL'); } catch (e) { continue; }
+    try { process.kill(Number(p), signal); } catch (e) { continue; }
     seen.add(p);
     process.stdout.write(JSON.stringify({ pid: Number(p), environ }) + '\\n');
   }
 }`;
 
+/** Starts KILLER as the tenant with `signal`; resolves once it watches, with what it has done so far. */
+async function startKiller(signal: NodeJS.Signals): Promise<{ killer: ChildProcess; signalled: () => { pid: number; environ: string }[] }> {
+  const killer = spawn('/usr/bin/setpriv', ['--reuid', String(tenant.uid), '--regid', String(tenant.gid), '--clear-groups', NODE, '-e', KILLER, signal], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  extra.push(killer);
+  const said: { pid?: number; environ?: string; ready?: boolean }[] = [];
+  killer.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n').filter(Boolean)) said.push(JSON.parse(line) as (typeof said)[number]);
+  });
+  await vi.waitFor(() => expect(said[0]).toEqual({ ready: true }), { timeout: 20_000 });
+  return { killer, signalled: () => said.filter((k) => k.pid !== undefined) as { pid: number; environ: string }[] };
+}
+
 describe.skipIf(!isRoot)(`tyrant mode: a tenant against its reader${skipReason}`, () => {
+  // Enough work after the privilege drop that the tenant's killer sees the reader running as the tenant.
+  const loop = ['for-times = 4000', 'set-placeholder = p%(_)=value-%(_)', 'env = V%(_)=%(p%(_))', 'endfor ='];
+
   it('a reader the tenant kills gives a config error; other vassals are unaffected', async () => {
-    // Enough work after the privilege drop that the tenant's killer sees the reader running as the tenant.
-    const loop = ['for-times = 4000', 'set-placeholder = p%(_)=value-%(_)', 'env = V%(_)=%(p%(_))', 'endfor ='];
     const victim = await tenantFile('victim.ini', vassal(...loop));
     await tenantFile('bystander.ini', vassal(), other);
-    const killer = spawn('/usr/bin/setpriv', ['--reuid', String(tenant.uid), '--regid', String(tenant.gid), '--clear-groups', NODE, '-e', KILLER], { stdio: ['ignore', 'pipe', 'inherit'] });
-    extra.push(killer);
-    const said: { pid?: number; environ?: string; ready?: boolean }[] = [];
-    killer.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) said.push(JSON.parse(line) as (typeof said)[number]);
-    });
-    await vi.waitFor(() => expect(said[0]).toEqual({ ready: true }), { timeout: 20_000 });
-    const killed = (): typeof said => said.filter((k) => k.pid !== undefined);
+    const { killer, signalled } = await startKiller('SIGKILL');
     const emperor = tyrant();
 
     const refused = await refusal(emperor, victim);
     expect(refused.msg).toBe(`${victim}: error: emperor-tyrant: reading the config as its owner (uid ${tenant.uid} gid ${tenant.gid}) failed: it was killed by SIGKILL`);
     // The tenant could signal its reader, but not look into it: a process that changed its uid is not dumpable.
-    expect(killed().length).toBeGreaterThan(0);
-    for (const k of killed()) expect(k.environ).toBe('EACCES');
+    expect(signalled().length).toBeGreaterThan(0);
+    for (const k of signalled()) expect(k.environ).toBe('EACCES');
     await vi.waitFor(() => expect(emperor.spawnedPids('bystander.ini').length).toBeGreaterThan(0), { timeout: 20_000 });
     expect(emperor.spawnedPids('victim.ini')).toEqual([]);
     expect(isAlive(emperor.pid)).toBe(true);
@@ -303,6 +313,26 @@ describe.skipIf(!isRoot)(`tyrant mode: a tenant against its reader${skipReason}`
     killer.kill('SIGKILL');
     await tenantFile('victim.ini', vassal(...loop, 'processes = 1'));
     await vi.waitFor(() => expect(emperor.spawnedPids('victim.ini').length).toBeGreaterThan(0), { timeout: 30_000 });
+  });
+
+  it('a reader the tenant stops is killed after 10 s; meanwhile other tenants\' files are read', async () => {
+    const victim = await tenantFile('victim.ini', vassal(...loop));
+    const { signalled } = await startKiller('SIGSTOP');
+    const emperor = tyrant();
+    await vi.waitFor(() => expect(signalled().length).toBeGreaterThan(0), { timeout: 20_000 });
+    const stoppedAt = Date.now();
+    // Another tenant's file, arriving while the stopped reader holds its slot, starts without waiting for it.
+    await tenantFile('bystander.ini', vassal(), other);
+    await vi.waitFor(() => expect(emperor.spawnedPids('bystander.ini').length).toBeGreaterThan(0), { timeout: 20_000 });
+    expect(emperor.events('config.diagnostic').filter((r) => r.file === victim)).toEqual([]);
+
+    const refused = await emperor.waitForLog((r) => r.event === 'config.diagnostic' && r.file === victim, 40_000);
+    expect(refused.msg).toBe(
+      `${victim}: error: emperor-tyrant: reading the config as its owner (uid ${tenant.uid} gid ${tenant.gid}) failed: it did not finish within 10 s and was killed`,
+    );
+    expect(Date.now() - stoppedAt).toBeGreaterThan(8000);
+    expect(isAlive(signalled()[0]!.pid)).toBe(false);
+    expect(emperor.spawnedPids('victim.ini')).toEqual([]);
   });
 });
 
