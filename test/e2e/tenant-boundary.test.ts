@@ -336,6 +336,22 @@ describe.skipIf(!isRoot)(`tyrant mode: a tenant against its reader${skipReason}`
   });
 });
 
+describe.skipIf(!isRoot)(`tyrant mode: stopping${skipReason}`, () => {
+  it('a graceful stop kills a reader in flight at once and reports nothing about it', async () => {
+    const victim = await tenantFile('victim.ini', vassal('for-times = 4000', 'set-placeholder = p%(_)=value-%(_)', 'env = V%(_)=%(p%(_))', 'endfor ='));
+    const { signalled } = await startKiller('SIGSTOP');
+    const emperor = tyrant();
+    await vi.waitFor(() => expect(signalled().length).toBeGreaterThan(0), { timeout: 20_000 });
+    const stopAt = Date.now();
+    emperor.child.kill('SIGTERM');
+    expect(await emperor.exit()).toEqual({ code: 0, signal: undefined });
+    // Well within the reader's 10 s time limit: the stop did not wait for it.
+    expect(Date.now() - stopAt).toBeLessThan(8000);
+    expect(isAlive(signalled()[0]!.pid)).toBe(false);
+    expect(emperor.events('config.diagnostic').filter((r) => r.file === victim)).toEqual([]);
+  });
+});
+
 describe.skipIf(!isRoot)(`default mode reads in-process${skipReason}`, () => {
   it('no reader runs without emperor-tyrant: the emperor\'s own config may include root-only files', async () => {
     const vault = await rootOnly({ 'inc.ini': '[uwsgi]\nenv = FROM_ROOT=yes\n' });
