@@ -22,6 +22,8 @@ const MAX_READERS = Math.max(4, 2 * os.availableParallelism());
  * one of the MAX_READERS slots the other tenants' files need.
  */
 const MAX_BATCH = 32;
+/** The most a batch's reply may hold, whatever its size (its files are one tenant's; too much fails them all). */
+const MAX_BATCH_REPLY_BYTES = 256 * 1024 * 1024;
 
 export interface ReadAsOwnerOptions {
   /** vassals-include / vassal-set of the emperor. Its templates are read as the owner too. */
@@ -129,7 +131,7 @@ async function readBatch(batch: readonly Waiting[]): Promise<void> {
   };
   const outcome = await runReader(owner, JSON.stringify(request), {
     timeoutMs: (options.timeoutMs ?? READ_TIMEOUT_MS) + (batch.length - 1) * READ_TIMEOUT_PER_EXTRA_FILE_MS,
-    maxReplyBytes: MAX_REPLY_BYTES_PER_FILE * batch.length,
+    maxReplyBytes: Math.min(MAX_REPLY_BYTES_PER_FILE * batch.length, MAX_BATCH_REPLY_BYTES),
     signal: options.signal,
   });
   const wallMs = performance.now() - startedAt;
