@@ -60,8 +60,11 @@ export class OptionValues {
 
 /** What readOptions needs besides the entries. */
 export interface OptionReading {
-  /** Expands $(ENV), @(file) and %(name) in the values of the options that are used. */
-  readonly references: References;
+  /**
+   * Expands $(ENV), @(file) and %(name) in the values of the options that are used: a References, or (tyrant mode)
+   * the expansions a reader running as the file's owner made, replayed.
+   */
+  readonly references: Pick<References, 'expand' | 'referencedNames'>;
   /** Names `if-opt` tested: placeholders, like the names used in %(...). */
   readonly tested?: ReadonlySet<string>;
 }
@@ -76,7 +79,7 @@ function inScope(spec: OptionSpec, scope: OptionScope): boolean {
 }
 
 /** `strict = true` anywhere (the last value wins) makes unknown options errors, as uWSGI's strict mode exits. */
-function isStrict(entries: readonly ConfigEntry[], references: References): boolean {
+function isStrict(entries: readonly ConfigEntry[], references: OptionReading['references']): boolean {
   let strict = false;
   for (const entry of entries) {
     if (findOption(entry.key) !== STRICT) continue;

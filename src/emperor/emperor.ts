@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../config/diagnostic.js';
 import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
-import type { VassalConfig } from '../config/vassal-config.js';
+import type { VassalConfig, VassalConfigResult } from '../config/vassal-config.js';
 import { logDiagnostics } from '../runtime/logger.js';
 import { removeRuntimeDir } from '../runtime/runtime-dir.js';
 import { passedVariables } from '../runtime/tenant-env.js';
@@ -12,7 +12,7 @@ import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
 import { EMPEROR_MARKER, findOrphans, killOrphans } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
-import { applyTyranny, ownerKey } from './tyrant.js';
+import { ownerKey, readTenantVassal } from './tyrant.js';
 import { SettleTimer } from './settle-timer.js';
 import { isEmptyPlan, planSync, type SyncPlan } from './sync-plan.js';
 import { VassalScanner, type Scan, type VassalFile } from './vassal-files.js';
@@ -32,7 +32,7 @@ export interface EmperorOptions {
   readonly settleMs?: number;
   /** What every vassal file gets from the emperor's config: `vassals-include` templates, `vassal-set` options. */
   readonly vassalDefaults?: VassalDefaults;
-  /** emperor-tyrant: each vassal runs as its file's owner. */
+  /** emperor-tyrant: each vassal runs as its file's owner, and its config is read with the owner's rights. */
   readonly tyrant?: boolean;
   /** tyrant-privileged-ports: tenants may bind TCP ports below 1024. */
   readonly tyrantPrivilegedPorts?: boolean;
@@ -116,6 +116,12 @@ export class Emperor {
   readonly #rolls: LimitFunction;
   readonly #baseEnv: Readonly<Record<string, string | undefined>>;
   readonly #fixedEnv: Readonly<Record<string, string>>;
+  /** tyrant-pass-env: the emperor's variables that tenants get, in their workers and in their `$(VAR)`. */
+  readonly #passed: Readonly<Record<string, string>>;
+  /** Kills tyrant-mode config readers still running when the emperor stops. */
+  readonly #readers = new AbortController();
+  /** Tyrant mode: the last reconcile asked for, per vassal file, that the sync did not wait for. */
+  readonly #detached = new Map<string, Promise<void>>();
 
   constructor(options: EmperorOptions) {
     this.#options = options;
@@ -124,6 +130,7 @@ export class Emperor {
     this.#rolls = pLimit(options.reloadConcurrency ?? 4);
     this.#baseEnv = options.baseEnv ?? process.env;
     this.#fixedEnv = options.marker ? { [EMPEROR_MARKER]: options.marker } : {};
+    this.#passed = passedVariables(options.tyrantPassEnv ?? [], this.#baseEnv);
     const extensions = options.extensions?.length ? options.extensions : ['.ini'];
     this.#sources = options.dirs.map((spec) => vassalSource(spec, extensions));
     for (const spec of options.dirs) {
@@ -206,7 +213,11 @@ export class Emperor {
     const work: Promise<unknown>[] = [];
     // Starts and reloads before stops: when a vassal file is renamed, the new vassal takes over the sockets
     // the old one shares with it before the old one lets go of them.
-    for (const file of [...plan.start, ...plan.reload]) work.push(this.#reconcileFile(scan.files.get(file) as VassalFile, force));
+    for (const file of [...plan.start, ...plan.reload]) {
+      const vassalFile = scan.files.get(file) as VassalFile;
+      if (this.#options.tyrant) this.#reconcileDetached(vassalFile, force);
+      else work.push(this.#reconcileFile(vassalFile, force));
+    }
     const retiring: Known[] = [];
     for (const file of plan.stop) {
       const known = this.#known.get(file);
@@ -226,6 +237,22 @@ export class Emperor {
     } finally {
       for (const known of retiring) this.#retire(known);
     }
+  }
+
+  /**
+   * Tyrant mode: a tenant's config is read by a reader process the tenant may stall (SIGSTOP) until its time limit,
+   * so the sync does not wait for it: no tenant holds up the others' files. Reconciles of one file still run one
+   * after the other, in the order the syncs asked for them.
+   */
+  #reconcileDetached(file: VassalFile, force: boolean): void {
+    const previous = this.#detached.get(file.path) ?? Promise.resolve();
+    const next = previous.then(() => (this.#stopping ? undefined : this.#reconcileFile(file, force))).catch((err: Error) => {
+      this.#log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
+    });
+    this.#detached.set(file.path, next);
+    void next.finally(() => {
+      if (this.#detached.get(file.path) === next) this.#detached.delete(file.path);
+    });
   }
 
   async #sweepOrphans(marker: string): Promise<void> {
@@ -297,17 +324,27 @@ export class Emperor {
     entry.hash = key;
     this.#known.set(file.path, entry);
 
-    let result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
-    if (result.ok && owner) {
-      const ruled = await applyTyranny(result.config, owner);
-      result = ruled.ok ? { ...result, config: ruled.config } : { ok: false, diagnostics: [...result.diagnostics, ruled.diagnostic] };
+    const name = path.basename(file.path);
+    let result: VassalConfigResult;
+    if (owner) {
+      // Tyrant mode: read with the owner's rights and environment, in a reader process; the tyrant rules after.
+      const read = await readTenantVassal(file, { defaults: this.#options.vassalDefaults, passed: this.#passed, signal: this.#readers.signal });
+      result = read.result;
+      if (read.reader) {
+        const { pid, wallMs, queuedMs, files } = read.reader;
+        const fields = { event: 'vassal.read-as-owner', vassal: name, uid: owner.uid, gid: owner.gid, pid, files, wallMs: Math.round(wallMs), queuedMs: Math.round(queuedMs) };
+        this.#log.info(fields, `vassal ${name}: config read as uid ${owner.uid} in ${fields.wallMs} ms${files > 1 ? ` (one reader for ${files} files)` : ''}`);
+      }
+      // Stopping meanwhile (its reader was killed): nothing to report, nothing to start.
+      if (this.#stopping) return;
+    } else {
+      result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
     }
     // A retry that finds what the last read found says nothing new: log only what changed.
     const findings = result.diagnostics.map(formatDiagnostic).join('\n');
     const repeated = retryDue && entry.findings === findings;
     entry.findings = findings;
     if (!repeated) logDiagnostics(this.#log, result.diagnostics);
-    const name = path.basename(file.path);
     if (!result.ok) {
       const running = entry.vassal && !entry.vassal.stopped;
       // A missing include or unset variable may be there in a moment: retried like a failed start.
@@ -338,7 +375,7 @@ export class Emperor {
       registry: this.registry,
       log: this.#log.child({ vassal: name }),
       baseEnv: this.#baseEnv,
-      tenantEnv: owner ? passedVariables(this.#options.tyrantPassEnv ?? [], this.#baseEnv) : undefined,
+      tenantEnv: owner ? this.#passed : undefined,
       fixedEnv: this.#fixedEnv,
     }).then(
       (vassal) => {
@@ -395,10 +432,12 @@ export class Emperor {
     this.#stopping ??= (async () => {
       this.#log.info({ event: 'emperor.stop' }, 'emperor stopping');
       await this.#touchReload.close();
+      this.#readers.abort();
       clearInterval(this.#rescanTimer);
       this.#settle.close();
       await this.#watchSet.close();
       await this.#syncing?.catch(() => {});
+      while (this.#detached.size > 0) await Promise.all(this.#detached.values());
       this.#rolls.clearQueue();
       for (const known of this.#known.values()) this.#retire(known);
       this.#known.clear();

@@ -35,7 +35,7 @@ export const EMPEROR_TYRANT = option({
   scope: 'emperor',
   default: 'false',
   bare: 'true',
-  doc: 'Run each vassal as the owner (uid and gid) of its file; refuse files owned by root and files asking for another uid or gid.',
+  doc: 'Run each vassal as the owner (uid and gid) of its file, and read its config with that owner\'s rights and environment (includes, @(file), loops, if-exists, $(VAR), vassals-include templates); refuse files owned by user or group root, files in directories others may write, and files asking for another uid or gid.',
   uwsgi: 'emperor-tyrant',
 });
 
