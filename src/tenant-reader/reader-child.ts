@@ -9,7 +9,9 @@ import { systemHost } from '../config/config-host.js';
 import { readVassalText } from '../config/config-reader.js';
 import { buildFromRead } from '../config/load-vassal.js';
 import { tenantEnvironment } from '../runtime/tenant-env.js';
-import { dropPrivileges } from './drop-privileges.js';
+import os from 'node:os';
+import { dropPrivileges } from '../runtime/drop-privileges.js';
+import type { TenantAccount } from '../runtime/tenant-env.js';
 import { ownerAccessProblems } from './owner-access.js';
 import { encodeReplies, RecordingReferences, type ReaderFailure, type ReaderFile, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
 
@@ -33,12 +35,23 @@ function saysWho(result: ReadResult, uid: number): ReadResult {
   return { ok: false, reason: `${result.reason} (read as uid ${uid}, the vassal file's owner)` };
 }
 
+/** This process's passwd entry (name, home, shell), or undefined for a uid without one. */
+function ownAccount(): TenantAccount | undefined {
+  try {
+    const info = os.userInfo();
+    return { name: info.username, home: info.homedir, shell: info.shell ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const uid = Number(process.argv[2]);
   const gid = Number(process.argv[3]);
-  let account;
+  let account: TenantAccount | undefined;
   try {
-    account = dropPrivileges(uid, gid);
+    dropPrivileges({ uid, gid, user: uid, initGroups: true });
+    account = ownAccount();
   } catch (err) {
     fail(`cannot become uid ${uid} gid ${gid}: ${(err as Error).message}`, 3);
     return;

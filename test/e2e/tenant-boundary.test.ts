@@ -69,13 +69,21 @@ function environ(pid: number): Record<string, string> {
   return env;
 }
 
-/** Environment of the first worker of `vassal`, once it is spawned. */
+/**
+ * Environment of the first worker of `vassal`, once its program runs: until then the pid is the exec chain
+ * (setpriv, then the setup shell), whose environment is not the worker's.
+ */
 async function workerEnv(emperor: EmperorProcess, name: string): Promise<Record<string, string>> {
-  const pid = await vi.waitFor(() => {
-    const [first] = emperor.spawnedPids(name);
-    if (first === undefined) throw new Error(`no worker of ${name} yet`);
-    return first;
-  }, { timeout: 20_000, interval: 20 });
+  const pid = await vi.waitFor(
+    () => {
+      const [first] = emperor.spawnedPids(name);
+      if (first === undefined) throw new Error(`no worker of ${name} yet`);
+      const argv0 = readFileSync(`/proc/${first}/cmdline`, 'utf8').split('\0')[0];
+      if (argv0 === '/usr/bin/setpriv' || argv0 === '/bin/sh') throw new Error(`worker ${first} of ${name} is still in its exec chain`);
+      return first;
+    },
+    { timeout: 20_000, interval: 20 },
+  );
   return environ(pid);
 }
 
