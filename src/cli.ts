@@ -105,10 +105,21 @@ async function main(argv: readonly string[]): Promise<number> {
  */
 async function exit(code: number): Promise<never> {
   const drained = (stream: NodeJS.WriteStream): Promise<void> =>
-    stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.once('drain', () => resolve()));
+    stream.writableLength === 0 || stream.destroyed
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          // A stream that failed (its reader went away) never drains: exit all the same.
+          stream.once('drain', () => resolve());
+          stream.once('close', () => resolve());
+        });
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   process.exit(code);
 }
+
+// A failed write to stdout or stderr (a closed pipe, a full disk) is an 'error' event: without a listener it would
+// crash the process with a stack trace. What could not be written is lost; the exit code still tells.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 main(process.argv.slice(2)).then(
   (code) => exit(code),
