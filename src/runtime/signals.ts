@@ -59,6 +59,46 @@ export const IGNORED_SIGNALS: Readonly<Partial<Record<NodeJS.Signals, string>>> 
 };
 
 /**
+ * Signals left to their default action, or to Node's own handling, with why. With COMMAND_SIGNALS and
+ * IGNORED_SIGNALS, every signal Node knows (os.constants.signals) is listed here: signalMeaning covers them all.
+ */
+export const DEFAULT_SIGNALS: Readonly<Partial<Record<NodeJS.Signals, string>>> = {
+  SIGPIPE: 'ignored by Node: the write fails with EPIPE instead (not logged: a log write could raise it again)',
+  SIGXFSZ: 'ignored by Node: the write fails with EFBIG instead (not logged: a log write could raise it again)',
+  SIGCHLD: 'ignored by default (Node reaps children itself)',
+  SIGCONT: 'ignored by default (resumes a stopped process)',
+  SIGURG: 'ignored by default',
+  SIGWINCH: 'ignored by default',
+  SIGTSTP: 'stops the process (job control, as for any program)',
+  SIGTTIN: 'stops the process (job control, as for any program)',
+  SIGTTOU: 'stops the process (job control, as for any program)',
+  SIGKILL: 'cannot be handled: the emperor dies, the parent-death signal takes its workers, a restart sweeps the rest',
+  SIGSTOP: 'cannot be handled: stops the process',
+  SIGSEGV: 'a fault: no listener can run safely after a real one; the emperor dies with its workers',
+  SIGBUS: 'a fault: no listener can run safely after a real one; the emperor dies with its workers',
+  SIGFPE: 'a fault: no listener can run safely after a real one; the emperor dies with its workers',
+  SIGILL: 'a fault: no listener can run safely after a real one; the emperor dies with its workers',
+  SIGABRT: 'dumps core, on purpose (how to get a core of a hung emperor); the emperor dies with its workers',
+  SIGIOT: 'the same signal as SIGABRT',
+  SIGPOLL: 'the same signal as SIGIO (ignored)',
+};
+
+/** What `signal` means to the emperor, in words (for docs and tests); undefined for a name Node does not know. */
+export function signalMeaning(signal: NodeJS.Signals): string | undefined {
+  switch (signal) {
+    case 'SIGINT':
+    case 'SIGQUIT':
+      return 'stop';
+    case 'SIGTERM':
+      return 'stop (reload with die-on-term = false)';
+    case 'SIGHUP':
+      return 'reload every vassal';
+    default:
+      return IGNORED_SIGNALS[signal] ?? DEFAULT_SIGNALS[signal];
+  }
+}
+
+/**
  * Listeners that do nothing, on every ignored signal, installed as the very first thing the CLI does (before its
  * modules load) and never removed: from then on SIGUSR1 cannot start the inspector and no ignored signal can end the
  * process, even between routeSignals' removal and exit. (Node starts its inspector on SIGUSR1 only while no
