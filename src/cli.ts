@@ -113,13 +113,20 @@ async function exit(code: number): Promise<never> {
           stream.once('close', () => resolve());
         });
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
-  process.exit(code);
+  process.exit(code === 0 && outputLost ? 1 : code);
 }
 
 // A failed write to stdout or stderr (a closed pipe, a full disk) is an 'error' event: without a listener it would
-// crash the process with a stack trace. What could not be written is lost; the exit code still tells.
-process.stdout.on('error', () => {});
-process.stderr.on('error', () => {});
+// crash the process with a stack trace. It is said on stderr if that still works, and the exit status is 1 (as
+// coreutils do), since what was asked for was not all written.
+let outputLost = false;
+process.stdout.on('error', (err: Error) => {
+  outputLost = true;
+  if (!process.stderr.destroyed) process.stderr.write(`supervisor: cannot write to stdout: ${err.message}\n`);
+});
+process.stderr.on('error', () => {
+  outputLost = true;
+});
 
 main(process.argv.slice(2)).then(
   (code) => exit(code),

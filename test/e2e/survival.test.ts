@@ -1,6 +1,8 @@
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
+import net from 'node:net';
+import { lockKey, lockName, sourceTarget } from '../../src/runtime/emperor-lock.js';
 import { IGNORED_SIGNALS } from '../../src/runtime/signals.js';
 import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
 import { isAlive } from '../support/processes.js';
@@ -107,5 +109,54 @@ describe('a log that cannot be written', () => {
 
     expect(isAlive(emperor.pid)).toBe(true);
     expect(emperor.stderr.join('').match(/cannot write the log/g)).toHaveLength(1);
+  });
+});
+
+describe('stderr that cannot be written', () => {
+  it('a warning printed at start onto a full disk (stderr on /dev/full) does not stop the emperor', async () => {
+    await mkdir(dir.file('vassals'));
+    await writeFile(dir.file('vassals/app.ini'), sleeperIni({ processes: 1 }));
+    // `processes` belongs in a vassal file: a warning on stderr before the emperor starts.
+    await writeFile(dir.file('emperor.ini'), vassalIni({ emperor: dir.file('vassals'), processes: 2 }));
+    const full = openSync('/dev/full', 'w');
+    const emperor = new EmperorProcess([dir.file('emperor.ini')], { stderr: full });
+    closeSync(full);
+    await emperor.waitForLog((r) => r.event === 'vassal.ready');
+    const [victim] = emperor.spawnedPids('app.ini');
+    process.kill(victim!, 'SIGKILL');
+    await vi.waitFor(() => expect(emperor.events('worker.ready', 'app.ini')).toHaveLength(2), { timeout: 20_000 });
+    expect(isAlive(emperor.pid)).toBe(true);
+  });
+});
+
+describe('the lock socket', () => {
+  it('takes connections that go away at once, or say anything, without an error escaping (any local user can connect)', async () => {
+    await writeFile(dir.file('app.ini'), sleeperIni({ processes: 1 }));
+    const emperor = new EmperorProcess(['--emperor', dir.path]);
+    await emperor.waitForLog((r) => r.event === 'vassal.ready');
+    const name = lockName(lockKey(readFileSync('/run/supervisor/secret'), sourceTarget(dir.path, dir.path)), 0);
+    // Connects, says something (or not) and goes away at once, without waiting for an answer.
+    const hitAndRun = (say: string): Promise<void> =>
+      new Promise((resolve) => {
+        const c = net.connect(name, () => {
+          if (say) c.write(say);
+          c.destroy();
+          resolve();
+        });
+        c.on('error', () => resolve());
+      });
+    // Stopped, the emperor accepts nothing: the connections wait in the backlog, already closed by their peers when
+    // it writes its answer to them (EPIPE).
+    process.kill(emperor.pid, 'SIGSTOP');
+    try {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => hitAndRun(i % 2 ? '' : 'x'.repeat(100_000))));
+    } finally {
+      process.kill(emperor.pid, 'SIGCONT');
+    }
+    const [victim] = emperor.spawnedPids('app.ini');
+    process.kill(victim!, 'SIGKILL');
+    await vi.waitFor(() => expect(emperor.events('worker.ready', 'app.ini')).toHaveLength(2), { timeout: 20_000 });
+    expect(emperor.events('emperor.internal-error')).toEqual([]);
+    expect(emperor.events('emperor.lock-error')).toEqual([]);
   });
 });

@@ -46,9 +46,13 @@ export class EmperorProcess {
 
   /**
    * `wrap`: a command the CLI runs under, e.g. `['unshare', '-Ur', ...]` (it must exec its last arguments).
-   * `stdout`: an open file descriptor for the CLI's stdout instead of a pipe (e.g. /dev/full; no records are read then).
+   * `stdout`, `stderr`: an open file descriptor for the CLI's stdout or stderr instead of a pipe (e.g. /dev/full; no
+   * records, or no stderr text, are read then).
    */
-  constructor(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[]; stdout?: number } = {}) {
+  constructor(
+    args: readonly string[],
+    options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[]; stdout?: number; stderr?: number } = {},
+  ) {
     const argv = [...(options.wrap ?? []), NODE, CLI, ...args];
     this.child = execa(argv[0] as string, argv.slice(1), {
       cwd: options.cwd,
@@ -56,6 +60,7 @@ export class EmperorProcess {
       stdin: 'ignore',
       // A number is a file descriptor the child gets as is (execa's types do not take the union).
       stdout: (options.stdout ?? 'pipe') as 'pipe',
+      stderr: (options.stderr ?? 'pipe') as 'pipe',
       buffer: false,
       reject: false,
       // A graceful stop may take a worker's whole mercy time: execa must not SIGKILL the emperor after 5 s.
