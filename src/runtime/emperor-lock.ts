@@ -143,12 +143,11 @@ async function lockOne(target: LockTarget, key: string, options: LockOptions): P
     const server = await listen(lockName(key, slot), options.onError);
     if (server) {
       // An emperor that started while earlier slots were squatted holds a later one.
-      for (let later = slot + 1; later < LOCK_SLOTS; later++) {
-        const holder = await lockHolder(lockName(key, later));
-        if (holder?.ours) {
-          await close(server);
-          throw new LockConflict(target, holder.pid);
-        }
+      const later = Array.from({ length: LOCK_SLOTS - slot - 1 }, (_, i) => lockHolder(lockName(key, slot + 1 + i)));
+      const ours = (await Promise.all(later)).find((holder) => holder?.ours);
+      if (ours) {
+        await close(server);
+        throw new LockConflict(target, ours.pid);
       }
       return server;
     }

@@ -122,6 +122,7 @@ const inspect: Inspect = (p) => {
 let place: RuntimePlace | undefined;
 let secret: Buffer | undefined;
 let current: { readonly id: string; readonly dir: string; readonly record: RunRecord } | undefined;
+let exitHook = false;
 
 /** Where the runtime root of this process is (chosen once). */
 export function runtimePlace(): RuntimePlace {
@@ -205,7 +206,8 @@ export function beginRun(id: string, record: RunRecord): string {
   if (!RUN_ID.test(id)) throw new Error(`not a run id: ${id}`);
   const dir = createRunDir(openRuntimeRoot(), id, record);
   current = { id, dir, record };
-  process.once('exit', removeQuietly);
+  if (!exitHook) process.once('exit', removeQuietly);
+  exitHook = true;
   return dir;
 }
 
