@@ -226,10 +226,6 @@ function createRunDir(root: string, id: string, record: RunRecord): string {
   return dir;
 }
 
-/** The current run's id, if a run has begun. */
-export function currentRunId(): string | undefined {
-  return current?.id;
-}
 
 /**
  * The current run's directory, for workers' notify sockets (short paths: unix socket paths are limited to 107

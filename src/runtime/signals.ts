@@ -102,7 +102,8 @@ export function signalMeaning(signal: NodeJS.Signals): string | undefined {
  * Listeners that do nothing, on every ignored signal, installed as the very first thing the CLI does (before its
  * modules load) and never removed: from then on SIGUSR1 cannot start the inspector and no ignored signal can end the
  * process, even between routeSignals' removal and exit. (Node starts its inspector on SIGUSR1 only while no
- * listener is installed; with Node 20 there is no option to disable that.)
+ * listener is installed. Before this runs, during Node's own start, it still would: Node 20 has no option to turn
+ * that off; `--disable-sigusr1` came with Node 22.14.)
  */
 export function guardSignals(): void {
   for (const signal of Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[]) process.on(signal, () => {});
