@@ -22,7 +22,8 @@ import { sweepEarlierRuns } from '../emperor/orphan-sweep.js';
 import { EmperorLocks, pidfileTarget, sourceTarget, type LockTarget } from '../runtime/emperor-lock.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { newRunId, ownRunRecord } from '../runtime/run-record.js';
-import { beginRun, runtimePlace, runtimeSecret } from '../runtime/runtime-dir.js';
+import { beginRun } from '../runtime/runtime-dir.js';
+import { runtimePlace, runtimeSecret } from '../runtime/runtime-root.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
 
 /**
