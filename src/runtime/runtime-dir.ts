@@ -43,7 +43,6 @@ function createRunDir(root: string, id: string, record: RunRecord): string {
   return dir;
 }
 
-
 /**
  * The current run's directory, for workers' notify sockets (short paths: unix socket paths are limited to 107
  * bytes). Checked at every call and made again when missing (a cleaner of /run removed it, or systemd removed its
