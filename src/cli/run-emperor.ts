@@ -19,7 +19,7 @@ import { TouchReloadWatch } from '../emperor/touch-reload.js';
 import { vassalSource } from '../emperor/vassal-source.js';
 import { NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
 import { sweepEarlierRuns } from '../emperor/orphan-sweep.js';
-import { EmperorLocks, pidfileTarget, sourceTarget, type LockTarget } from '../runtime/emperor-lock.js';
+import { EmperorLocks, pidfileTarget, sourceTargets, type LockTarget } from '../runtime/emperor-lock.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { newRunId, ownRunRecord } from '../runtime/run-record.js';
 import { beginRun } from '../runtime/runtime-dir.js';
@@ -43,7 +43,11 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
 
   // One emperor per directory and pidfile: the locks come before anything this emperor does.
   for (const skipped of runtimePlace().skipped) log.warn({ event: 'emperor.runtime-dir', skipped }, `runtime directory: passed over ${skipped}`);
-  const targets: LockTarget[] = [...(pidfile ? [pidfileTarget(pidfile)] : []), ...dirs.map((spec) => sourceTarget(spec, vassalSource(spec, []).base))];
+  const extensions = vassalExtensions(values);
+  const targets: LockTarget[] = [
+    ...(pidfile ? [pidfileTarget(pidfile)] : []),
+    ...dirs.flatMap((spec) => sourceTargets(spec, vassalSource(spec, extensions).base, extensions)),
+  ];
   const locks = await EmperorLocks.acquire(targets, runtimeSecret(), {
     onSquat: (squat) =>
       log.warn(
@@ -137,10 +141,15 @@ async function supervise(
 
 /** The emperor's file-watching settings (watch-options.ts), in the units EmperorOptions takes. */
 function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 'rescanMs' | 'extensions'> {
-  const extensions = values.all(EMPEROR_EXTENSION);
   return {
     settleMs: (values.get(EMPEROR_SETTLE) ?? defaultValue(EMPEROR_SETTLE)) * 1000,
     rescanMs: (values.get(EMPEROR_FREQ) ?? defaultValue(EMPEROR_FREQ)) * 1000,
-    extensions: extensions.length > 0 ? extensions : [defaultValue(EMPEROR_EXTENSION)],
+    extensions: vassalExtensions(values),
   };
+}
+
+/** The name endings of vassal files (emperor-extension; `.ini` by default). */
+function vassalExtensions(values: OptionValues): readonly string[] {
+  const extensions = values.all(EMPEROR_EXTENSION);
+  return extensions.length > 0 ? extensions : [defaultValue(EMPEROR_EXTENSION)];
 }

@@ -28,6 +28,8 @@ export interface LockTarget {
   readonly given: string;
   /** The real path it stands for (lockPath). */
   readonly real: string;
+  /** For a source: the name ending of the vassal files it guards there ('.ini'). */
+  readonly extension?: string;
 }
 
 /**
@@ -52,17 +54,23 @@ export function pidfileTarget(pidfile: string): LockTarget {
 }
 
 /**
- * The lock of a vassal source: the real path of its base directory (the directory itself, or the part of a glob
- * before its first wildcard). The pattern is not part of it: `/etc/vassals`, `/etc/vassals/*.ini` and
- * `/etc/vassals/app-*.ini` are one lock, since whether two patterns share a file cannot be told from their text.
+ * The locks of a vassal source: the real path of its base directory (the directory itself, or the part of a glob
+ * before its first wildcard), once per name ending of its vassal files (emperor-extension) and each shorter ending
+ * from a dot on ('.conf.ini' also locks '.ini': its files are .ini files too). The pattern is not part of it:
+ * `/etc/vassals`, `/etc/vassals/*.ini` and `/etc/vassals/app-*.ini` are one lock, since whether two patterns share a
+ * file cannot be told from their text; emperors on one directory for different endings ('.ini', '.conf') do not
+ * share a file, and do not conflict.
  */
-export function sourceTarget(spec: string, base: string): LockTarget {
-  return { kind: 'source', given: spec, real: lockPath(base) };
+export function sourceTargets(spec: string, base: string, extensions: readonly string[]): LockTarget[] {
+  const real = lockPath(base);
+  const endings = new Set(extensions.flatMap((ext) => [ext, ...[...ext.matchAll(/\./g)].map((m) => ext.slice(m.index))]));
+  return [...endings].map((extension) => ({ kind: 'source', given: spec, real, extension }));
 }
 
 /** The key of a target under `secret`: 64 hex digits. Pure. */
-export function lockKey(secret: Buffer, target: Pick<LockTarget, 'kind' | 'real'>): string {
-  return createHash('sha256').update(secret).update('\0').update(target.kind).update('\0').update(target.real).digest('hex');
+export function lockKey(secret: Buffer, target: Pick<LockTarget, 'kind' | 'real' | 'extension'>): string {
+  const hash = createHash('sha256').update(secret).update('\0').update(target.kind).update('\0').update(target.real);
+  return hash.update('\0').update(target.extension ?? '').digest('hex');
 }
 
 /** How many names each key has: the first that is free is taken (later ones only when earlier ones are squatted). */
@@ -80,7 +88,8 @@ export class LockConflict extends Error {
     readonly holder: number | undefined,
   ) {
     const who = holder === undefined ? 'another emperor (its pid could not be read)' : `emperor ${holder}`;
-    super(target.kind === 'pidfile' ? `${who} already holds pidfile ${target.given}` : `${who} already runs on ${target.given}${target.real !== target.given ? ` (${target.real})` : ''}`);
+    const what = [...(target.real !== target.given ? [target.real] : []), ...(target.extension ? [`its ${target.extension} files`] : [])];
+    super(target.kind === 'pidfile' ? `${who} already holds pidfile ${target.given}` : `${who} already runs on ${target.given}${what.length ? ` (${what.join(', ')})` : ''}`);
     this.name = 'LockConflict';
   }
 }

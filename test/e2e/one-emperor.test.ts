@@ -62,7 +62,7 @@ describe('a second emperor is refused, and the first one is left alone', () => {
     const { emperor: first, workers } = await running(['--emperor', dir, '--pidfile', box.file('first.pid')]);
 
     const said = await refused(['--emperor', dir, '--pidfile', box.file('second.pid')]);
-    expect(said).toBe(`supervisor: emperor ${first.pid} already runs on ${dir}\n`);
+    expect(said).toBe(`supervisor: emperor ${first.pid} already runs on ${dir} (its .ini files)\n`);
     expect(existsSync(box.file('second.pid'))).toBe(false);
     expect(first.liveDescendants().sort()).toEqual(workers);
     expect(first.events('worker.exit')).toEqual([]);
@@ -73,8 +73,8 @@ describe('a second emperor is refused, and the first one is left alone', () => {
     symlinkSync(dir, box.file('link'));
     const { emperor: first, workers } = await running(['--emperor', dir]);
 
-    expect(await refused(['--emperor', `${dir}/app-*.ini`])).toBe(`supervisor: emperor ${first.pid} already runs on ${dir}/app-*.ini (${dir})\n`);
-    expect(await refused(['--emperor', box.file('link')])).toContain(`emperor ${first.pid} already runs on ${box.file('link')} (${dir})`);
+    expect(await refused(['--emperor', `${dir}/app-*.ini`])).toBe(`supervisor: emperor ${first.pid} already runs on ${dir}/app-*.ini (${dir}, its .ini files)\n`);
+    expect(await refused(['--emperor', box.file('link')])).toContain(`emperor ${first.pid} already runs on ${box.file('link')} (${dir}, its .ini files)`);
     expect(first.liveDescendants().sort()).toEqual(workers);
   });
 

@@ -2,7 +2,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'no
 import { mkdir, writeFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import net from 'node:net';
-import { lockKey, lockName, sourceTarget } from '../../src/runtime/emperor-lock.js';
+import { lockKey, lockName, sourceTargets } from '../../src/runtime/emperor-lock.js';
 import { IGNORED_SIGNALS } from '../../src/runtime/signals.js';
 import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
 import { isAlive } from '../support/processes.js';
@@ -134,7 +134,7 @@ describe('the lock socket', () => {
     await writeFile(dir.file('app.ini'), sleeperIni({ processes: 1 }));
     const emperor = new EmperorProcess(['--emperor', dir.path]);
     await emperor.waitForLog((r) => r.event === 'vassal.ready');
-    const name = lockName(lockKey(readFileSync('/run/supervisor/secret'), sourceTarget(dir.path, dir.path)), 0);
+    const name = lockName(lockKey(readFileSync('/run/supervisor/secret'), sourceTargets(dir.path, dir.path, ['.ini'])[0]!), 0);
     // Connects, says something (or not) and goes away at once, without waiting for an answer.
     const hitAndRun = (say: string): Promise<void> =>
       new Promise((resolve) => {

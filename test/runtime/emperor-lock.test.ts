@@ -10,7 +10,7 @@ import {
   lockName,
   lockPath,
   pidfileTarget,
-  sourceTarget,
+  sourceTargets,
   type Squat,
 } from '../../src/runtime/emperor-lock.js';
 import { sandbox } from '../support/sandbox.js';
@@ -37,13 +37,20 @@ describe('what a lock stands for', () => {
     const real = lockPath(dir.file('vassals'));
     expect(lockPath(dir.file('link'))).toBe(real);
     expect(lockPath(`${dir.file('vassals')}/../vassals/`)).toBe(real);
-    expect(sourceTarget(`${dir.file('link')}/*.ini`, dir.file('link')).real).toBe(real);
+    expect(sourceTargets(`${dir.file('link')}/*.ini`, dir.file('link'), ['.ini'])[0]?.real).toBe(real);
   });
 
   it('is, for a directory that does not exist yet (emperor-wait), the real path of its nearest ancestor plus the rest', () => {
     mkdirSync(dir.file('a'));
     symlinkSync(dir.file('a'), dir.file('b'));
     expect(lockPath(dir.file('b/missing/deeper'))).toBe(path.join(lockPath(dir.file('a')), 'missing/deeper'));
+  });
+
+  it('is, for a source, one lock per name ending of its vassal files, and each shorter ending from a dot on', () => {
+    const endings = (exts: string[]): (string | undefined)[] => sourceTargets(dir.path, dir.path, exts).map((t) => t.extension);
+    expect(endings(['.ini'])).toEqual(['.ini']);
+    expect(endings(['.conf.ini', '.yaml'])).toEqual(['.conf.ini', '.ini', '.yaml']);
+    expect(endings(['.ini', '.conf.ini'])).toEqual(['.ini', '.conf.ini']);
   });
 
   it('is, for a pidfile, its name in the real path of its directory', () => {
@@ -63,16 +70,23 @@ describe('one holder per lock', () => {
   it('refuses a second holder while the first holds it, naming the holder; free again once released', async () => {
     const secret = randomBytes(32);
     mkdirSync(dir.file('vassals'));
-    const first = await acquire([pidfileTarget(dir.file('app.pid')), sourceTarget(dir.file('vassals'), dir.file('vassals'))], secret);
+    const first = await acquire([pidfileTarget(dir.file('app.pid')), ...sourceTargets(dir.file('vassals'), dir.file('vassals'), ['.ini'])], secret);
     expect(first.keys).toHaveLength(2);
-    const err = await EmperorLocks.acquire([sourceTarget(`${dir.file('vassals')}/*.ini`, dir.file('vassals'))], secret).catch((e: Error) => e);
+    const err = await EmperorLocks.acquire(sourceTargets(`${dir.file('vassals')}/*.ini`, dir.file('vassals'), ['.ini']), secret).catch((e: Error) => e);
     expect(err).toBeInstanceOf(LockConflict);
     expect((err as LockConflict).holder).toBe(process.pid);
-    expect((err as Error).message).toMatch(new RegExp(`^emperor ${process.pid} already runs on ${dir.file('vassals')}/\\*\\.ini`));
+    expect((err as Error).message).toBe(`emperor ${process.pid} already runs on ${dir.file('vassals')}/*.ini (${dir.file('vassals')}, its .ini files)`);
     const onPidfile = await EmperorLocks.acquire([pidfileTarget(dir.file('app.pid'))], secret).catch((e: Error) => e);
     expect((onPidfile as Error).message).toBe(`emperor ${process.pid} already holds pidfile ${dir.file('app.pid')}`);
     await first.release();
     await acquire([pidfileTarget(dir.file('app.pid'))], secret);
+  });
+
+  it('lets emperors on one directory for different vassal endings (.ini, .conf) run, but not .ini and .conf.ini', async () => {
+    const secret = randomBytes(32);
+    await acquire(sourceTargets(dir.path, dir.path, ['.ini']), secret);
+    await acquire(sourceTargets(`${dir.path}/*.conf`, dir.path, ['.conf']), secret);
+    await expect(EmperorLocks.acquire(sourceTargets(dir.path, dir.path, ['.conf.ini']), secret)).rejects.toThrow(`(its .ini files)`);
   });
 
   it('takes none when one is held: the ones taken before are let go', async () => {
