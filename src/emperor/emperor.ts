@@ -10,7 +10,7 @@ import { passedVariables } from '../runtime/tenant-env.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
-import { EMPEROR_MARKER, findOrphans, killOrphans } from './orphan-sweep.js';
+import { EMPEROR_MARKER } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
 import { ownerKey, readTenantVassal } from './tyrant.js';
 import { SettleTimer } from './settle-timer.js';
@@ -39,8 +39,8 @@ export interface EmperorOptions {
   /** How many vassals a SIGHUP rolls at the same time. */
   readonly reloadConcurrency?: number;
   /**
-   * Identifies this emperor's workers across restarts (exported as SUPERVISOR_EMPEROR): at start, processes left
-   * with this marker by an earlier run that was killed are swept away before sockets are bound again.
+   * This emperor run's id, exported to every worker as SUPERVISOR_EMPEROR: a later run of the same emperor finds
+   * what this one left behind by it (orphan-sweep.ts, run by the cli before start).
    */
   readonly marker?: string;
   /** Interval of the safety-net rescan (ms); 0 disables it. */
@@ -151,7 +151,6 @@ export class Emperor {
   /** Starts watching, then brings up every vassal already there. Resolves once that first sync is done. */
   async start(): Promise<void> {
     this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs }, `emperor watching ${this.#options.dirs.join(', ')}`);
-    if (this.#options.marker) await this.#sweepOrphans(this.#options.marker);
     await this.sync({ trigger: 'start' });
     const rescanMs = this.#options.rescanMs ?? 3000;
     if (rescanMs > 0 && !this.#stopping) this.#rescanTimer = setInterval(() => void this.sync({ trigger: 'rescan' }), rescanMs);
@@ -253,16 +252,6 @@ export class Emperor {
     void next.finally(() => {
       if (this.#detached.get(file.path) === next) this.#detached.delete(file.path);
     });
-  }
-
-  async #sweepOrphans(marker: string): Promise<void> {
-    const orphans = await findOrphans(marker);
-    if (orphans.length === 0) return;
-    this.#log.warn(
-      { event: 'emperor.orphans', orphans },
-      `${orphans.length} process(es) left by an earlier run of this emperor: killing them before binding sockets again`,
-    );
-    await killOrphans(orphans);
   }
 
   #logSync(trigger: SyncTrigger, plan: SyncPlan, held: ReadonlySet<string>, startedAt: number): void {
