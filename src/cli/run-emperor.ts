@@ -21,6 +21,7 @@ import { TouchReloadWatch } from '../emperor/touch-reload.js';
 import { vassalSource } from '../emperor/vassal-source.js';
 import { NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
 import { sweepEarlierRuns } from '../emperor/orphan-sweep.js';
+import { assertTrustedChain } from '../runtime/exec-chain.js';
 import { EmperorLocks, pidfileTarget, sourceTargets, type LockTarget } from '../runtime/emperor-lock.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { newRunId, ownRunRecord } from '../runtime/run-record.js';
@@ -83,6 +84,8 @@ async function supervise(
   run: { dirs: readonly string[]; pidfile: string | undefined; keys: readonly string[] },
 ): Promise<number> {
   const { dirs, pidfile } = run;
+  // Every worker start runs these as root: a replaceable one would hand root to whoever may replace it.
+  assertTrustedChain();
   const runId = newRunId();
   beginRun(runId, ownRunRecord(run.keys));
   const sweep = await sweepEarlierRuns(run.keys);
