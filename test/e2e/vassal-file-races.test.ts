@@ -47,12 +47,16 @@ describe.skipIf(!isRoot)(`a vassal file swapped under the emperor${skipReason}`,
     writeFileSync(bobFile, content('bob'));
     chownSync(bobFile, bob.uid, bob.gid);
 
+    // A tenant's socket goes in a directory the tenant may write (it is bound with the tenant's rights).
+    const aliceDir = dir.file('alice');
+    mkdirSync(aliceDir, { mode: 0o755 });
+    chownSync(aliceDir, alice.uid, alice.gid);
+    const goodSocket = path.join(aliceDir, 'good.sock');
     const good = path.join(vassals, 'good.ini');
-    writeFileSync(good, serveIni('good.sock'));
+    writeFileSync(good, serveIni(goodSocket));
     chownSync(good, alice.uid, alice.gid);
     const x = path.join(vassals, 'x.ini');
     const emperor = new EmperorProcess(['--emperor', vassals, '--emperor-tyrant', '--emperor-freq', '0.02', '--emperor-settle', '0.005']);
-    const goodSocket = path.join(vassals, 'good.sock');
     await pidsAnswering(goodSocket);
     await vi.waitFor(() => expect(new Set(emperor.events('worker.ready', 'good.ini').map((r) => r.pid))).toHaveProperty('size', 2), { timeout: 20_000 });
 
