@@ -139,7 +139,6 @@ describe('the sweep of an earlier run', () => {
   });
 });
 
-// Needs the lead's exec chain (SUPERVISOR_EMPEROR set last, after the vassal's env): fails until that lands.
 describe('the run id a worker carries (the exec chain sets SUPERVISOR_EMPEROR last)', () => {
   it("is the emperor's own, whatever the vassal's env lines say", async () => {
     const dir = box.file('one');
@@ -148,7 +147,12 @@ describe('the run id a worker carries (the exec chain sets SUPERVISOR_EMPEROR la
     const emperor = new EmperorProcess(['--emperor', dir]);
     await emperor.waitForLog((r) => r.event === 'vassal.ready');
     const [worker] = emperor.spawnedPids('app.ini');
-    const runId = runIdOf(worker!);
+    // Until its program runs, the pid is the exec chain, whose fixed environment carries no marker.
+    const runId = await vi.waitFor(() => {
+      const id = runIdOf(worker!);
+      expect(id).toBeDefined();
+      return id;
+    });
     expect(runId).not.toBe('0123456789abcdef');
     const record = parseRunRecord(readFileSync(`/run/supervisor/${runId}/run`, 'utf8'));
     expect(record?.pid).toBe(emperor.pid);
