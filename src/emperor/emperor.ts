@@ -74,6 +74,8 @@ interface Known {
   startFailures?: { count: number; retryAt: number };
   /** The findings of the last read of this content, so a retry that finds the same ones does not log them again. */
   findings?: string;
+  /** Tyrant mode: `uid:gid` of the owner the running vassal belongs to (its workers and its sockets). */
+  account?: string;
 }
 
 // A vassal that cannot start is retried after 1 s, 2 s, 4 s ... up to a minute, or at once when its file changes:
@@ -350,6 +352,19 @@ export class Emperor {
     entry.config = result.config;
     this.#touchReload.set(file.path, result.config.touchReload);
     if (entry.starting) await entry.starting;
+    const account = owner ? `${owner.uid}:${owner.gid}` : undefined;
+    if (entry.vassal && entry.account !== account) {
+      // A chown gave the file to another tenant: the old owner's workers and sockets are not the new owner's to
+      // take over (a roll would be refused its own sockets), so the old vassal stops before the new one starts.
+      this.#log.info(
+        { event: 'vassal.owner-changed', vassal: name, from: entry.account, to: account },
+        `vassal ${name}: its file now belongs to ${account}, not ${entry.account}: stopping it to start it as the new owner`,
+      );
+      const previous = entry.vassal;
+      entry.vassal = undefined;
+      await previous.stop().catch((err: Error) => this.#log.error({ event: 'vassal.stop-failed', vassal: name, err: err.message }, `stopping ${name} failed: ${err.message}`));
+      if (this.#stopping) return;
+    }
     if (entry.vassal) {
       entry.startFailures = undefined;
       if (force && !touched) {
@@ -369,6 +384,7 @@ export class Emperor {
     }).then(
       (vassal) => {
         entry.vassal = vassal;
+        entry.account = account;
         entry.startFailures = undefined;
         return vassal;
       },

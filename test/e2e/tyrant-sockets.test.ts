@@ -66,6 +66,22 @@ async function freeLowPort(): Promise<number> {
 }
 
 describe.skipIf(!isRoot)(`tyrant mode: sockets belong to their tenant${skipReason}`, () => {
+  it('a chown of a vassal file to another tenant stops the old owner\'s vassal and starts it as the new owner, same address', async () => {
+    const port = await freePort();
+    await tenantVassal('a.ini', alice, serveIni(`127.0.0.1:${port}`, { processes: 1 }));
+    const emperor = tyrant();
+    await vi.waitFor(async () => expect((await askTcp(port)).uid).toBe(alice.uid), { timeout: 20_000, interval: 50 });
+    const [alicePid] = emperor.spawnedPids('a.ini');
+
+    await chown(dir.file('vassals/a.ini'), bob.uid, bob.gid);
+    const changed = await emperor.waitForLog((r) => r.event === 'vassal.owner-changed' && r.vassal === 'a.ini');
+    expect(changed).toMatchObject({ from: `${alice.uid}:${alice.gid}`, to: `${bob.uid}:${bob.gid}` });
+    await vi.waitFor(async () => expect((await askTcp(port)).uid).toBe(bob.uid), { timeout: 20_000, interval: 50 });
+    expect(emperor.events('vassal.start-failed')).toEqual([]);
+    expect(emperor.events('vassal.reload-failed')).toEqual([]);
+    await vi.waitFor(() => expect(emperor.events('worker.exit', 'a.ini').map((r) => r.pid)).toContain(alicePid));
+  });
+
   it("refuses a tenant the TCP address of another tenant's vassal; the holder keeps every connection", async () => {
     const port = await freePort();
     await tenantVassal('a.ini', alice, serveIni(`127.0.0.1:${port}`));
