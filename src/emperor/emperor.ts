@@ -212,12 +212,18 @@ export class Emperor {
     if (Number.isFinite(nextRetry) && nextRetry > now) this.#settle.wakeAt(nextRetry);
 
     const work: Promise<unknown>[] = [];
+    /** Tyrant mode: the reconciles this sync leaves running, by owner (`uid:gid`). */
+    const detached = new Map<string, Promise<void>[]>();
     // Starts and reloads before stops: when a vassal file is renamed, the new vassal takes over the sockets
     // the old one shares with it before the old one lets go of them.
     for (const file of [...plan.start, ...plan.reload]) {
       const vassalFile = scan.files.get(file) as VassalFile;
-      if (this.#options.tyrant) this.#reconcileDetached(vassalFile, force);
-      else work.push(this.#reconcileFile(vassalFile, force));
+      if (this.#options.tyrant) {
+        const account = `${vassalFile.owner.uid}:${vassalFile.owner.gid}`;
+        detached.set(account, [...(detached.get(account) ?? []), this.#reconcileDetached(vassalFile, force)]);
+      } else {
+        work.push(this.#reconcileFile(vassalFile, force));
+      }
     }
     const retiring: Known[] = [];
     for (const file of plan.stop) {
@@ -233,10 +239,12 @@ export class Emperor {
     if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, held, startedAt);
     // Stops begin once the starts have their sockets (a start looks up its uid first, which takes a few ms), so a
     // renamed vassal's successor always finds them still held. Not awaited: a stop may take the whole mercy time.
+    // In tyrant mode the sync does not wait for a tenant's reconciles; a stop waits (not the sync) for those of the
+    // same owner, the only ones that may take over its sockets.
     try {
       await Promise.all(work);
     } finally {
-      for (const known of retiring) this.#retire(known);
+      for (const known of retiring) this.#retire(known, Promise.allSettled((known.account && detached.get(known.account)) || []));
     }
   }
 
@@ -245,7 +253,7 @@ export class Emperor {
    * so the sync does not wait for it: no tenant holds up the others' files. Reconciles of one file still run one
    * after the other, in the order the syncs asked for them.
    */
-  #reconcileDetached(file: VassalFile, force: boolean): void {
+  #reconcileDetached(file: VassalFile, force: boolean): Promise<void> {
     const previous = this.#detached.get(file.path) ?? Promise.resolve();
     const next = previous.then(() => (this.#stopping ? undefined : this.#reconcileFile(file, force))).catch((err: Error) => {
       this.#log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
@@ -254,6 +262,7 @@ export class Emperor {
     void next.finally(() => {
       if (this.#detached.get(file.path) === next) this.#detached.delete(file.path);
     });
+    return next;
   }
 
   #logSync(trigger: SyncTrigger, plan: SyncPlan, held: ReadonlySet<string>, startedAt: number): void {
@@ -421,8 +430,10 @@ export class Emperor {
     }
   }
 
-  #retire(known: Known): void {
+  /** Stops a vassal in the background (after `after`), tracked so that the emperor's stop waits for it. */
+  #retire(known: Known, after?: Promise<unknown>): void {
     const stopping = (async () => {
+      await after;
       const vassal = known.vassal ?? (await known.starting);
       await vassal?.stop();
     })().catch((err: Error) => {
