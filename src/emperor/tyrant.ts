@@ -2,7 +2,7 @@ import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic } from '../config/diagnostic.js';
 import type { VassalDefaults } from '../config/load-vassal.js';
-import type { VassalConfig, VassalConfigResult } from '../config/vassal-config.js';
+import { optionDiagnostic, type VassalConfig, type VassalConfigResult } from '../config/vassal-config.js';
 import { lookupGroup, lookupUser } from '../runtime/accounts.js';
 import { readAsOwner, type ReaderRun } from '../tenant-reader/read-as-owner.js';
 import type { FileOwner, VassalFile } from './vassal-files.js';
@@ -114,7 +114,7 @@ export async function applyTyranny(
 ): Promise<{ ok: true; config: VassalConfig } | { ok: false; diagnostic: Diagnostic }> {
   const refuse = (message: string, key?: 'uid' | 'gid'): { ok: false; diagnostic: Diagnostic } => ({
     ok: false,
-    diagnostic: { severity: 'error', file: config.file, line: key ? config.lines[key] : undefined, key, message: `emperor-tyrant: ${message}` },
+    diagnostic: key ? optionDiagnostic(config, key, `emperor-tyrant: ${message}`) : { severity: 'error', file: config.file, message: `emperor-tyrant: ${message}` },
   });
   const problem = ownershipProblem(owner);
   if (problem) return refuse(problem);
