@@ -38,6 +38,8 @@ export interface EmperorOptions {
   readonly tyrantPrivilegedPorts?: boolean;
   /** How many vassals a SIGHUP rolls at the same time. */
   readonly reloadConcurrency?: number;
+  /** emperor-on-touch: `reload` (default) a vassal whose file was touched (same inode and content, newer mtime), or `ignore`. */
+  readonly onTouch?: 'reload' | 'ignore';
   /**
    * This emperor run's id, exported to every worker as SUPERVISOR_EMPEROR: a later run of the same emperor finds
    * what this one left behind by it (orphan-sweep.ts, run by the cli before start).
@@ -76,6 +78,18 @@ interface Known {
   findings?: string;
   /** Tyrant mode: `uid:gid` of the owner the running vassal belongs to (its workers and its sockets). */
   account?: string;
+  /** The file as last seen (its inode and mtime), to tell a touch from a replacement. */
+  seen?: { inode: string; mtimeNs: bigint };
+}
+
+/**
+ * What a sync asks of one vassal file, and why (logged with every decision). `if-changed`: act if its content
+ * changed (a scale when only `processes` did); `now`: roll now, content changed or not (a touch, touch-reload);
+ * `bounded`: roll, at most emperor-reload-concurrency vassals at a time (SIGHUP).
+ */
+interface Decision {
+  readonly roll: 'if-changed' | 'now' | 'bounded';
+  readonly reason: string;
 }
 
 // A vassal that cannot start is retried after 1 s, 2 s, 4 s ... up to a minute, or at once when its file changes:
@@ -107,11 +121,11 @@ export class Emperor {
   #stopping: Promise<void> | undefined;
   /** Vassals being stopped. */
   readonly #retiring = new Set<Promise<void>>();
-  /** Vassal files to reload even though their content did not change (touch-reload). */
-  readonly #forced = new Set<string>();
-  readonly #touchReload = new TouchReloadWatch((file) => {
-    this.#log.info({ event: 'vassal.touched', vassal: path.basename(file) }, `touch-reload: reloading ${path.basename(file)}`);
-    this.#forced.add(file);
+  /** Vassal files to reload even though their content did not change, with why (touch-reload, touched). */
+  readonly #forced = new Map<string, string>();
+  readonly #touchReload = new TouchReloadWatch((file, touched) => {
+    this.#log.info({ event: 'vassal.touched', vassal: path.basename(file), path: touched }, `touch-reload: ${touched} changed, reloading ${path.basename(file)}`);
+    this.#forced.set(file, `touch-reload ${touched} changed`);
     void this.sync();
   });
   /** Bounds how many vassals roll at once after a SIGHUP. */
@@ -202,11 +216,19 @@ export class Emperor {
     // Held: vassals whose file (or a directory above it) is in the middle of a change, and new files still being written.
     const held = new Set([...actual.keys(), ...scan.settling.keys()].filter((file) => settledAt(file, scan) > 0));
     const planned = planSync({ files: identities, held, keep: (f) => isUnder(f, scan.unreadable) }, actual, force);
-    // touch-reload asked for these, or their start failed and is due again; their content may well be unchanged.
-    // One still settling waits its turn.
+    this.#noteTouches(scan, held);
+    // Why each one is acted on: every decision is logged with its reason.
+    const why = new Map<string, Decision>();
+    for (const f of planned.start) why.set(f, { roll: 'if-changed', reason: 'new vassal file' });
+    for (const f of planned.reload) {
+      why.set(f, actual.get(f) !== identities.get(f) ? { roll: 'if-changed', reason: 'its file changed' } : { roll: 'bounded', reason: 'reload of every vassal' });
+    }
+    // touch-reload or a touch asked for these, or their start failed and is due again; their content may well be
+    // unchanged. One still settling waits its turn.
     const now = Date.now();
-    const retries = [...this.#known].filter(([, k]) => k.startFailures && k.startFailures.retryAt <= now).map(([f]) => f);
-    const extra = [...this.#forced, ...retries].filter((f) => scan.files.has(f) && this.#known.has(f) && !held.has(f) && !planned.reload.includes(f));
+    for (const [f, k] of this.#known) if (k.startFailures && k.startFailures.retryAt <= now && !why.has(f)) why.set(f, { roll: 'if-changed', reason: 'retry' });
+    for (const [f, reason] of this.#forced) if (!why.has(f) || why.get(f)?.roll === 'if-changed') why.set(f, { roll: 'now', reason });
+    const extra = [...why.keys()].filter((f) => scan.files.has(f) && this.#known.has(f) && !held.has(f) && !planned.reload.includes(f) && !planned.start.includes(f));
     const plan: SyncPlan = { ...planned, reload: [...new Set([...planned.reload, ...extra])] };
     const nextRetry = Math.min(...[...this.#known.values()].flatMap((k) => (k.startFailures ? [k.startFailures.retryAt] : [])));
     if (Number.isFinite(nextRetry) && nextRetry > now) this.#settle.wakeAt(nextRetry);
@@ -220,9 +242,9 @@ export class Emperor {
       const vassalFile = scan.files.get(file) as VassalFile;
       if (this.#options.tyrant) {
         const account = `${vassalFile.owner.uid}:${vassalFile.owner.gid}`;
-        detached.set(account, [...(detached.get(account) ?? []), this.#reconcileDetached(vassalFile, force)]);
+        detached.set(account, [...(detached.get(account) ?? []), this.#reconcileDetached(vassalFile, why.get(file) as Decision)]);
       } else {
-        work.push(this.#reconcileFile(vassalFile, force));
+        work.push(this.#reconcileFile(vassalFile, why.get(file) as Decision));
       }
     }
     const retiring: Known[] = [];
@@ -236,7 +258,7 @@ export class Emperor {
     }
     // Something still settling (a file being written, a directory being swapped): look again once it has.
     if (held.size > 0) this.#settle.wakeAt(Math.max(...[...held].map((f) => settledAt(f, scan))) + 1);
-    if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, held, startedAt);
+    if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, held, startedAt, why);
     // Stops begin once the starts have their sockets (a start looks up its uid first, which takes a few ms), so a
     // renamed vassal's successor always finds them still held. Not awaited: a stop may take the whole mercy time.
     // In tyrant mode the sync does not wait for a tenant's reconciles; a stop waits (not the sync) for those of the
@@ -253,9 +275,9 @@ export class Emperor {
    * so the sync does not wait for it: no tenant holds up the others' files. Reconciles of one file still run one
    * after the other, in the order the syncs asked for them.
    */
-  #reconcileDetached(file: VassalFile, force: boolean): Promise<void> {
+  #reconcileDetached(file: VassalFile, decision: Decision): Promise<void> {
     const previous = this.#detached.get(file.path) ?? Promise.resolve();
-    const next = previous.then(() => (this.#stopping ? undefined : this.#reconcileFile(file, force))).catch((err: Error) => {
+    const next = previous.then(() => (this.#stopping ? undefined : this.#reconcileFile(file, decision))).catch((err: Error) => {
       this.#log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
     });
     this.#detached.set(file.path, next);
@@ -265,8 +287,9 @@ export class Emperor {
     return next;
   }
 
-  #logSync(trigger: SyncTrigger, plan: SyncPlan, held: ReadonlySet<string>, startedAt: number): void {
-    const fields = { event: 'emperor.sync', trigger, ...plan, settling: [...held], durationMs: Date.now() - startedAt };
+  #logSync(trigger: SyncTrigger, plan: SyncPlan, held: ReadonlySet<string>, startedAt: number, why: ReadonlyMap<string, Decision>): void {
+    const reasons = Object.fromEntries([...plan.start, ...plan.reload].map((f) => [f, why.get(f)?.reason]));
+    const fields = { event: 'emperor.sync', trigger, ...plan, reasons, settling: [...held], durationMs: Date.now() - startedAt };
     this.#log.info(
       fields,
       `${trigger}: ${plan.start.length} to start, ${plan.reload.length} to reload, ${plan.stop.length} to stop, ${held.size} still settling`,
@@ -307,19 +330,37 @@ export class Emperor {
     );
   }
 
+  /**
+   * A touch (uWSGI's way to ask for a reload): the same file (same inode), the same content, and an mtime that moved
+   * forward since it was last seen. A file replaced by another with the same content (an editor's save, a deploy
+   * tool's rename, a ConfigMap swap) is another inode, and is not a touch. With emperor-on-touch = ignore, only
+   * content decides.
+   */
+  #noteTouches(scan: Scan, held: ReadonlySet<string>): void {
+    for (const [file, vassalFile] of scan.files) {
+      const known = this.#known.get(file);
+      if (!known || held.has(file)) continue;
+      const seen = known.seen;
+      known.seen = { inode: vassalFile.inode, mtimeNs: vassalFile.mtimeNs };
+      if (this.#options.onTouch === 'ignore' || !seen || seen.inode !== vassalFile.inode || vassalFile.mtimeNs <= seen.mtimeNs) continue;
+      if (known.hash !== this.#identity(vassalFile)) continue; // A change of content is a reload of its own.
+      this.#forced.set(file, 'its file was touched');
+    }
+  }
+
   /** What must change for a vassal to be reloaded: its content, and in tyrant mode also who owns its file. */
   #identity(file: VassalFile): string {
     return this.#options.tyrant ? `${file.hash}:${ownerKey(file.owner)}` : file.hash;
   }
 
-  async #reconcileFile(file: VassalFile, force: boolean): Promise<void> {
-    const touched = this.#forced.delete(file.path);
+  async #reconcileFile(file: VassalFile, decision: Decision): Promise<void> {
+    this.#forced.delete(file.path);
     const owner = this.#options.tyrant ? file.owner : undefined;
     const key = this.#identity(file);
     const known = this.#known.get(file.path);
     const retryDue = known?.startFailures !== undefined && known.startFailures.retryAt <= Date.now();
-    if (known && known.hash === key && !force && !touched && !retryDue) return;
-    const entry: Known = known ?? { hash: key };
+    if (known && known.hash === key && decision.roll === 'if-changed' && !retryDue) return;
+    const entry: Known = known ?? { hash: key, seen: { inode: file.inode, mtimeNs: file.mtimeNs } };
     if (entry.hash !== key) entry.startFailures = undefined;
     entry.hash = key;
     this.#known.set(file.path, entry);
@@ -376,11 +417,12 @@ export class Emperor {
     }
     if (entry.vassal) {
       entry.startFailures = undefined;
-      if (force && !touched) {
-        // SIGHUP: every vassal rolls, a bounded number at a time; each takes the newest config when its turn comes.
-        void this.#rolls(() => this.#update(entry, name, true).then(() => entry.vassal?.settled()));
+      if (decision.roll === 'bounded') {
+        // SIGHUP, a shared include: every vassal concerned rolls, a bounded number at a time; each takes the newest
+        // config when its turn comes.
+        void this.#rolls(() => this.#update(entry, name, decision).then(() => entry.vassal?.settled()));
       } else {
-        await this.#update(entry, name, force || touched);
+        await this.#update(entry, name, decision);
       }
       return;
     }
@@ -420,10 +462,10 @@ export class Emperor {
     return delayMs;
   }
 
-  async #update(entry: Known, name: string, force: boolean): Promise<void> {
+  async #update(entry: Known, name: string, decision: Decision): Promise<void> {
     if (!entry.vassal || !entry.config || entry.vassal.stopped) return;
     try {
-      await entry.vassal.update(entry.config, { force });
+      await entry.vassal.update(entry.config, { force: decision.roll !== 'if-changed', reason: decision.reason });
     } catch (err) {
       const message = (err as Error).message;
       this.#log.error({ event: 'vassal.reload-failed', vassal: name, err: message }, `vassal ${name}: reload failed: ${message}; the running version keeps serving`);
