@@ -2,7 +2,9 @@ import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../config/diagnostic.js';
+import { systemHost } from '../config/config-host.js';
 import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
+import { recordingHost, type Observation } from '../config/recording-host.js';
 import type { VassalConfig, VassalConfigResult } from '../config/vassal-config.js';
 import { logDiagnostics } from '../runtime/logger.js';
 import { removeRuntimeDir } from '../runtime/runtime-dir.js';
@@ -10,6 +12,7 @@ import { passedVariables } from '../runtime/tenant-env.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
+import { addWatchDirs, dependenciesOf, firstChange, type Dependencies, type StampCache } from './dependencies.js';
 import { EMPEROR_MARKER } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
 import { ownerKey, readTenantVassal } from './tyrant.js';
@@ -80,15 +83,18 @@ interface Known {
   account?: string;
   /** The file as last seen (its inode and mtime), to tell a touch from a replacement. */
   seen?: { inode: string; mtimeNs: bigint };
+  /** What its config read besides the file, at the last read: a change there reloads it too. */
+  deps?: Dependencies;
 }
 
 /**
  * What a sync asks of one vassal file, and why (logged with every decision). `if-changed`: act if its content
  * changed (a scale when only `processes` did); `now`: roll now, content changed or not (a touch, touch-reload);
- * `bounded`: roll, at most emperor-reload-concurrency vassals at a time (SIGHUP).
+ * `bounded`: roll, at most emperor-reload-concurrency vassals at a time (SIGHUP); `dependency`: something its config
+ * read changed on disk: read it again, and roll (bounded) if what it sees changed.
  */
 interface Decision {
-  readonly roll: 'if-changed' | 'now' | 'bounded';
+  readonly roll: 'if-changed' | 'now' | 'bounded' | 'dependency';
   readonly reason: string;
 }
 
@@ -134,6 +140,8 @@ export class Emperor {
   readonly #fixedEnv: Readonly<Record<string, string>>;
   /** tyrant-pass-env: the emperor's variables that tenants get, in their workers and in their `$(VAR)`. */
   readonly #passed: Readonly<Record<string, string>>;
+  /** The directories the last scan walked (the watched set is these plus the dependencies' directories). */
+  #scanDirs: ReadonlyMap<string, string> = new Map();
   /** Kills tyrant-mode config readers still running when the emperor stops. */
   readonly #readers = new AbortController();
   /** Tyrant mode: the last reconcile asked for, per vassal file, that the sync did not wait for. */
@@ -166,7 +174,7 @@ export class Emperor {
 
   /** Starts watching, then brings up every vassal already there. Resolves once that first sync is done. */
   async start(): Promise<void> {
-    this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs }, `emperor watching ${this.#options.dirs.join(', ')}`);
+    this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs, run: this.#options.marker }, `emperor watching ${this.#options.dirs.join(', ')}`);
     await this.sync({ trigger: 'start' });
     const rescanMs = this.#options.rescanMs ?? 3000;
     if (rescanMs > 0 && !this.#stopping) this.#rescanTimer = setInterval(() => void this.sync({ trigger: 'rescan' }), rescanMs);
@@ -207,8 +215,10 @@ export class Emperor {
     const startedAt = Date.now();
     this.#hintsSinceScan = 0;
     const scan = await this.#scanner.scan(this.#sources, this.#settleMs);
-    // Watch what this scan walked, before acting: a change made from here on is an event.
-    await this.#watchSet.watch(scan.watchDirs);
+    // Watch what this scan walked, and the directories of what the configs read, before acting: a change made from
+    // here on is an event.
+    this.#scanDirs = scan.watchDirs;
+    await this.#watchSet.watch(await this.#withDependencyDirs(scan.watchDirs));
     this.#reportScan(scan);
 
     const actual = new Map([...this.#known].map(([file, known]) => [file, known.hash]));
@@ -228,6 +238,7 @@ export class Emperor {
     const now = Date.now();
     for (const [f, k] of this.#known) if (k.startFailures && k.startFailures.retryAt <= now && !why.has(f)) why.set(f, { roll: 'if-changed', reason: 'retry' });
     for (const [f, reason] of this.#forced) if (!why.has(f) || why.get(f)?.roll === 'if-changed') why.set(f, { roll: 'now', reason });
+    for (const [f, changed] of await this.#changedDependencies(scan, held)) if (!why.has(f)) why.set(f, { roll: 'dependency', reason: `${changed} changed` });
     const extra = [...why.keys()].filter((f) => scan.files.has(f) && this.#known.has(f) && !held.has(f) && !planned.reload.includes(f) && !planned.start.includes(f));
     const plan: SyncPlan = { ...planned, reload: [...new Set([...planned.reload, ...extra])] };
     const nextRetry = Math.min(...[...this.#known.values()].flatMap((k) => (k.startFailures ? [k.startFailures.retryAt] : [])));
@@ -258,7 +269,7 @@ export class Emperor {
     }
     // Something still settling (a file being written, a directory being swapped): look again once it has.
     if (held.size > 0) this.#settle.wakeAt(Math.max(...[...held].map((f) => settledAt(f, scan))) + 1);
-    if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, held, startedAt, why);
+    if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, planned, held, startedAt, why);
     // Stops begin once the starts have their sockets (a start looks up its uid first, which takes a few ms), so a
     // renamed vassal's successor always finds them still held. Not awaited: a stop may take the whole mercy time.
     // In tyrant mode the sync does not wait for a tenant's reconciles; a stop waits (not the sync) for those of the
@@ -287,16 +298,17 @@ export class Emperor {
     return next;
   }
 
-  #logSync(trigger: SyncTrigger, plan: SyncPlan, held: ReadonlySet<string>, startedAt: number, why: ReadonlyMap<string, Decision>): void {
+  #logSync(trigger: SyncTrigger, plan: SyncPlan, planned: SyncPlan, held: ReadonlySet<string>, startedAt: number, why: ReadonlyMap<string, Decision>): void {
     const reasons = Object.fromEntries([...plan.start, ...plan.reload].map((f) => [f, why.get(f)?.reason]));
     const fields = { event: 'emperor.sync', trigger, ...plan, reasons, settling: [...held], durationMs: Date.now() - startedAt };
     this.#log.info(
       fields,
       `${trigger}: ${plan.start.length} to start, ${plan.reload.length} to reload, ${plan.stop.length} to stop, ${held.size} still settling`,
     );
-    // A rescan that finds work while no file event came since it began: events were lost (or never sent).
-    if (trigger === 'rescan' && !isEmptyPlan(plan) && this.#hintsSinceScan === 0 && !this.#settle.pending) {
-      const files = [...plan.start, ...plan.reload, ...plan.stop];
+    // A rescan that finds vassal files changed while no file event came since it began: events were lost (or never
+    // sent). What it adds on its own (retries, changed includes found by their stamps) does not count.
+    if (trigger === 'rescan' && !isEmptyPlan(planned) && this.#hintsSinceScan === 0 && !this.#settle.pending) {
+      const files = [...planned.start, ...planned.reload, ...planned.stop];
       this.#log.warn({ event: 'emperor.missed-events', files }, `the rescan found ${files.length} change(s) no file event reported: ${lostEventsAdvice(readInotifyLimits())}`);
     }
   }
@@ -348,6 +360,31 @@ export class Emperor {
     }
   }
 
+  /**
+   * Vassal files (settled, acted on before) some of whose dependencies changed on disk since their config was read,
+   * with the first such path. A shared include is looked at once per sync.
+   */
+  async #changedDependencies(scan: Scan, held: ReadonlySet<string>): Promise<Map<string, string>> {
+    const stamps: StampCache = new Map();
+    const changed = new Map<string, string>();
+    await Promise.all(
+      [...this.#known].map(async ([file, known]) => {
+        if (!known.deps || known.deps.followed.length === 0 || held.has(file) || !scan.files.has(file)) return;
+        const path = await firstChange(known.deps, stamps);
+        if (path !== undefined) changed.set(file, path);
+      }),
+    );
+    return changed;
+  }
+
+  /** `dirs` plus the directories where what the vassals' configs read lives (see addWatchDirs). */
+  async #withDependencyDirs(dirs: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    const all = new Map(dirs);
+    const identities = new Map<string, Promise<string | undefined>>();
+    await Promise.all([...this.#known.values()].map((k) => (k.deps ? addWatchDirs(k.deps, all, identities) : undefined)));
+    return all;
+  }
+
   /** What must change for a vassal to be reloaded: its content, and in tyrant mode also who owns its file. */
   #identity(file: VassalFile): string {
     return this.#options.tyrant ? `${file.hash}:${ownerKey(file.owner)}` : file.hash;
@@ -358,6 +395,7 @@ export class Emperor {
     const owner = this.#options.tyrant ? file.owner : undefined;
     const key = this.#identity(file);
     const known = this.#known.get(file.path);
+    const sameFile = known?.hash === key;
     const retryDue = known?.startFailures !== undefined && known.startFailures.retryAt <= Date.now();
     if (known && known.hash === key && decision.roll === 'if-changed' && !retryDue) return;
     const entry: Known = known ?? { hash: key, seen: { inode: file.inode, mtimeNs: file.mtimeNs } };
@@ -367,10 +405,12 @@ export class Emperor {
 
     const name = path.basename(file.path);
     let result: VassalConfigResult;
+    let observations: readonly Observation[];
     if (owner) {
       // Tyrant mode: read with the owner's rights and environment, in a reader process; the tyrant rules after.
       const read = await readTenantVassal(file, { defaults: this.#options.vassalDefaults, passed: this.#passed, signal: this.#readers.signal });
       result = read.result;
+      observations = read.observations;
       if (read.reader) {
         const { pid, wallMs, queuedMs, files } = read.reader;
         const fields = { event: 'vassal.read-as-owner', vassal: name, uid: owner.uid, gid: owner.gid, pid, files, wallMs: Math.round(wallMs), queuedMs: Math.round(queuedMs) };
@@ -379,7 +419,21 @@ export class Emperor {
       // Stopping meanwhile (its reader was killed): nothing to report, nothing to start.
       if (this.#stopping) return;
     } else {
-      result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
+      const recorder = recordingHost(systemHost());
+      result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults, host: recorder.host });
+      observations = recorder.observations();
+    }
+    const before = entry.deps;
+    entry.deps = dependenciesOf(observations);
+    // Watch where the new dependencies live now, not at the next sync: an edit from here on is an event.
+    if (before?.key !== entry.deps.key && entry.deps.followed.length > 0) await this.#watchSet.watch(await this.#withDependencyDirs(this.#scanDirs));
+    if (decision.roll === 'dependency' && sameFile && before?.key === entry.deps.key) {
+      // A file it read was touched or rewritten with the same text: what the config sees did not change.
+      this.#log.info(
+        { event: 'vassal.unchanged', vassal: name, reason: decision.reason },
+        `vassal ${name}: ${decision.reason} on disk, but not what its config reads: nothing to do`,
+      );
+      return;
     }
     // A retry that finds what the last read found says nothing new: log only what changed.
     const findings = result.diagnostics.map(formatDiagnostic).join('\n');
@@ -417,7 +471,7 @@ export class Emperor {
     }
     if (entry.vassal) {
       entry.startFailures = undefined;
-      if (decision.roll === 'bounded') {
+      if (decision.roll === 'bounded' || decision.roll === 'dependency') {
         // SIGHUP, a shared include: every vassal concerned rolls, a bounded number at a time; each takes the newest
         // config when its turn comes.
         void this.#rolls(() => this.#update(entry, name, decision).then(() => entry.vassal?.settled()));
@@ -465,7 +519,9 @@ export class Emperor {
   async #update(entry: Known, name: string, decision: Decision): Promise<void> {
     if (!entry.vassal || !entry.config || entry.vassal.stopped) return;
     try {
-      await entry.vassal.update(entry.config, { force: decision.roll !== 'if-changed', reason: decision.reason });
+      // A changed file or dependency scales when only `processes` changed; a touch or SIGHUP always rolls.
+      const force = decision.roll === 'now' || decision.roll === 'bounded';
+      await entry.vassal.update(entry.config, { force, reason: decision.reason });
     } catch (err) {
       const message = (err as Error).message;
       this.#log.error({ event: 'vassal.reload-failed', vassal: name, err: message }, `vassal ${name}: reload failed: ${message}; the running version keeps serving`);
