@@ -300,10 +300,14 @@ export class Emperor {
 
   #logSync(trigger: SyncTrigger, plan: SyncPlan, planned: SyncPlan, held: ReadonlySet<string>, startedAt: number, why: ReadonlyMap<string, Decision>): void {
     const reasons = Object.fromEntries([...plan.start, ...plan.reload].map((f) => [f, why.get(f)?.reason]));
-    const fields = { event: 'emperor.sync', trigger, ...plan, reasons, settling: [...held], durationMs: Date.now() - startedAt };
+    // A changed dependency is a reason to read the config again, not yet to reload: what it then sees decides.
+    const check = plan.reload.filter((f) => why.get(f)?.roll === 'dependency');
+    const reload = plan.reload.filter((f) => !check.includes(f));
+    const fields = { event: 'emperor.sync', trigger, ...plan, reload, check, reasons, settling: [...held], durationMs: Date.now() - startedAt };
+    const checking = check.length > 0 ? `, ${check.length} to read again (something their config read changed)` : '';
     this.#log.info(
       fields,
-      `${trigger}: ${plan.start.length} to start, ${plan.reload.length} to reload, ${plan.stop.length} to stop, ${held.size} still settling`,
+      `${trigger}: ${plan.start.length} to start, ${reload.length} to reload, ${plan.stop.length} to stop${checking}, ${held.size} still settling`,
     );
     // A rescan that finds vassal files changed while no file event came since it began: events were lost (or never
     // sent). What it adds on its own (retries, changed includes found by their stamps) does not count.

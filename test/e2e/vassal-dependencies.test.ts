@@ -61,6 +61,10 @@ describe('dependencies of a vassal', () => {
     execFileSync('touch', [common]);
     const unchanged = await e.waitForLog((r) => r.event === 'vassal.unchanged' && r.vassal === 'a.ini');
     expect(unchanged.msg).toBe(`vassal a.ini: ${common} changed on disk, but not what its config reads: nothing to do`);
+    // The plan never claimed a reload: it said the config would be read again.
+    const plan = e.events('emperor.sync').find((r) => (r.check as string[] | undefined)?.length);
+    expect(plan).toMatchObject({ reload: [], check: [path.join(vassals, 'a.ini')] });
+    expect(plan?.msg).toContain('0 to reload, 0 to stop, 1 to read again (something their config read changed)');
     await writeFile(common, '[uwsgi]\nenv = COLOR=blue\n');
     await vi.waitFor(() => expect(e.events('vassal.unchanged', 'a.ini').length).toBeGreaterThanOrEqual(2), { timeout: 20_000 });
     expect(reloadsOf(e, 'a.ini')).toBe(0);
