@@ -105,10 +105,28 @@ async function main(argv: readonly string[]): Promise<number> {
  */
 async function exit(code: number): Promise<never> {
   const drained = (stream: NodeJS.WriteStream): Promise<void> =>
-    stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.once('drain', () => resolve()));
+    stream.writableLength === 0 || stream.destroyed
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          // A stream that failed (its reader went away) never drains: exit all the same.
+          stream.once('drain', () => resolve());
+          stream.once('close', () => resolve());
+        });
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
-  process.exit(code);
+  process.exit(code === 0 && outputLost ? 1 : code);
 }
+
+// A failed write to stdout or stderr (a closed pipe, a full disk) is an 'error' event: without a listener it would
+// crash the process with a stack trace. It is said on stderr if that still works, and the exit status is 1 (as
+// coreutils do), since what was asked for was not all written.
+let outputLost = false;
+process.stdout.on('error', (err: Error) => {
+  outputLost = true;
+  if (!process.stderr.destroyed) process.stderr.write(`supervisor: cannot write to stdout: ${err.message}\n`);
+});
+process.stderr.on('error', () => {
+  outputLost = true;
+});
 
 main(process.argv.slice(2)).then(
   (code) => exit(code),

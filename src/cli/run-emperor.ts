@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { OptionValues } from '../config/option-values.js';
-import { createHash } from 'node:crypto';
 import {
   DIE_ON_TERM,
   EMPEROR,
   EMPEROR_EXTENSION,
   EMPEROR_FREQ,
+  EMPEROR_ON_TOUCH,
   EMPEROR_RELOAD_CONCURRENCY,
   EMPEROR_SETTLE,
   EMPEROR_TYRANT,
@@ -14,18 +14,27 @@ import {
   PIDFILE,
   TOUCH_RELOAD,
   TYRANT_PASS_ENV,
+  TYRANT_PRIVILEGED_PORTS,
   defaultValue,
 } from '../config/options/index.js';
 import { Emperor, type EmperorOptions } from '../emperor/emperor.js';
 import { TouchReloadWatch } from '../emperor/touch-reload.js';
 import { vassalSource } from '../emperor/vassal-source.js';
 import { NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
+import { sweepEarlierRuns } from '../emperor/orphan-sweep.js';
+import { assertTrustedChain } from '../runtime/exec-chain.js';
+import { EmperorLocks, pidfileTarget, sourceTargets, type LockTarget } from '../runtime/emperor-lock.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
+import { newRunId, ownRunRecord } from '../runtime/run-record.js';
+import { beginRun } from '../runtime/runtime-dir.js';
+import { runtimePlace, runtimeSecret } from '../runtime/runtime-root.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
 
 /**
- * Runs the emperor in the foreground until a stop signal: pidfile, signals, start, then one loop that acts on
- * queued commands. Resolves with the exit code. Throws Error for unusable setup (missing directory).
+ * Runs the emperor in the foreground until a stop signal: locks, run directory, orphan sweep, pidfile, signals,
+ * start, then one loop that acts on queued commands. Resolves with the exit code. Throws Error for unusable setup
+ * (missing directory, unsafe runtime directory), LockConflict when a live emperor already holds the pidfile or
+ * watches one of the directories (then nothing has been touched).
  */
 export async function runEmperor(values: OptionValues, log: Logger, vassalDefaults: VassalDefaults = NO_DEFAULTS): Promise<number> {
   const dirs = values.all(EMPEROR);
@@ -36,6 +45,62 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
   }
   const pidfile = values.get(PIDFILE);
 
+  // One emperor per directory and pidfile: the locks come before anything this emperor does.
+  for (const skipped of runtimePlace().skipped) log.warn({ event: 'emperor.runtime-dir', skipped }, `runtime directory: passed over ${skipped}`);
+  const extensions = vassalExtensions(values);
+  const targets: LockTarget[] = [
+    ...(pidfile ? [pidfileTarget(pidfile)] : []),
+    ...dirs.flatMap((spec) => sourceTargets(spec, vassalSource(spec, extensions).base, extensions)),
+  ];
+  const locks = await EmperorLocks.acquire(targets, runtimeSecret(), {
+    onSquat: (squat) =>
+      log.warn(
+        { event: 'emperor.lock-squatted', target: squat.target.given, slot: squat.slot, pid: squat.pid, uid: squat.uid },
+        `the lock name for ${squat.target.given} (slot ${squat.slot}) is held by pid ${squat.pid ?? '?'} of uid ${squat.uid ?? '?'}, not an emperor of ours: using the next one`,
+      ),
+    onError: (err) => log.error({ event: 'emperor.lock-error', err: err.message }, `lock socket error (the lock is still held): ${err.message}`),
+  });
+  // Last line of defence: a bug that rejects a promise nobody awaits, or throws where nobody catches (an 'error'
+  // event without a listener, a throw in a timer), is reported, and the daemon keeps supervising.
+  const onInternalError = (reason: unknown): void => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
+  };
+  process.on('unhandledRejection', onInternalError);
+  process.on('uncaughtException', onInternalError);
+  try {
+    return await supervise(values, log, vassalDefaults, { dirs, pidfile, keys: locks.keys });
+  } finally {
+    process.off('unhandledRejection', onInternalError);
+    process.off('uncaughtException', onInternalError);
+    await locks.release();
+  }
+}
+
+/** Everything after the locks: this run's directory, the sweep of earlier runs, then supervision until stopped. */
+async function supervise(
+  values: OptionValues,
+  log: Logger,
+  vassalDefaults: VassalDefaults,
+  run: { dirs: readonly string[]; pidfile: string | undefined; keys: readonly string[] },
+): Promise<number> {
+  const { dirs, pidfile } = run;
+  // Every worker start runs these as root: a replaceable one would hand root to whoever may replace it.
+  assertTrustedChain();
+  const runId = newRunId();
+  beginRun(runId, ownRunRecord(run.keys));
+  const sweep = await sweepEarlierRuns(run.keys);
+  const orphans = [...sweep.swept.values()].flat();
+  if (orphans.length > 0) {
+    log.warn(
+      { event: 'emperor.orphans', runs: [...sweep.swept.keys()], orphans },
+      `${orphans.length} process(es) left by an earlier run of this emperor: killed them before binding sockets again`,
+    );
+  }
+  if (sweep.kept.length > 0) {
+    log.info({ event: 'emperor.runs-kept', runs: sweep.kept }, `${sweep.kept.length} ended run(s) of other emperors still have processes; left for their own emperor`);
+  }
+
   // Commands for the one loop below: from signals, and from the emperor's own touch-reload files.
   type Command = SignalCommand | { readonly type: 'reload'; readonly signal?: undefined };
   const queue: Command[] = [];
@@ -44,16 +109,12 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
     queue.push(command);
     wake?.();
   };
-  const unroute = routeSignals({ dieOnTerm: values.get(DIE_ON_TERM) ?? defaultValue(DIE_ON_TERM) }, enqueue);
+  const unroute = routeSignals({ dieOnTerm: values.get(DIE_ON_TERM) ?? defaultValue(DIE_ON_TERM) }, enqueue, (signal, reason) =>
+    log.warn({ event: 'emperor.signal', signal, command: 'ignore' }, `${signal}: ${reason}`),
+  );
   // The emperor's own touch-reload files: touching one reloads every vassal, as SIGHUP does (uWSGI's meaning).
   const touch = new TouchReloadWatch(() => enqueue({ type: 'reload' }));
   touch.set('emperor', values.all(TOUCH_RELOAD));
-  // Last line of defence: a bug that rejects a promise nobody awaits is reported, and the daemon keeps supervising.
-  const onInternalError = (reason: unknown): void => {
-    const err = reason instanceof Error ? reason : new Error(String(reason));
-    log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
-  };
-  process.on('unhandledRejection', onInternalError);
   const emperor = new Emperor({
     dirs,
     log,
@@ -61,9 +122,10 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
     ...watchSettings(values),
     tyrant: values.get(EMPEROR_TYRANT) ?? false,
     tyrantPassEnv: values.all(TYRANT_PASS_ENV),
+    tyrantPrivilegedPorts: values.get(TYRANT_PRIVILEGED_PORTS) ?? false,
     reloadConcurrency: values.get(EMPEROR_RELOAD_CONCURRENCY) ?? defaultValue(EMPEROR_RELOAD_CONCURRENCY),
-    // The same sources mean the same emperor: its restart finds what an earlier, killed run left behind.
-    marker: createHash('sha256').update(JSON.stringify([...dirs].sort())).digest('hex').slice(0, 16),
+    // Workers carry this run's id: a later run of the same emperor finds what this one left behind if it is killed.
+    marker: runId,
   });
   try {
     if (pidfile) writePidfile(pidfile);
@@ -81,17 +143,22 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
     await emperor.stop();
     if (pidfile) removePidfile(pidfile);
     unroute();
-    process.off('unhandledRejection', onInternalError);
   }
   return 0;
 }
 
 /** The emperor's file-watching settings (watch-options.ts), in the units EmperorOptions takes. */
-function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 'rescanMs' | 'extensions'> {
-  const extensions = values.all(EMPEROR_EXTENSION);
+function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 'rescanMs' | 'extensions' | 'onTouch'> {
   return {
+    onTouch: values.get(EMPEROR_ON_TOUCH) ?? defaultValue(EMPEROR_ON_TOUCH),
     settleMs: (values.get(EMPEROR_SETTLE) ?? defaultValue(EMPEROR_SETTLE)) * 1000,
     rescanMs: (values.get(EMPEROR_FREQ) ?? defaultValue(EMPEROR_FREQ)) * 1000,
-    extensions: extensions.length > 0 ? extensions : [defaultValue(EMPEROR_EXTENSION)],
+    extensions: vassalExtensions(values),
   };
+}
+
+/** The name endings of vassal files (emperor-extension; `.ini` by default). */
+function vassalExtensions(values: OptionValues): readonly string[] {
+  const extensions = values.all(EMPEROR_EXTENSION);
+  return extensions.length > 0 ? extensions : [defaultValue(EMPEROR_EXTENSION)];
 }

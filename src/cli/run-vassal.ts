@@ -16,10 +16,14 @@ export async function runVassal(load: () => VassalConfigResult, report: (result:
 
   const queue: SignalCommand[] = [];
   let wake: (() => void) | undefined;
-  const unroute = routeSignals({ dieOnTerm: true }, (command) => {
-    queue.push(command);
-    wake?.();
-  });
+  const unroute = routeSignals(
+    { dieOnTerm: true },
+    (command) => {
+      queue.push(command);
+      wake?.();
+    },
+    (signal, reason) => log.warn({ event: 'vassal.signal', signal, command: 'ignore' }, `${signal}: ${reason}`),
+  );
   let vassal: Vassal | undefined;
   try {
     vassal = await Vassal.start(first.config, { registry: new SocketRegistry(), log: log.child({ vassal: first.config.name }), baseEnv: process.env });

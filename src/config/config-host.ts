@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { opendirSync, readFileSync, statSync, type Dir } from 'node:fs';
 import os from 'node:os';
+import { readRegularFile } from './regular-file.js';
 
 /** What a path names, as the `if-exists`/`if-file`/`if-dir` blocks ask. */
 export type PathKind = 'file' | 'dir' | 'other' | 'missing';
@@ -26,10 +27,17 @@ export type ReadResult = { readonly ok: true; readonly text: string } | { readon
  * it a fake file system; `systemHost()` is the real one. Every method answers, none throws.
  */
 export interface ConfigHost {
+  /**
+   * A regular file's whole text, at most MAX_CONFIG_FILE_BYTES (counted as read). FIFOs, devices, sockets and
+   * directories are refused by type without being opened for reading, so no read can block.
+   */
   readText(path: string): ReadResult;
   pathKind(path: string): PathKind;
-  /** Names in a directory, or undefined when it cannot be listed. */
-  listDir(path: string): readonly string[] | undefined;
+  /**
+   * Names in a directory (in directory order), or undefined when it cannot be listed. With `limit`, stops after
+   * `limit + 1` names, so that a caller can tell "more than limit" without a directory of millions being listed.
+   */
+  listDir(path: string, limit?: number): readonly string[] | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly facts: HostFacts;
 }
@@ -79,13 +87,8 @@ export function systemFacts(): HostFacts {
 export function systemHost(env: Readonly<Record<string, string | undefined>> = process.env): ConfigHost {
   return {
     readText(path) {
-      try {
-        const size = statSync(path).size;
-        if (size > MAX_CONFIG_FILE_BYTES) return { ok: false, reason: `${size} bytes is too big for a config file (limit ${MAX_CONFIG_FILE_BYTES})` };
-        return { ok: true, text: readFileSync(path, 'utf8') };
-      } catch (err) {
-        return { ok: false, reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message };
-      }
+      const read = readRegularFile(path, { limit: MAX_CONFIG_FILE_BYTES });
+      return read.ok ? { ok: true, text: read.text } : { ok: false, reason: read.reason };
     },
     pathKind(path) {
       try {
@@ -95,11 +98,22 @@ export function systemHost(env: Readonly<Record<string, string | undefined>> = p
         return 'missing';
       }
     },
-    listDir(path) {
+    listDir(path, limit = Infinity) {
+      let dir: Dir | undefined;
       try {
-        return readdirSync(path);
+        // opendir(3) opens with O_DIRECTORY: a FIFO or device is refused (ENOTDIR) without being opened.
+        dir = opendirSync(path);
+        const names: string[] = [];
+        for (let entry = dir.readSync(); entry && names.length <= limit; entry = dir.readSync()) names.push(entry.name);
+        return names;
       } catch {
         return undefined;
+      } finally {
+        try {
+          dir?.closeSync();
+        } catch {
+          // Already closed.
+        }
       }
     },
     env,

@@ -12,7 +12,7 @@ const INCLUDE_KEYS = new Set(['ini', 'include']);
 const MAX_INCLUDE_DEPTH = 32;
 /** A file, with its includes and loops unrolled, that gives more options than this is a mistake (or an attack). */
 export const MAX_ENTRIES = 50_000;
-/** All the files of one configuration together (an include in a loop can read the same file 10000 times). */
+/** Bytes of all the files of one configuration together (an include in a loop can read the same file 10000 times). */
 export const MAX_TEXT_READ = 16 * 1024 * 1024;
 
 /** A line's place, for diagnostics about it. */
@@ -77,8 +77,9 @@ class Reader {
     this.#host = host;
   }
 
-  error(where: Where, message: string, key?: string): void {
-    addDiagnostic(this.diagnostics, { severity: 'error', file: where.file, line: where.line || undefined, key, message });
+  /** `external`: the cause lies outside the files' text (a file to read is missing), so a later try may work. */
+  error(where: Where, message: string, key?: string, external = false): void {
+    addDiagnostic(this.diagnostics, { severity: 'error', file: where.file, line: where.line || undefined, key, message, ...(external ? { external } : {}) });
   }
 
   warning(where: Where, message: string, key?: string): void {
@@ -92,9 +93,9 @@ class Reader {
   readText(text: string, file: MagicFile, sections: readonly string[], frame: Frame, includedFrom?: Where, inBlock = false): void {
     // A top-level file is reported as it was named; an included one by its absolute path, which works from anywhere.
     const display = includedFrom ? file.absolute : file.named;
-    this.#textRead += text.length;
+    this.#textRead += Buffer.byteLength(text);
     if (this.#textRead > MAX_TEXT_READ) {
-      if (!this.#overflow) this.error(includedFrom ?? { file: display, line: 0 }, `the configuration and its includes are more than ${MAX_TEXT_READ} characters; the rest is not read`);
+      if (!this.#overflow) this.error(includedFrom ?? { file: display, line: 0 }, `the configuration and its includes are more than ${MAX_TEXT_READ} bytes; the rest is not read`);
       this.#overflow = true;
       return;
     }
@@ -152,7 +153,7 @@ class Reader {
             return firstValue(this.entries, name)?.value;
           },
         })!;
-        if (evaluation.kind === 'error') this.error(entry, `${key} = ${value}: ${evaluation.message}; the block is skipped`, key);
+        if (evaluation.kind === 'error') this.error(entry, `${key} = ${value}: ${evaluation.message}; the block is skipped`, key, evaluation.external);
         block = { keyword: key, kind, line: entry.line, evaluation, inElse: false };
         continue;
       }
@@ -233,7 +234,7 @@ class Reader {
     }
     const read = this.#host.readText(absolute);
     if (!read.ok) {
-      this.error(entry, `cannot read ${entry.key} = ${spec} (${absolute}): ${read.reason}`, entry.key);
+      this.error(entry, `cannot read ${entry.key} = ${spec} (${absolute}): ${read.reason}`, entry.key, true);
       return;
     }
     // A file named on the command line is a top-level file of its own: its frame starts here.
@@ -247,13 +248,23 @@ class Reader {
    * as a file is taken whole, so a file whose name has a colon still works (uWSGI splits at the last colon).
    */
   #splitSection(spec: string, entry: IniEntry, frame: Frame): { named: string; sections: readonly string[] } {
-    if (this.#host.pathKind(path.resolve(frame.baseDir, spec)) !== 'missing') return { named: spec, sections: DEFAULT_SECTIONS };
-    const colon = spec.lastIndexOf(':');
-    if (colon < 0 || colon < spec.lastIndexOf('/')) return { named: spec, sections: DEFAULT_SECTIONS };
-    const section = spec.slice(colon + 1);
-    const named = colon === 0 ? entry.file : spec.slice(0, colon);
-    return { named, sections: section === '' ? DEFAULT_SECTIONS : [section] };
+    const { file, sections } = splitSectionSpec(spec, (p) => this.#host.pathKind(path.resolve(frame.baseDir, p)) !== 'missing');
+    return { named: file === '' ? entry.file : file, sections };
   }
+}
+
+/**
+ * `file.ini:section` as uWSGI's `--ini` and `ini =` read it: the part after the last colon (when no `/` follows it)
+ * picks the section, `file.ini:` or no colon the default ones. A name that exists as a file is taken whole, so a
+ * file whose name has a colon still works. `:section` alone gives file `''` (another section of the current file).
+ * `exists` says whether a path names something. Pure.
+ */
+export function splitSectionSpec(spec: string, exists: (file: string) => boolean): { file: string; sections: readonly string[] } {
+  if (exists(spec)) return { file: spec, sections: DEFAULT_SECTIONS };
+  const colon = spec.lastIndexOf(':');
+  if (colon < 0 || colon < spec.lastIndexOf('/')) return { file: spec, sections: DEFAULT_SECTIONS };
+  const section = spec.slice(colon + 1);
+  return { file: spec.slice(0, colon), sections: section === '' ? DEFAULT_SECTIONS : [section] };
 }
 
 function topFile(file: string, cwd: string): MagicFile {
@@ -270,6 +281,7 @@ export function readVassalText(
   file: string,
   host: ConfigHost,
   defaults: { readonly include?: readonly TemplateRef[]; readonly set?: readonly IniEntry[] } = {},
+  sections: readonly string[] = DEFAULT_SECTIONS,
 ): ConfigRead {
   const reader = new Reader(host);
   const top = topFile(file, host.facts.cwd);
@@ -277,10 +289,10 @@ export function readVassalText(
   for (const template of defaults.include ?? []) {
     const absolute = path.resolve(host.facts.cwd, template.path);
     const read = host.readText(absolute);
-    if (!read.ok) reader.error(template.source, `cannot read vassals-include ${template.path}: ${read.reason}`, 'vassals-include');
+    if (!read.ok) reader.error(template.source, `cannot read vassals-include ${template.path}: ${read.reason}`, 'vassals-include', true);
     else reader.readText(read.text, { named: template.path, absolute, section: 'uwsgi' }, DEFAULT_SECTIONS, frame, template.source);
   }
-  reader.readText(text, top, DEFAULT_SECTIONS, frame);
+  reader.readText(text, { ...top, section: sections[0] ?? top.section }, sections, frame);
   for (const entry of defaults.set ?? []) reader.emit({ ...entry, stray: [] }, frame, false);
   return { entries: reader.entries, diagnostics: reader.diagnostics, tested: reader.tested, sectionFound: reader.sectionFound, section: reader.section };
 }

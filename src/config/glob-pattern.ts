@@ -54,31 +54,47 @@ export function matchSegment(segment: string, name: string): boolean {
   return reach[chars.length]!;
 }
 
+/** Directory entries one `for-glob` may look at, over all the directories it lists: past this it is a scan, not a config. */
+export const MAX_GLOB_NAMES = 100_000;
+
+export type GlobResult = { readonly ok: true; readonly matches: string[] } | { readonly ok: false; readonly message: string };
+
 /**
  * Expands a glob pattern the way uWSGI's `for-glob` calls glob(3) (GLOB_MARK | GLOB_NOCHECK): matches sorted,
  * directories marked with a trailing `/`, the pattern itself when nothing matches. Wildcards do not match a
  * leading `.`. A relative pattern is taken relative to `baseDir`; results are absolute. `**` is not special.
+ * Bounded whatever the file system holds: it stops, with the reason, once more than `maxMatches` paths match or
+ * more than MAX_GLOB_NAMES directory entries have been looked at, before building the rest.
  */
-export function expandGlob(pattern: string, baseDir: string, host: ConfigHost): string[] {
+export function expandGlob(pattern: string, baseDir: string, host: ConfigHost, maxMatches = Infinity): GlobResult {
   const absolute = path.resolve(baseDir, pattern);
   const segments = absolute.split('/').filter(Boolean);
   let found = ['/'];
-  for (const segment of segments) {
+  let examined = 0;
+  for (const [index, segment] of segments.entries()) {
+    const last = index === segments.length - 1;
     const next: string[] = [];
     for (const dir of found) {
       if (!MAGIC.test(segment)) {
         next.push(path.join(dir, segment));
         continue;
       }
-      for (const name of host.listDir(dir) ?? []) {
+      const names = host.listDir(dir, MAX_GLOB_NAMES - examined) ?? [];
+      examined += names.length;
+      if (examined > MAX_GLOB_NAMES) {
+        return { ok: false, message: `the pattern makes more than ${MAX_GLOB_NAMES} directory entries to look at (stopped in ${dir}); narrow it` };
+      }
+      for (const name of names) {
         if (name.startsWith('.') && !segment.startsWith('.')) continue;
         if (matchSegment(segment, name)) next.push(path.join(dir, name));
       }
+      if (last && next.length > maxMatches) return { ok: false, message: `more than ${maxMatches} paths match; at most ${maxMatches} are allowed` };
     }
     found = next;
     if (found.length === 0) break;
   }
   const matches = found.filter((p) => host.pathKind(p) !== 'missing').sort();
-  if (matches.length === 0) return [pattern];
-  return matches.map((p) => (host.pathKind(p) === 'dir' ? `${p}/` : p));
+  if (matches.length === 0) return { ok: true, matches: [pattern] };
+  if (matches.length > maxMatches) return { ok: false, message: `more than ${maxMatches} paths match; at most ${maxMatches} are allowed` };
+  return { ok: true, matches: matches.map((p) => (host.pathKind(p) === 'dir' ? `${p}/` : p)) };
 }

@@ -13,7 +13,12 @@ export type BlockKind = 'for' | 'if';
 export type Evaluation =
   | { readonly kind: 'for'; readonly items: readonly string[] }
   | { readonly kind: 'if'; readonly pass: boolean; readonly context: string | undefined }
-  | { readonly kind: 'error'; readonly message: string };
+  | {
+      readonly kind: 'error';
+      readonly message: string;
+      /** The cause lies outside the config's text (a file to read that is missing or unreadable). */
+      readonly external?: boolean;
+    };
 
 export interface LogicContext {
   readonly host: ConfigHost;
@@ -73,14 +78,15 @@ function forTimes(arg: string): Evaluation {
 function forReadline(arg: string, ctx: LogicContext): Evaluation {
   const file = path.resolve(ctx.baseDir, arg);
   const read = ctx.host.readText(file);
-  if (!read.ok) return { kind: 'error', message: `cannot read ${file}: ${read.reason}` };
+  if (!read.ok) return { kind: 'error', message: `cannot read ${file}: ${read.reason}`, external: true };
   // uWSGI passes every line, blank ones too; a blank line is never a useful item (it would make `env = ` etc.).
   const items = read.text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
   return { kind: 'for', items };
 }
 
 function forGlob(arg: string, ctx: LogicContext): Evaluation {
-  return { kind: 'for', items: expandGlob(arg, ctx.baseDir, ctx.host) };
+  const glob = expandGlob(arg, ctx.baseDir, ctx.host, MAX_ITEMS);
+  return glob.ok ? { kind: 'for', items: glob.matches } : { kind: 'error', message: glob.message };
 }
 
 function tooMany(test: Test): Test {

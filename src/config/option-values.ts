@@ -9,6 +9,12 @@ import { boolean } from './values.js';
 /** Where a value came from: an ini line, or the command line (no file). */
 export type ValueSource = Pick<IniEntry, 'file' | 'line' | 'key'>;
 
+/** Where an option's value was written: a file and a 1-based line (0 on the command line). */
+export interface OptionPlace {
+  readonly file: string;
+  readonly line: number;
+}
+
 export interface Occurrence<T = unknown> {
   readonly value: T;
   readonly source: ValueSource;
@@ -44,10 +50,16 @@ export class OptionValues {
     return this.#values.has(spec);
   }
 
-  /** Line of the effective value of every option given (0 for the command line), by option name. */
-  lines(): Record<string, number> {
-    const lines: Record<string, number> = {};
-    for (const [spec, list] of this.#values) lines[spec.name] = list[list.length - 1]?.source.line ?? 0;
+  /**
+   * Where the effective value of every option given was written, by option name: the file (the vassal file, or an
+   * include or template it read) and line (0 for the command line).
+   */
+  lines(): Record<string, OptionPlace> {
+    const lines: Record<string, OptionPlace> = {};
+    for (const [spec, list] of this.#values) {
+      const source = list[list.length - 1]?.source;
+      if (source) lines[spec.name] = Object.freeze({ file: source.file, line: source.line });
+    }
     return lines;
   }
 
@@ -60,8 +72,11 @@ export class OptionValues {
 
 /** What readOptions needs besides the entries. */
 export interface OptionReading {
-  /** Expands $(ENV), @(file) and %(name) in the values of the options that are used. */
-  readonly references: References;
+  /**
+   * Expands $(ENV), @(file) and %(name) in the values of the options that are used: a References, or (tyrant mode)
+   * the expansions a reader running as the file's owner made, replayed.
+   */
+  readonly references: Pick<References, 'expand' | 'referencedNames'>;
   /** Names `if-opt` tested: placeholders, like the names used in %(...). */
   readonly tested?: ReadonlySet<string>;
   /** Keys another program reads from the same file (uWSGI, for a uWSGI app vassal): no finding, no value. */
@@ -80,7 +95,7 @@ function inScope(spec: OptionSpec, scope: OptionScope): boolean {
 }
 
 /** `strict = true` anywhere (the last value wins) makes unknown options errors, as uWSGI's strict mode exits. */
-function isStrict(entries: readonly ConfigEntry[], references: References): boolean {
+function isStrict(entries: readonly ConfigEntry[], references: OptionReading['references']): boolean {
   let strict = false;
   for (const entry of entries) {
     if (findOption(entry.key) !== STRICT) continue;
@@ -162,7 +177,12 @@ export function readOptions(
     }
     const expansion = references.expand(entry);
     if (expansion.problems.length > 0) {
-      addDiagnostic(diagnostics, { severity: 'error', ...at, message: `invalid value for ${key}: ${expansion.problems.join('; ')}` });
+      addDiagnostic(diagnostics, {
+        severity: 'error',
+        ...at,
+        message: `invalid value for ${key}: ${expansion.problems.join('; ')}`,
+        ...(expansion.external ? { external: true } : {}),
+      });
       continue;
     }
     const raw = entry.bare && spec.bare !== undefined ? spec.bare : expansion.value;

@@ -15,6 +15,11 @@ export interface Expansion {
   readonly value: string;
   /** Why a reference did not resolve, one phrase each, e.g. `environment variable PORT is not set ...`. */
   readonly problems: readonly string[];
+  /**
+   * True when a problem lies outside the config's text: an unset `$(VAR)`, an `@(file)` that cannot be read. The
+   * same text may work later (see Diagnostic.external).
+   */
+  readonly external: boolean;
 }
 
 const ENV_REF = /\$\(([^()]*)\)/g;
@@ -33,9 +38,11 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 export class References {
   readonly #entries: readonly ConfigEntry[];
   readonly #host: ConfigHost;
-  readonly #placeholders = new Map<string, Expansion>();
+  readonly #placeholders = new Map<string, { readonly value: string; readonly problems: readonly string[] }>();
   #names: string[] | undefined;
   #bytesRead = 0;
+  /** Problems caused outside the text, as phrased in `problems`: placeholders pass problems on as plain strings. */
+  readonly #external = new Set<string>();
 
   constructor(entries: readonly ConfigEntry[], host: ConfigHost) {
     this.#entries = entries;
@@ -45,8 +52,13 @@ export class References {
   /** Expands one entry's value; stray `%` sequences in it count as problems. Never throws. */
   expand(entry: ConfigEntry): Expansion {
     const expansion = this.#expand(entry.value, entry.baseDir, []);
-    if (entry.stray.length === 0) return expansion;
-    return { value: expansion.value, problems: [...entry.stray.map(strayProblem), ...expansion.problems] };
+    const problems = entry.stray.length === 0 ? expansion.problems : [...entry.stray.map(strayProblem), ...expansion.problems];
+    return { value: expansion.value, problems, external: problems.some((p) => this.#external.has(p)) };
+  }
+
+  #externalProblem(problems: string[], problem: string): void {
+    this.#external.add(problem);
+    problems.push(problem);
   }
 
   /** Names used as `%(name)` anywhere, and the names inside `%(a + b)` expressions: placeholders, not typos. */
@@ -61,7 +73,7 @@ export class References {
     return names;
   }
 
-  #expand(text: string, baseDir: string, chain: readonly string[]): Expansion {
+  #expand(text: string, baseDir: string, chain: readonly string[]): { value: string; problems: string[] } {
     const problems: string[] = [];
     // Each pass grows the value one reference at a time and stops at the limit, so that a line with thousands of
     // references to a long placeholder cannot build a string of gigabytes before it is measured.
@@ -94,7 +106,7 @@ export class References {
     }
     const set = env[body];
     if (set !== undefined) return set;
-    problems.push(`environment variable ${body} is not set (to give a default, write $(${body}:-value))`);
+    this.#externalProblem(problems, `environment variable ${body} is not set (to give a default, write $(${body}:-value))`);
     return ref;
   }
 
@@ -110,11 +122,11 @@ export class References {
       return ref;
     }
     const read = this.#host.readText(file);
-    if (read.ok) this.#bytesRead += read.text.length;
     if (!read.ok) {
-      problems.push(`${ref}: cannot read ${file}: ${read.reason}`);
+      this.#externalProblem(problems, `${ref}: cannot read ${file}: ${read.reason}`);
       return ref;
     }
+    this.#bytesRead += Buffer.byteLength(read.text);
     return read.text.replace(/\r?\n$/, '');
   }
 

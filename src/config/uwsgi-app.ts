@@ -179,7 +179,7 @@ const NEVER_FORK = ['daemonize', 'daemonize2'];
  */
 export function planUwsgiApp(
   trigger: ConfigEntry,
-  input: { entries: readonly ConfigEntry[]; values: OptionValues; references: References; file: string; context: UwsgiAppContext },
+  input: { entries: readonly ConfigEntry[]; values: OptionValues; references: Pick<References, 'expand'>; file: string; context: UwsgiAppContext },
 ): UwsgiAppPlan {
   const { entries, values, references, file, context } = input;
   const diagnostics: Diagnostic[] = [];

@@ -75,7 +75,7 @@ function isExclusive(value: string): boolean {
  * vassal file's directory (where it is started). Lines whose value does not expand or parse are skipped: they
  * are already errors. Pure apart from what `references` reads.
  */
-export function splitAddresses(entries: readonly ConfigEntry[], references: References, base: string): { emperor: HandedOver[]; uwsgi: UwsgiBound[] } {
+export function splitAddresses(entries: readonly ConfigEntry[], references: Pick<References, 'expand'>, base: string): { emperor: HandedOver[]; uwsgi: UwsgiBound[] } {
   const emperor: HandedOver[] = [];
   const uwsgi: UwsgiBound[] = [];
   for (const entry of entries) {

@@ -59,12 +59,28 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER, unit?: strin
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 
-/** Non-negative seconds; a decimal fraction is allowed (`0.5`), which uWSGI's integer options do not take. */
+/**
+ * The longest duration a timer can hold: Node's setTimeout takes at most 2^31-1 ms (about 24.8 days) and fires a
+ * longer one after 1 ms, which would turn a mercy into an instant SIGKILL and a backoff into a busy loop.
+ */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * Non-negative seconds, at most MAX_TIMER_SECONDS; a decimal fraction is allowed (`0.5`), which uWSGI's integer
+ * options do not take. Every duration option becomes a timer somewhere, hence the bound.
+ */
 export const seconds: ValueType<number> = {
   name: 'number',
   unit: 'seconds',
   typed: true,
-  parse: (raw) => (DECIMAL.test(raw) ? ok(Number(raw)) : fail(`expected a number of seconds (e.g. 10 or 0.5), got ${JSON.stringify(raw)}`)),
+  parse(raw) {
+    if (!DECIMAL.test(raw)) return fail(`expected a number of seconds (e.g. 10 or 0.5), got ${JSON.stringify(raw)}`);
+    const value = Number(raw);
+    if (!(value <= MAX_TIMER_SECONDS)) {
+      return fail(`${raw} seconds is longer than a timer can wait: at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days)`);
+    }
+    return ok(value);
+  },
 };
 
 const FALSE = new Set(['false', 'off', 'no', '0']);

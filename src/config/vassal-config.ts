@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ConfigEntry } from './config-entry.js';
 import type { Diagnostic } from './diagnostic.js';
-import { readOptions, type OptionReading, type OptionValues } from './option-values.js';
+import { readOptions, type OptionPlace, type OptionReading, type OptionValues } from './option-values.js';
 import {
   CHDIR,
   CHMOD_SOCKET,
@@ -130,11 +130,12 @@ export interface VassalConfig {
   /** Set when the file configures a uWSGI app and runs with uWSGI as its one worker (uwsgi-app.ts). */
   readonly uwsgiApp?: UwsgiAppRun;
   /**
-   * Line of each option's effective value, by option name, so problems found later (a socket that cannot be bound,
-   * a uid tyrant mode refuses) can be reported at file:line. Not part of what the config means: a comment added
+   * File and line of each option's effective value, by option name (an included file's own, for an option it
+   * set), so problems found later (a socket that cannot be bound, a uid tyrant mode refuses) are reported at the
+   * file:line where the option was written. Not part of what the config means: a comment added
    * above an option moves these and must not reload anything (see reload-kind.ts).
    */
-  readonly lines: Readonly<Record<string, number>>;
+  readonly lines: Readonly<Record<string, OptionPlace>>;
 }
 
 /** How a worker is asked to stop through a FIFO it reads (see src/worker/stop-fifo.ts). */
@@ -325,3 +326,12 @@ const UWSGI_EMPEROR_FD_VARIABLE = 'UWSGI_EMPEROR_FD';
 /** The byte worker 1 writes to the emperor when it accepts requests (core/uwsgi.c, "emperor-i-am-ready-to-accept"). */
 const UWSGI_ACCEPTING = 5;
 const MASTER_GRACE_MS = 5000;
+
+/**
+ * A finding about option `key` of a config, found after parsing, at the file:line where that option was written
+ * (its include's, when an include set it), or at the vassal file when the option was not written at all.
+ */
+export function optionDiagnostic(config: VassalConfig, key: string, message: string, extra: Partial<Diagnostic> = {}): Diagnostic {
+  const place = config.lines[key];
+  return { severity: 'error', file: place?.file || config.file, line: place?.line || undefined, key, message, ...extra };
+}

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
-import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { MAX_CONFIG_FILE_BYTES } from '../config/config-host.js';
+import { errnoReason, notRegularReason, readRegularFile } from '../config/regular-file.js';
 import { isSettling, isTrustworthy, stampOf, type FileStamp } from './file-stamp.js';
 import type { VassalSource } from './vassal-source.js';
 
@@ -13,9 +15,16 @@ export interface VassalFile {
   readonly hash: string;
   /** Who owns it (emperor-tyrant runs the vassal as that user); a chown changes ctime, so it is never stale. */
   readonly owner: FileOwner;
+  /** `dev:ino` of the file read (the target, for a symlink): a file replaced by another is another inode. */
+  readonly inode: string;
+  /** Its mtime (ns) when read: with the same inode and content, a later one means it was touched. */
+  readonly mtimeNs: bigint;
 }
 
-/** Owner of a vassal file after following symlinks, and owner of the directory entry itself. */
+/**
+ * Owner of a vassal file after following symlinks (from the descriptor its text was read from), and owner of the
+ * directory entry itself.
+ */
 export interface FileOwner {
   readonly uid: number;
   readonly gid: number;
@@ -79,7 +88,9 @@ const MAX_HOPS = 40;
 
 /**
  * Reads the vassal sources. Keeps what it read, keyed by a stat stamp, so that a rescan of an unchanged directory
- * costs one stat per file and no reads. Never throws: what cannot be read is reported in the Scan.
+ * costs one stat per file and no reads. A file that is read is read through one descriptor (readRegularFile): its
+ * text, owner, type and stamp all come from it, only regular files up to MAX_CONFIG_FILE_BYTES are read, and
+ * nothing blocks. Never throws: what cannot be read is reported in the Scan.
  */
 export class VassalScanner {
   #cache = new Map<string, Cached>();
@@ -166,7 +177,7 @@ export class VassalScanner {
     cache: Map<string, Cached>,
     noteDir: (dir: string, st: DirStat) => void,
   ): Promise<void> {
-    const link = await lstat(file).catch(() => undefined);
+    const link = await lstat(file, { bigint: true }).catch(() => undefined);
     if (!link) return; // Gone since the listing: just absent.
     if (link.isSymbolicLink()) await this.#noteLinkDirs(file, scan, noteDir);
     let st: BigIntStats;
@@ -175,16 +186,18 @@ export class VassalScanner {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && link.isSymbolicLink()) scan.dangling.add(file);
-      else if (code !== 'ENOENT') scan.unreadable.set(file, (err as Error).message);
+      else if (code !== 'ENOENT') scan.unreadable.set(file, errnoReason(err as NodeJS.ErrnoException));
       return;
     }
-    if (!st.isFile()) return;
+    // A FIFO, device, socket or directory named like a vassal file: reported, never opened (a FIFO would block).
+    const notRegular = notRegularReason(st.mode);
+    if (notRegular) {
+      scan.unreadable.set(file, notRegular);
+      return;
+    }
     const changedAtMs = Number(st.ctimeNs / 1_000_000n);
     if (isSettling(changedAtMs, now, settleMs)) {
-      scan.settling.set(file, changedAtMs + settleMs);
-      // Keep the last good read (if any) so the next scan still has it to compare against.
-      const previous = this.#cache.get(file);
-      if (previous) cache.set(file, { ...previous, trusted: false });
+      this.#hold(file, changedAtMs + settleMs, scan, cache);
       return;
     }
     const stamp = stampOf(st);
@@ -194,23 +207,39 @@ export class VassalScanner {
       scan.files.set(file, cached.file);
       return;
     }
+    // The stat above only says whether to read. What is used comes from the one descriptor the text is read
+    // from: its type, owner and stamp, whatever the path names by now.
     const readAtNs = BigInt(Date.now()) * 1_000_000n;
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
+    const read = readRegularFile(file, { limit: MAX_CONFIG_FILE_BYTES });
+    if (!read.ok) {
+      if (read.code === 'ENOENT' || read.code === 'ENOTDIR') {
         if (link.isSymbolicLink() && (await isSymlink(file))) scan.dangling.add(file);
-      } else if (code !== 'EISDIR') {
-        scan.unreadable.set(file, (err as Error).message);
+      } else {
+        scan.unreadable.set(file, read.reason);
       }
       return;
     }
-    const owner = { uid: Number(st.uid), gid: Number(st.gid), linkUid: link.uid };
-    const vassalFile: VassalFile = { path: file, text, hash: hashText(text), owner };
-    cache.set(file, { stamp, file: vassalFile, trusted: isTrustworthy(st, readAtNs) });
+    const fst = read.stat;
+    // The name must still be the entry lstat saw (the file itself, or the same symlink inode, whose target cannot
+    // change in place), or the link's owner would be another entry's: then look again once it has settled.
+    const again = link.isSymbolicLink() ? await lstat(file, { bigint: true }).catch(() => undefined) : fst;
+    const sameEntry = again !== undefined && again.dev === link.dev && again.ino === link.ino;
+    const openedAtMs = Number(fst.ctimeNs / 1_000_000n);
+    if (!sameEntry || isSettling(openedAtMs, now, settleMs)) {
+      this.#hold(file, Math.max(openedAtMs, now) + settleMs, scan, cache);
+      return;
+    }
+    const owner = { uid: Number(fst.uid), gid: Number(fst.gid), linkUid: Number(link.uid) };
+    const vassalFile: VassalFile = { path: file, text: read.text, hash: hashText(read.text), owner, inode: `${fst.dev}:${fst.ino}`, mtimeNs: fst.mtimeNs };
+    cache.set(file, { stamp: stampOf(fst), file: vassalFile, trusted: isTrustworthy(fst, readAtNs) });
     scan.files.set(file, vassalFile);
+  }
+
+  /** Leaves a file that is changing as it is until `settledAt` (ms), keeping its last good read to compare with. */
+  #hold(file: string, settledAt: number, scan: Scan, cache: Map<string, Cached>): void {
+    scan.settling.set(file, settledAt);
+    const previous = this.#cache.get(file);
+    if (previous) cache.set(file, { ...previous, trusted: false });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ROOT_ENV } from './exec-chain.js';
+import { GETENT, ROOT_ENV } from './exec-chain.js';
 
 const run = promisify(execFile);
 
@@ -24,8 +24,6 @@ export interface Group {
  */
 export const LOOKUP_TIMEOUT_MS = 5000;
 
-/** getent, by absolute path, with the fixed root environment: a vassal's PATH must not choose what runs as root. */
-const GETENT = '/usr/bin/getent';
 
 /**
  * Runs `getent DB KEY`; undefined when there is no such entry (exit status 2). Uses NSS, so LDAP/sssd users work.
@@ -33,6 +31,7 @@ const GETENT = '/usr/bin/getent';
  */
 async function getent(db: 'passwd' | 'group', key: string, timeoutMs = LOOKUP_TIMEOUT_MS): Promise<string[] | undefined> {
   try {
+    // By absolute path, with the fixed root environment: a vassal's PATH must not choose what runs as root.
     const { stdout } = await run(GETENT, [db, key], { timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...ROOT_ENV } });
     return stdout.trim().split(':');
   } catch (err) {

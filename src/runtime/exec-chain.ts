@@ -9,6 +9,8 @@ import type { Credentials } from './accounts.js';
  */
 export const SETPRIV = '/usr/bin/setpriv';
 export const SH = '/bin/sh';
+/** NSS lookups (users, groups), which may reach LDAP/sssd. */
+export const GETENT = '/usr/bin/getent';
 
 /**
  * The whole environment of a program the chain runs as root. Fixed, so that no variable a vassal sets (PATH,
@@ -36,7 +38,8 @@ export function setprivArgs(credentials: Credentials | undefined, options: { pde
 
 /**
  * Why a program the chain runs as root cannot be trusted, or undefined when it can: it and every directory above
- * it must belong to root and be writable by nobody else (else whoever may write there could replace it).
+ * it must belong to root and be writable by nobody else (else whoever may write there could replace it); a
+ * directory others may write passes only if it is sticky (they cannot rename root's entries away).
  */
 export function untrustedProgram(program: string): string | undefined {
   for (let p = program; ; p = path.dirname(p)) {
@@ -47,7 +50,21 @@ export function untrustedProgram(program: string): string | undefined {
       return `${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message}`;
     }
     if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
-    if ((st.mode & 0o022) !== 0) return `${p} is writable by users other than root (mode ${(st.mode & 0o7777).toString(8)})`;
+    // A sticky directory (like /tmp) lets others add names, but not replace root's.
+    const sticky = st.isDirectory() && (st.mode & 0o1000) !== 0;
+    if ((st.mode & 0o022) !== 0 && !sticky) return `${p} is writable by users other than root (mode ${(st.mode & 0o7777).toString(8)})`;
     if (p === path.dirname(p)) return undefined;
+  }
+}
+
+/**
+ * Throws Error naming the first program of the exec chain (setpriv, sh, getent) that root must not run, when this
+ * process is root; does nothing otherwise (a non-root emperor runs them with its own rights only).
+ */
+export function assertTrustedChain(programs: readonly string[] = [SETPRIV, SH, GETENT]): void {
+  if (process.geteuid?.() !== 0) return;
+  for (const program of programs) {
+    const why = untrustedProgram(program);
+    if (why) throw new Error(`refusing to run ${program} as root: ${why}`);
   }
 }

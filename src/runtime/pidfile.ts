@@ -1,4 +1,6 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { writeExclusive } from './exclusive-file.js';
 
 /** Reads a pid from a pidfile; throws an Error naming the file when it is missing or holds no pid. */
 export function readPidfile(file: string): number {
@@ -14,13 +16,20 @@ export function readPidfile(file: string): number {
 }
 
 /**
- * Writes our pid atomically (temp file + rename, so a reader never sees it half-written) with mode 0644: systemd
- * refuses a world-writable pidfile for Type=forking, and umask must not decide.
+ * Writes our pid atomically (temp file + rename, so a reader never sees it half-written; a stale pidfile is
+ * replaced) with mode exactly 0644: systemd refuses a world-writable pidfile for Type=forking, and the umask must not
+ * decide. The temp file has a random name and is created exclusively without following links (writeExclusive), so
+ * nothing planted next to the pidfile is written through. Throws on failure (the temp file is removed).
  */
 export function writePidfile(file: string, pid = process.pid): void {
-  const tmp = `${file}.${pid}.tmp`;
-  writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
-  renameSync(tmp, file);
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeExclusive(tmp, `${pid}\n`, 0o644);
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
+  }
 }
 
 /** Removes the pidfile only if it still names `pid`: a successor's pidfile is not ours to delete. */

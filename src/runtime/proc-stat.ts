@@ -6,6 +6,11 @@ export interface ProcStat {
   readonly state: string;
   readonly ppid: number;
   readonly pgrp: number;
+  /**
+   * When the process started, in clock ticks since boot (field 22, `starttime`), as a decimal string (it can exceed
+   * 2^53 in theory). With the pid it names one process for good: a pid reused later has a later start time.
+   */
+  readonly startTime: string;
 }
 
 /**
@@ -14,7 +19,8 @@ export interface ProcStat {
  */
 export function parseProcStat(text: string): ProcStat {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]) };
+  // fields[0] is field 3 (state) of proc(5), so field 22 (starttime) is fields[19].
+  return { state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime: fields[19] ?? '' };
 }
 
 /** /proc/PID/stat of a process, or undefined when it is gone (or not readable). */

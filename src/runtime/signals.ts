@@ -1,3 +1,20 @@
+/**
+ * What each signal means to the emperor (and to a single vassal run in the foreground). Every signal it can receive
+ * has a defined meaning; the table is in the README ("Signals").
+ *
+ * - SIGINT, SIGQUIT: stop. SIGTERM: stop (or reload with die-on-term = false). SIGHUP: reload.
+ * - IGNORED_SIGNALS: handled, logged and otherwise ignored. Among them SIGUSR1, which without a listener makes Node
+ *   start its inspector (a debugger anyone on the host could attach to, as root), and SIGUSR2.
+ * - SIGPIPE and SIGXFSZ: ignored by Node itself (a write then fails with EPIPE or EFBIG, which the log sink
+ *   handles). Not logged: a log write that raises one would raise it again.
+ * - SIGCHLD, SIGCONT, SIGURG, SIGWINCH: ignored by default. SIGTSTP, SIGTTIN, SIGTTOU: stop the process (job control),
+ *   as for any program. SIGKILL and SIGSTOP cannot be handled.
+ * - SIGSEGV, SIGBUS, SIGFPE, SIGILL (faults: a listener cannot safely run after a real one) and SIGABRT (a core dump
+ *   on purpose): default action; the emperor dies and the parent-death signal takes its workers.
+ * - Realtime signals (SIGRTMIN..SIGRTMAX): Node cannot listen to them; they end the process. Only root and the
+ *   emperor's user can signal it at all.
+ */
+
 /** What a signal asks the emperor to do. Handlers only enqueue; the emperor's loop acts (circus, s6). */
 export type SignalCommand = { readonly type: 'stop'; readonly signal: NodeJS.Signals } | { readonly type: 'reload'; readonly signal: NodeJS.Signals };
 
@@ -21,18 +38,98 @@ export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): Signal
   }
 }
 
-const HANDLED: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'];
+const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'];
 
-/** Routes the handled signals to `onCommand`; returns the function that removes the handlers. */
-export function routeSignals(policy: SignalPolicy, onCommand: (command: SignalCommand) => void): () => void {
-  const handlers = HANDLED.map((signal) => {
-    const handler = (): void => {
-      const command = commandFor(signal, policy);
-      if (command) onCommand(command);
-    };
-    process.on(signal, handler);
-    return [signal, handler] as const;
-  });
+/**
+ * Signals that are handled and ignored, with what they are kept for. Their default action would end the process
+ * (SIGUSR1: start the inspector); an operator's habit or a stray `kill` must not end supervision.
+ */
+export const IGNORED_SIGNALS: Readonly<Partial<Record<NodeJS.Signals, string>>> = {
+  SIGUSR1: 'reserved for a status snapshot (uWSGI prints statistics on SIGUSR1); ignored for now',
+  SIGUSR2: 'reserved for reopening log files; ignored for now',
+  SIGALRM: 'not used by the emperor; ignored',
+  SIGVTALRM: 'not used by the emperor; ignored',
+  SIGPROF: 'not used by the emperor; ignored',
+  SIGIO: 'not used by the emperor (SIGPOLL); ignored',
+  SIGPWR: 'power failure notice: the emperor keeps running until told to stop; ignored',
+  SIGSTKFLT: 'not used; ignored',
+  SIGTRAP: 'no debugger is attached; ignored',
+  SIGXCPU: 'CPU time soft limit reached: the hard limit ends the process; ignored',
+  SIGSYS: 'bad system call; ignored',
+};
+
+/**
+ * Signals left to their default action, or to Node's own handling, with why. With COMMAND_SIGNALS and
+ * IGNORED_SIGNALS, every signal Node knows (os.constants.signals) is listed here: signalMeaning covers them all.
+ */
+export const DEFAULT_SIGNALS: Readonly<Partial<Record<NodeJS.Signals, string>>> = {
+  SIGPIPE: 'ignored by Node: the write fails with EPIPE instead (not logged: a log write could raise it again)',
+  SIGXFSZ: 'ignored by Node: the write fails with EFBIG instead (not logged: a log write could raise it again)',
+  SIGCHLD: 'ignored by default (Node reaps children itself)',
+  SIGCONT: 'ignored by default (resumes a stopped process)',
+  SIGURG: 'ignored by default',
+  SIGWINCH: 'ignored by default',
+  SIGTSTP: 'stops the process (job control, as for any program)',
+  SIGTTIN: 'stops the process (job control, as for any program)',
+  SIGTTOU: 'stops the process (job control, as for any program)',
+  SIGKILL: 'cannot be handled: the emperor dies, the parent-death signal takes its workers, a restart sweeps the rest',
+  SIGSTOP: 'cannot be handled: stops the process',
+  SIGSEGV: 'a fault: no listener can run safely after a real one; the emperor dies with its workers',
+  SIGBUS: 'a fault: no listener can run safely after a real one; the emperor dies with its workers',
+  SIGFPE: 'a fault: no listener can run safely after a real one; the emperor dies with its workers',
+  SIGILL: 'a fault: no listener can run safely after a real one; the emperor dies with its workers',
+  SIGABRT: 'dumps core, on purpose (how to get a core of a hung emperor); the emperor dies with its workers',
+  SIGIOT: 'the same signal as SIGABRT',
+  SIGPOLL: 'the same signal as SIGIO (ignored)',
+};
+
+/** What `signal` means to the emperor, in words (for docs and tests); undefined for a name Node does not know. */
+export function signalMeaning(signal: NodeJS.Signals): string | undefined {
+  switch (signal) {
+    case 'SIGINT':
+    case 'SIGQUIT':
+      return 'stop';
+    case 'SIGTERM':
+      return 'stop (reload with die-on-term = false)';
+    case 'SIGHUP':
+      return 'reload every vassal';
+    default:
+      return IGNORED_SIGNALS[signal] ?? DEFAULT_SIGNALS[signal];
+  }
+}
+
+/**
+ * Listeners that do nothing, on every ignored signal, installed as the very first thing the CLI does (before its
+ * modules load) and never removed: from then on SIGUSR1 cannot start the inspector and no ignored signal can end the
+ * process, even between routeSignals' removal and exit. (Node starts its inspector on SIGUSR1 only while no
+ * listener is installed. Before this runs, during Node's own start, it still would: Node 20 has no option to turn
+ * that off; `--disable-sigusr1` came with Node 22.14.)
+ */
+export function guardSignals(): void {
+  for (const signal of Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[]) process.on(signal, () => {});
+}
+
+/**
+ * Routes the command signals to `onCommand` and the ignored ones to `onIgnored` (to be logged, with the reason).
+ * Returns the function that removes the handlers.
+ */
+export function routeSignals(
+  policy: SignalPolicy,
+  onCommand: (command: SignalCommand) => void,
+  onIgnored: (signal: NodeJS.Signals, reason: string) => void = () => {},
+): () => void {
+  const handlers: [NodeJS.Signals, () => void][] = [];
+  for (const signal of COMMAND_SIGNALS) {
+    handlers.push([
+      signal,
+      () => {
+        const command = commandFor(signal, policy);
+        if (command) onCommand(command);
+      },
+    ]);
+  }
+  for (const [signal, reason] of Object.entries(IGNORED_SIGNALS) as [NodeJS.Signals, string][]) handlers.push([signal, () => onIgnored(signal, reason)]);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
   return () => {
     for (const [signal, handler] of handlers) process.off(signal, handler);
   };

@@ -1,17 +1,27 @@
 /**
- * A short-lived child process that binds, chmods/chowns and listen()s the sockets it is asked for, passes each
- * listening fd to the emperor, and kills itself without ever returning to its event loop.
+ * A short-lived child process that creates the sockets it is asked for (or changes the permissions of existing
+ * ones), passes each fd to the emperor, makes them listen, and kills itself without accepting a connection.
  *
- * Why a separate process: in Node, a listening server handle also accept()s, and the supervisor must never accept a
- * connection meant for a worker. Here listen() and the fd hand-off are synchronous and the process dies right
- * after, so no accept can happen. And the emperor receives a handle opened from a bare fd: libuv unlinks a unix
- * socket's path when the handle that bound it is closed, which would defeat `vacuum = false` and the inode check;
- * a received handle has no path, so closing it leaves the file alone.
+ * Why a separate process:
+ * - In Node, a listening server handle also accept()s, and the supervisor must never accept a connection meant for
+ *   a worker. Here the sockets are bound, their fds sent, and only once the emperor holds every one of them does
+ *   listen() run, synchronously, followed by SIGKILL: no event-loop turn sees a listening socket.
+ * - The emperor receives handles opened from bare fds: libuv unlinks a unix socket's path when the handle that bound
+ *   it is closed, which would defeat `vacuum = false` and the inode check; a received handle has no path.
+ * - umask is per process: chmod-socket is applied as the umask of this process right before each bind(), so the
+ *   file is created with its final mode, and nothing is chmodded by path afterwards.
+ * - In tyrant mode it becomes the tenant (it starts as root, from our own files, and drops before touching any
+ *   path the tenant named), so the kernel decides what the tenant may bind, chown and remove. Only TCP ports below
+ *   1024, when the emperor allows them to tenants, are bound before the drop.
  */
-import fs from 'node:fs';
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import type { BindReply, BindRequest } from './bind-request.js';
+import { dropPrivileges } from '../runtime/drop-privileges.js';
+import type { BindRequest, HelperJob, HelperReply, PermissionRequest, SocketOwnerRequest } from './bind-request.js';
+import { explainStepFailure, type HelperStep, type StepTarget } from './bind-errors.js';
+import { isSameSocket, removeSocketIfSame, setInodePermissions, SocketFileError, withSocketFile, type FileIdentity } from './socket-file.js';
+import { clearStaleSocket, SocketInUseError, StaleSocketError } from './stale-socket.js';
+import { chownRefusal } from './tenant-rules.js';
 
 interface ServerHandle {
   fd: number;
@@ -20,55 +30,204 @@ interface ServerHandle {
 type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
 
-function bindOne(req: BindRequest, index: number): { reply: BindReply; handle?: ServerHandle } {
-  const failed = (syscall: string, errno: number | NodeJS.ErrnoException): { reply: BindReply } => {
-    const code = typeof errno === 'number' ? getSystemErrorName(errno) : (errno.code ?? 'EUNKNOWN');
-    const message = typeof errno === 'number' ? code : errno.message;
-    return { reply: { index, ok: false, syscall, code, message } };
-  };
-  // A relative name is bound from its directory, so that the socket's own name (getsockname) is that relative name.
-  if (req.kind === 'unix' && req.dir !== undefined) {
-    try {
-      process.chdir(req.dir);
-    } catch (err) {
-      return failed('chdir', err as NodeJS.ErrnoException);
-    }
+/** Ends the job: its message is the reply's. */
+class JobFailure extends Error {
+  constructor(
+    readonly index: number | undefined,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
   }
-  const handle =
-    req.kind === 'unix' ? createServerHandle(req.path, -1, -1, undefined, 0) : createServerHandle(req.host, req.port, req.family, undefined, 0);
-  if (typeof handle === 'number') return failed('bind', handle);
-  let dev = 0;
-  let ino = 0;
-  try {
-    if (req.kind === 'unix') {
-      // Permissions go on before listen(): until then nobody can connect, so there is no window with the umask's mode.
-      if (req.mode !== undefined) fs.chmodSync(req.path, req.mode);
-      if (req.uid !== undefined || req.gid !== undefined) fs.chownSync(req.path, req.uid ?? -1, req.gid ?? -1);
-      const st = fs.statSync(req.path);
-      dev = st.dev;
-      ino = st.ino;
-    }
-  } catch (err) {
-    // The path is ours (bind just created it) and will never listen: leave nothing behind.
-    if (req.kind === 'unix') fs.rmSync(req.path, { force: true });
-    return failed(req.kind === 'unix' && req.mode !== undefined ? 'chmod' : 'chown', err as NodeJS.ErrnoException);
-  }
-  const err = handle.listen(req.backlog);
-  if (err) return failed('listen', err);
-  return { reply: { index, ok: true, dev, ino }, handle };
 }
 
-const requests = JSON.parse(process.argv[2] ?? '[]') as BindRequest[];
-const send = process.send?.bind(process);
-if (!send) {
+const job = JSON.parse(process.argv[2] ?? '{}') as HelperJob;
+const tyrant = job.as !== undefined;
+
+function target(req: BindRequest | PermissionRequest): StepTarget {
+  return 'kind' in req && req.kind === 'tcp' ? { kind: 'tcp', host: req.host, port: req.port } : { kind: 'unix', path: req.path };
+}
+
+function stepFailure(index: number, req: BindRequest | PermissionRequest, step: HelperStep, err: number | NodeJS.ErrnoException, owner?: SocketOwnerRequest): JobFailure {
+  const code = typeof err === 'number' ? getSystemErrorName(err) : (err.code ?? 'EUNKNOWN');
+  const detail = typeof err === 'number' ? code : err.message;
+  const message = explainStepFailure({ step, code, detail, target: target(req), socket: req.name, uid: process.getuid?.() ?? -1, tyrant, owner: owner?.text });
+  return new JobFailure(index, code, message);
+}
+
+function become(): void {
+  if (!job.as) return;
+  try {
+    dropPrivileges(job.as);
+  } catch (err) {
+    throw new JobFailure(undefined, 'EPERM', `socket bind helper: ${(err as Error).message}`);
+  }
+}
+
+/** Enters the directory relative socket names are bound from, with the rights the helper now has. */
+function enter(cwd: string | undefined): void {
+  if (cwd === undefined) return;
+  try {
+    process.chdir(cwd);
+  } catch (err) {
+    throw new JobFailure(undefined, (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN', `socket bind helper: cannot enter ${cwd} to bind its relative socket names: ${(err as Error).message}`);
+  }
+}
+
+/** chown-socket within what the tenant's own account may do (the kernel would refuse the rest, less clearly). */
+function checkOwners(sockets: readonly (BindRequest | PermissionRequest)[]): void {
+  if (!tyrant) return;
+  const me = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, groups: process.getgroups?.() ?? [] };
+  for (const [index, req] of sockets.entries()) {
+    const owner = 'owner' in req ? req.owner : undefined;
+    const refusal = owner && chownRefusal(req.name, owner, me);
+    if (refusal) throw new JobFailure(index, 'EPERM', refusal);
+  }
+}
+
+function bindHandle(index: number, req: BindRequest): ServerHandle {
+  const handle = req.kind === 'unix' ? createServerHandle(req.path, -1, -1, undefined, 0) : createServerHandle(req.host, req.port, req.family, undefined, 0);
+  if (typeof handle === 'number') throw stepFailure(index, req, 'bind', handle);
+  return handle;
+}
+
+/**
+ * Binds a unix socket with its final mode (umask), gives it its owner through an O_PATH descriptor of the file
+ * bind created (never by path), and checks the path still names that file. Returns its identity.
+ */
+function bindUnix(index: number, req: Extract<BindRequest, { kind: 'unix' }>, umask: number, created: { path: string; id: FileIdentity }[]): ServerHandle {
+  process.umask(req.mode !== undefined ? 0o777 & ~req.mode : umask);
+  let handle: ServerHandle;
+  try {
+    handle = bindHandle(index, req);
+  } finally {
+    process.umask(umask);
+  }
+  let id: FileIdentity;
+  try {
+    id = withSocketFile(req.path, undefined, (fd, found) => {
+      created.push({ path: req.path, id: found });
+      if (req.owner) {
+        try {
+          setInodePermissions(fd, { uid: req.owner.uid, gid: req.owner.gid });
+        } catch (err) {
+          throw stepFailure(index, req, 'chown', err as NodeJS.ErrnoException, req.owner);
+        }
+      }
+      return found;
+    });
+  } catch (err) {
+    if (err instanceof JobFailure) throw err;
+    throw new JobFailure(index, 'ECHANGED', `socket ${req.name}: the file changed while the socket was being bound (${(err as Error).message}); refusing it`);
+  }
+  if (!isSameSocket(req.path, id)) throw new JobFailure(index, 'ECHANGED', `socket ${req.name}: the file was replaced while the socket was being bound; refusing it`);
+  return Object.assign(handle, { identity: id });
+}
+
+async function clearStale(index: number, req: Extract<BindRequest, { kind: 'unix' }>): Promise<void> {
+  try {
+    await clearStaleSocket(req.path);
+  } catch (err) {
+    if (err instanceof SocketInUseError) throw new JobFailure(index, 'EADDRINUSE', err.message);
+    if (err instanceof StaleSocketError) throw stepFailure(index, req, err.step, Object.assign(new Error(err.message), { code: err.code }));
+    throw err;
+  }
+}
+
+function removeCreated(created: readonly { path: string; id: FileIdentity }[]): void {
+  for (const { path, id } of created) {
+    try {
+      removeSocketIfSame(path, id);
+    } catch {
+      // Left for the next bind's stale-socket check.
+    }
+  }
+}
+
+const reply = (message: HelperReply, handle?: ServerHandle): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const send = process.send?.bind(process) as (m: unknown, h: unknown, o: unknown, cb: (err: Error | null) => void) => boolean;
+    send(message, handle, undefined, (err) => (err ? reject(err) : resolve()));
+  });
+
+// SIGKILL, not exit: no cleanup hook may close (and so unlink) the bound paths, and no event-loop turn may accept.
+const die = (): never => {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+};
+
+async function bind(sockets: readonly BindRequest[]): Promise<void> {
+  const handles: (ServerHandle & { identity?: FileIdentity })[] = [];
+  const created: { path: string; id: FileIdentity }[] = [];
+  const umask = process.umask(0o077);
+  process.umask(umask);
+  try {
+    for (const [index, req] of sockets.entries()) if (req.kind === 'tcp' && req.beforeDrop) handles[index] = bindHandle(index, req);
+    become();
+    enter(job.op === 'bind' ? job.cwd : undefined);
+    checkOwners(sockets);
+    await Promise.all(sockets.map((req, index) => (req.kind === 'unix' ? clearStale(index, req) : undefined)));
+    for (const [index, req] of sockets.entries()) {
+      if (handles[index]) continue;
+      handles[index] = req.kind === 'unix' ? bindUnix(index, req, umask, created) : bindHandle(index, req);
+    }
+  } catch (err) {
+    removeCreated(created);
+    throw err;
+  }
+  // Every fd to the emperor first; Node sends one handle per message and waits for the emperor's acknowledgement
+  // before the next, so `sent` goes out (and its callback runs) only once the emperor holds them all.
+  const sent = sockets.map((_, index) => {
+    const handle = handles[index] as ServerHandle & { identity?: FileIdentity };
+    return reply({ type: 'bound', index, dev: handle.identity?.dev ?? 0, ino: handle.identity?.ino ?? 0 }, handle);
+  });
+  await Promise.all([...sent, reply({ type: 'sent' })]);
+  for (const [index, req] of sockets.entries()) {
+    const err = (handles[index] as ServerHandle).listen(req.backlog);
+    if (err) {
+      removeCreated(created);
+      throw stepFailure(index, req, 'listen', err);
+    }
+  }
+  // Written synchronously (nothing queued any more), so it is on its way before the SIGKILL.
+  void reply({ type: 'done' });
+}
+
+async function permissions(sockets: readonly PermissionRequest[]): Promise<void> {
+  become();
+  checkOwners(sockets);
+  const skipped: number[] = [];
+  for (const [index, req] of sockets.entries()) {
+    try {
+      withSocketFile(req.path, { dev: req.dev, ino: req.ino }, (fd) => {
+        try {
+          setInodePermissions(fd, { mode: req.mode, uid: req.owner?.uid, gid: req.owner?.gid });
+        } catch (err) {
+          throw stepFailure(index, req, 'chown', err as NodeJS.ErrnoException, req.owner);
+        }
+      });
+    } catch (err) {
+      // Not our socket any more (removed, replaced): nothing of ours to change.
+      if (err instanceof SocketFileError || (!(err instanceof JobFailure) && (err as NodeJS.ErrnoException).code === 'ENOENT')) skipped.push(index);
+      else throw err;
+    }
+  }
+  await reply({ type: 'done', skipped });
+}
+
+if (!process.send) {
   process.stderr.write('bind-helper: must be started by the emperor with an IPC channel\n');
   process.exit(2);
 }
-for (const [index, req] of requests.entries()) {
-  const { reply, handle } = bindOne(req, index);
-  // With an empty write queue, libuv writes the message (and the fd) synchronously.
-  send(reply, handle as unknown as net.Server | undefined);
-  if (!reply.ok) break;
+// Keeps the event loop alive while Node waits for the emperor to acknowledge each handle (an unreferenced channel
+// would let the process end with replies still queued).
+process.channel?.ref();
+try {
+  if (job.op === 'bind') await bind(job.sockets);
+  else if (job.op === 'permissions') await permissions(job.sockets);
+  else throw new JobFailure(undefined, 'EINVAL', 'socket bind helper: unknown job');
+} catch (err) {
+  const failure = err instanceof JobFailure ? err : new JobFailure(undefined, 'EHELPER', `socket bind helper: ${(err as Error).message}`);
+  await reply({ type: 'failed', index: failure.index, code: failure.code, message: failure.message }).catch(() => undefined);
 }
-// SIGKILL, not exit: no cleanup hook may close (and so unlink) the bound paths, and no event-loop turn may accept.
-process.kill(process.pid, 'SIGKILL');
+die();

@@ -1,21 +1,76 @@
 /**
- * What the emperor asks the bind helper to create: one entry per socket, in order. Plain JSON, so it can travel
- * on the helper's command line.
+ * What the emperor asks the bind helper to do, and what it answers. Plain JSON, so a job can travel on the helper's
+ * command line and replies over its IPC channel.
  */
+
+/** Who the helper becomes before it touches any path a vassal named (tyrant mode: the tenant). */
+export interface HelperIdentity {
+  readonly uid: number;
+  readonly gid: number;
+  /** Passwd name, for initgroups(3); without one (a bare uid) the helper keeps no supplementary group. */
+  readonly user?: string;
+  readonly initGroups: boolean;
+}
+
+/** chown-socket, resolved to numbers; `text` is the value as written, for messages. */
+export interface SocketOwnerRequest {
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly text: string;
+}
+
+/** One socket to create, in order (socket i becomes the worker's fd 3 + i). */
 export type BindRequest =
   | {
       readonly kind: 'unix';
-      /** Absolute, or relative to `dir`: getsockname(2) then reports it exactly as given (see SocketSpec.bindAs). */
+      /** The socket's address text, for messages. */
+      readonly name: string;
       readonly path: string;
-      readonly dir?: string;
       readonly backlog: number;
+      /** chmod-socket: the helper binds under umask 0777 & ~mode, so the file is created with exactly this mode. */
       readonly mode?: number;
-      readonly uid?: number;
-      readonly gid?: number;
+      readonly owner?: SocketOwnerRequest;
     }
-  | { readonly kind: 'tcp'; readonly host: string; readonly family: 4 | 6; readonly port: number; readonly backlog: number };
+  | {
+      readonly kind: 'tcp';
+      readonly name: string;
+      readonly host: string;
+      readonly family: 4 | 6;
+      readonly port: number;
+      readonly backlog: number;
+      /** Bound while the helper is still root, before it drops to the tenant (tyrant-privileged-ports). */
+      readonly beforeDrop?: boolean;
+    };
 
-/** The helper's answer for one socket; the listening handle travels with it (SCM_RIGHTS over the IPC channel). */
-export type BindReply =
-  | { readonly index: number; readonly ok: true; readonly dev: number; readonly ino: number }
-  | { readonly index: number; readonly ok: false; readonly syscall: string; readonly code: string; readonly message: string };
+/** chmod-socket/chown-socket for a socket file that exists already (a kept socket); applied only to that inode. */
+export interface PermissionRequest {
+  readonly name: string;
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly mode?: number;
+  readonly owner?: SocketOwnerRequest;
+}
+
+export type HelperJob =
+  | {
+      readonly op: 'bind';
+      readonly as?: HelperIdentity;
+      /**
+       * Where the helper works, entered after it has dropped privileges: relative unix paths are bound from here, so
+       * that the socket's own name (getsockname) is that relative name (SocketSpec.bindAs).
+       */
+      readonly cwd?: string;
+      readonly sockets: readonly BindRequest[];
+    }
+  | { readonly op: 'permissions'; readonly as?: HelperIdentity; readonly sockets: readonly PermissionRequest[] };
+
+/**
+ * The helper's messages, in this order for a bind: one `bound` per socket (its fd travels with it, SCM_RIGHTS),
+ * `sent` once the emperor has taken every fd, then `done` once every socket listens. A `failed` ends the job.
+ */
+export type HelperReply =
+  | { readonly type: 'bound'; readonly index: number; readonly dev: number; readonly ino: number }
+  | { readonly type: 'sent' }
+  | { readonly type: 'done'; readonly skipped?: readonly number[] }
+  | { readonly type: 'failed'; readonly index?: number; readonly code: string; readonly message: string };

@@ -1,7 +1,10 @@
-import fs from 'node:fs';
 import type { SocketSpec } from '../config/vassal-config.js';
+import type { OwnerSpec } from '../config/values.js';
 import { isDeepStrictEqual } from 'node:util';
-import { bindSockets, resolveOwner, type ListeningSocket } from './bind.js';
+import type { Credentials } from '../runtime/accounts.js';
+import { BindError, bindSockets, setSocketPermissions, type ListeningSocket } from './bind.js';
+import { removeSocketIfSame } from './socket-file.js';
+import { EMPEROR_OWNER, leaseRefusal, type SocketOwner } from './tenant-rules.js';
 
 /** A vassal's hold on its sockets. Releasing is idempotent. */
 export interface SocketLease {
@@ -13,35 +16,63 @@ export interface SocketLease {
 
 interface Entry {
   readonly socket: ListeningSocket;
+  readonly owner: SocketOwner;
   refs: number;
+  /** chmod-socket/chown-socket the file has now (a later generation may have changed them in place). */
+  mode: number | undefined;
+  fileOwner: OwnerSpec | undefined;
+}
+
+export interface RegistryOptions {
+  /** emperor-tyrant: each vassal's sockets belong to the tenant it runs as, and are bound with its rights. */
+  readonly tyrant?: boolean;
+  /** tyrant-privileged-ports: tenants may bind TCP ports below 1024. */
+  readonly tyrantPrivilegedPorts?: boolean;
 }
 
 /**
- * The emperor's sockets, shared by address. A vassal leases the sockets it needs; an address already held (by its
- * own previous generation, or by another vassal, e.g. across `mv a.ini b.ini`) is handed over without a rebind, so
- * connections never find it closed. A socket is closed when its last lease is released.
+ * The emperor's sockets, shared by owner and address. A vassal leases the sockets it needs; an address already
+ * held by the same owner (its own previous generation, or another vassal, e.g. across `mv a.ini b.ini`) is handed
+ * over without a rebind, so connections never find it closed. The owner is the emperor in the default mode, and the
+ * tenant (the vassal file's uid and gid) in tyrant mode: an address another owner holds is refused, and the holder
+ * keeps its socket as it is. A socket is closed when its last lease is released.
  */
 export class SocketRegistry {
   readonly #entries = new Map<string, Entry>();
-  readonly #binding = new Map<string, Promise<unknown>>();
+  readonly #binding = new Map<string, { readonly owner: SocketOwner; readonly done: Promise<unknown> }>();
+  readonly #options: RegistryOptions;
 
-  async lease(specs: readonly SocketSpec[]): Promise<SocketLease> {
+  constructor(options: RegistryOptions = {}) {
+    this.#options = options;
+  }
+
+  /**
+   * Leases `specs` for a generation that runs as `runsAs`. In tyrant mode that is the tenant (tyranny made it the
+   * file owner's), who owns the sockets and binds them with its own rights; otherwise the emperor owns them all.
+   * Rejects with BindError when an address belongs to another owner (nothing is bound or changed then), or when
+   * binding fails; with Error in tyrant mode for a generation without credentials.
+   */
+  async lease(specs: readonly SocketSpec[], runsAs?: Credentials): Promise<SocketLease> {
+    if (this.#options.tyrant && !runsAs && specs.length > 0) throw new Error('emperor-tyrant: a vassal without a uid and gid of its own cannot have sockets');
+    const tenant = this.#options.tyrant ? runsAs : undefined;
+    const owner: SocketOwner = tenant ? { kind: 'tenant', uid: tenant.uid, gid: tenant.gid } : EMPEROR_OWNER;
+    this.#refuseOthers(specs, owner);
     const missing = specs.filter((s) => !this.#entries.has(socketKey(s)) && !this.#binding.has(socketKey(s)));
     if (missing.length > 0) {
-      const binding = bindSockets(missing).then((bound) => {
-        for (const socket of bound) this.#entries.set(socketKey(socket.spec), { socket, refs: 0 });
+      const done = bindSockets(missing, { tenant, privilegedPorts: this.#options.tyrantPrivilegedPorts }).then((bound) => {
+        for (const socket of bound) this.#entries.set(socketKey(socket.spec), { socket, owner, refs: 0, mode: socket.spec.mode, fileOwner: socket.spec.owner });
       });
-      for (const s of missing) this.#binding.set(socketKey(s), binding);
+      for (const s of missing) this.#binding.set(socketKey(s), { owner, done });
       try {
-        await binding;
+        await done;
       } finally {
         for (const s of missing) this.#binding.delete(socketKey(s));
       }
     }
-    // Sockets another vassal is binding right now: wait for that bind, and fail with it, closing what this lease
-    // bound itself and nobody holds.
+    // Sockets another vassal of the same owner is binding right now: wait for that bind, and fail with it, closing
+    // what this lease bound itself and nobody holds.
     try {
-      await Promise.all(specs.map((s) => this.#binding.get(socketKey(s))));
+      await Promise.all(specs.map((s) => this.#binding.get(socketKey(s))?.done));
     } catch (err) {
       this.#drop(
         missing.flatMap((s) => {
@@ -56,15 +87,15 @@ export class SocketRegistry {
     const taken: Entry[] = [];
     for (const spec of specs) {
       const entry = this.#entries.get(socketKey(spec));
-      if (!entry) {
+      if (!entry || leaseRefusal(spec.name, entry.owner, owner)) {
         this.#drop(taken, false);
-        throw new Error(`socket ${spec.name} was closed while being leased`);
+        throw entry ? new BindError(spec.name, 'EACCES', leaseRefusal(spec.name, entry.owner, owner) as string) : new Error(`socket ${spec.name} was closed while being leased`);
       }
       entry.refs++;
       taken.push(entry);
     }
     try {
-      for (const [i, spec] of specs.entries()) await this.#applyPermissions(taken[i] as Entry, spec);
+      await this.#applyPermissions(taken, specs, tenant);
     } catch (err) {
       this.#drop(taken, false);
       throw err;
@@ -85,14 +116,36 @@ export class SocketRegistry {
     return [...this.#entries.keys()];
   }
 
-  /** A new generation may ask for other permissions on a socket it keeps; apply them in place. */
-  async #applyPermissions(entry: Entry, spec: SocketSpec): Promise<void> {
-    const { socket } = entry;
-    if (spec.address.kind !== 'unix' || !isStillOurs(socket)) return;
-    if (spec.mode !== undefined && spec.mode !== socket.spec.mode) fs.chmodSync(spec.address.path, spec.mode);
-    if (spec.owner && !isDeepStrictEqual(spec.owner, socket.spec.owner)) {
-      const { uid, gid } = await resolveOwner(spec.owner);
-      fs.chownSync(spec.address.path, uid ?? -1, gid ?? -1);
+  /** Throws BindError for the first address held, or being bound, by another owner. */
+  #refuseOthers(specs: readonly SocketSpec[], owner: SocketOwner): void {
+    for (const spec of specs) {
+      const holder = this.#entries.get(socketKey(spec))?.owner ?? this.#binding.get(socketKey(spec))?.owner;
+      const refusal = holder && leaseRefusal(spec.name, holder, owner);
+      if (refusal) throw new BindError(spec.name, 'EACCES', refusal);
+    }
+  }
+
+  /**
+   * A new generation may ask for other permissions on a socket it keeps: applied in place, to the inode we bound,
+   * never by following the path (see setSocketPermissions), with the tenant's rights in tyrant mode.
+   */
+  async #applyPermissions(entries: readonly Entry[], specs: readonly SocketSpec[], tenant: Credentials | undefined): Promise<void> {
+    const changes = specs.flatMap((spec, i) => {
+      const entry = entries[i] as Entry;
+      const mode = spec.mode !== undefined && spec.mode !== entry.mode;
+      const owner = spec.owner !== undefined && !isDeepStrictEqual(spec.owner, entry.fileOwner);
+      if (spec.address.kind !== 'unix' || (!mode && !owner)) return [];
+      // Only what changed: an unchanged chown-socket is not looked up and applied again.
+      return [{ entry, spec: { ...spec, mode: mode ? spec.mode : undefined, owner: owner ? spec.owner : undefined } }];
+    });
+    if (changes.length === 0) return;
+    await setSocketPermissions(
+      changes.map(({ entry, spec }) => ({ spec, id: { dev: entry.socket.dev, ino: entry.socket.ino } })),
+      { tenant },
+    );
+    for (const { entry, spec } of changes) {
+      if (spec.mode !== undefined) entry.mode = spec.mode;
+      if (spec.owner !== undefined) entry.fileOwner = spec.owner;
     }
   }
 
@@ -103,10 +156,9 @@ export class SocketRegistry {
       const { socket } = entry;
       this.#entries.delete(socketKey(socket.spec));
       try {
-        // Unlink before close, as libuv does, so we never remove a file someone else bound in between.
-        if (vacuum && socket.spec.address.kind === 'unix' && isStillOurs(socket)) {
-          fs.rmSync(socket.spec.address.path, { force: true });
-        }
+        // Unlink before close, as libuv does, so we never remove a file someone else bound in between. uWSGI's
+        // vacuum rule: only while the path is still the file we created (same device and inode, no link followed).
+        if (vacuum && socket.spec.address.kind === 'unix') removeSocketIfSame(socket.spec.address.path, socket);
       } catch {
         // A file we may not remove stays; the socket itself must still be closed.
       } finally {
@@ -117,21 +169,10 @@ export class SocketRegistry {
 }
 
 /**
- * The registry key of a socket: its address, and for one bound under a relative name that name too. A socket bound
- * under another name is not the same socket to uWSGI, so it is not handed over: binding the path again then fails
- * as "in use", and the running generation keeps it.
+ * The registry key of a socket: its address, and for one bound under a relative name (a uWSGI app's) that name too.
+ * A socket bound under another name is not the same socket to uWSGI, so it is not handed over: binding the path again
+ * then fails as "in use", and the running generation keeps it.
  */
 function socketKey(spec: SocketSpec): string {
   return spec.bindAs ? `${spec.name} (bound as ${spec.bindAs.name})` : spec.name;
-}
-
-/** uWSGI's vacuum rule: remove a socket file only while it is the one we created (same device and inode). */
-function isStillOurs(socket: ListeningSocket): boolean {
-  if (socket.spec.address.kind !== 'unix') return false;
-  try {
-    const st = fs.statSync(socket.spec.address.path);
-    return st.dev === socket.dev && st.ino === socket.ino;
-  } catch {
-    return false;
-  }
 }

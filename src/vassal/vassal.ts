@@ -102,7 +102,7 @@ export class Vassal {
   /** Binds the vassal's sockets and starts its workers. Rejects (with nothing left running) if a socket cannot be bound. */
   static async start(config: VassalConfig, deps: VassalDeps): Promise<Vassal> {
     const credentials = await resolveCredentials(config.uid, config.gid);
-    const lease = await deps.registry.lease(socketsToLease(config, credentials));
+    const lease = await deps.registry.lease(socketsToLease(config, credentials), credentials);
     const vassal = new Vassal({ number: 1, config, lease, credentials }, deps);
     vassal.#rollStartedAt = Date.now();
     vassal.#log.info(
@@ -123,31 +123,26 @@ export class Vassal {
    * generation (also when `force` is set with the same config, as SIGHUP does). Rejects, leaving the running
    * generation untouched, if the new config's sockets cannot be bound.
    */
-  update(config: VassalConfig, options: { force?: boolean } = {}): Promise<void> {
-    const next = this.#queue.then(() => this.#apply(config, options.force ?? false));
+  update(config: VassalConfig, options: { force?: boolean; reason?: string } = {}): Promise<void> {
+    const next = this.#queue.then(() => this.#apply(config, options.force ?? false, options.reason ?? (options.force ? 'reload requested' : 'new config')));
     this.#queue = next.catch(() => {});
     return next;
   }
 
-  async #apply(config: VassalConfig, force: boolean): Promise<void> {
+  async #apply(config: VassalConfig, force: boolean, reason: string): Promise<void> {
     if (this.#stopping) return;
     const kind = reloadKind(this.#target.config, config, force);
-    if (kind === 'none') {
-      // Same meaning, maybe other line numbers (a comment was added): keep the newest for error reports.
-      this.#target.config = config;
-      return;
-    }
     if (kind === 'scale') {
       this.#log.info(
-        { event: 'vassal.scale', from: this.#target.config.processes, to: config.processes },
-        `vassal ${this.name} scaling from ${this.#target.config.processes} to ${config.processes} worker(s)`,
+        { event: 'vassal.scale', from: this.#target.config.processes, to: config.processes, reason },
+        `vassal ${this.name} scaling from ${this.#target.config.processes} to ${config.processes} worker(s) (${reason}; only processes changed)`,
       );
       this.#target.config = config;
       this.#reconcile();
       return;
     }
     const credentials = await resolveCredentials(config.uid, config.gid);
-    const lease = await this.#deps.registry.lease(socketsToLease(config, credentials));
+    const lease = await this.#deps.registry.lease(socketsToLease(config, credentials), credentials);
     if (this.#stopping) {
       lease.release({ vacuum: false });
       return;
@@ -162,10 +157,14 @@ export class Vassal {
       slot.retryAt = 0;
       slot.health = HEALTHY;
     }
+    // A change that means the same (a comment, an option moved) rolls too: the file changed, as uWSGI reloads then.
+    const detail = kind === 'none' ? `${reason}; same options as it runs` : reason;
     const { stopFirst } = config;
     this.#log.info(
-      { event: 'vassal.reload', generation: generation.number, ...(stopFirst ? { stopFirst } : {}) },
-      stopFirst ? `vassal ${this.name} reloading to generation ${generation.number}, old worker first: ${stopFirst}` : `vassal ${this.name} rolling to generation ${generation.number}`,
+      { event: 'vassal.reload', generation: generation.number, reason: detail, ...(stopFirst ? { stopFirst } : {}) },
+      stopFirst
+        ? `vassal ${this.name} reloading to generation ${generation.number}, old worker first (${detail}): ${stopFirst}`
+        : `vassal ${this.name} rolling to generation ${generation.number} (${detail})`,
     );
     this.#reconcile();
     this.#releaseUnusedGenerations();

@@ -216,7 +216,7 @@ export class Worker {
     const result = await Promise.race([signalled, timedOut, exited]);
     controller.abort();
     if (result.ok) {
-      this.#log.info({ event: 'worker.ready', afterMs: Date.now() - this.startedAt }, `worker ${this.id} ready`);
+      this.#log.info({ event: 'worker.ready', afterMs: Date.now() - this.startedAt, by: options.readiness.kind }, `worker ${this.id} ready`);
     }
     return result;
   }

@@ -19,10 +19,14 @@ describe('the real config host', () => {
     const host = systemHost({ ONLY: 'this' });
     expect(host.readText(path.join(dir.path, 'a.ini'))).toEqual({ ok: true, text: '[uwsgi]\n' });
     expect(host.readText(path.join(dir.path, 'nope.ini'))).toEqual({ ok: false, reason: 'no such file' });
-    expect(host.readText(path.join(dir.path, 'sub'))).toMatchObject({ ok: false, reason: expect.stringContaining('EISDIR') });
+    expect(host.readText(path.join(dir.path, 'sub'))).toEqual({ ok: false, reason: 'is a directory, not a regular file' });
     expect([host.pathKind(path.join(dir.path, 'a.ini')), host.pathKind(path.join(dir.path, 'sub')), host.pathKind(path.join(dir.path, 'x'))]).toEqual(['file', 'dir', 'missing']);
     expect([...(host.listDir(dir.path) ?? [])].sort()).toEqual(['a.ini', 'sub']);
     expect(host.listDir(path.join(dir.path, 'x'))).toBeUndefined();
+    expect(host.listDir(path.join(dir.path, 'a.ini'))).toBeUndefined();
+    // With a limit, one name more than the limit at most: enough to tell "too many".
+    expect(host.listDir(dir.path, 0)).toHaveLength(1);
+    expect(host.listDir(dir.path, 1)).toHaveLength(2);
     expect(host.env).toEqual({ ONLY: 'this' });
     expect(host.facts.cpus).toBeGreaterThan(0);
   });

@@ -271,7 +271,7 @@ describe('limits against runaway files', () => {
     const r = readVassalText(['[uwsgi]', 'for-times = 10000', 'ini = big.ini', 'endfor'].join('\n'), FILE, host);
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(host.reads.length).toBeLessThan(30);
-    expect(diags(r)).toEqual([`${FILE}:3: error: the configuration and its includes are more than ${MAX_TEXT_READ} characters; the rest is not read`]);
+    expect(diags(r)).toEqual([`${FILE}:3: error: the configuration and its includes are more than ${MAX_TEXT_READ} bytes; the rest is not read`]);
   });
 
   it('stops expanding a line of magic variables that would grow past a megabyte', () => {
@@ -284,5 +284,25 @@ describe('limits against runaway files', () => {
     const r = read(['[uwsgi]', ...Array.from({ length: 3000 }, () => '= no key')]);
     expect(r.diagnostics).toHaveLength(MAX_DIAGNOSTICS + 1);
     expect(diags(r).at(-1)).toBe(`${FILE}: error: more than ${MAX_DIAGNOSTICS} findings; the rest are not reported`);
+  });
+});
+
+describe('errors whose cause is outside the text', () => {
+  /** [message, external] of every error. */
+  const causes = (r: ConfigRead): [string, boolean][] => r.diagnostics.filter((d) => d.severity === 'error').map((d) => [formatDiagnostic(d), d.external === true]);
+
+  it('are marked external: a missing include, template or for-readline file (the same text may work later)', () => {
+    const template: TemplateRef = { path: '/etc/defaults.ini', source: { file: '/etc/emperor.ini', line: 4 } };
+    const r = read(['[uwsgi]', 'ini = base.ini', 'for-readline = hosts.txt', 'env = %(_)', 'endfor'], {}, { include: [template] });
+    expect(causes(r)).toEqual([
+      ['/etc/emperor.ini:4: error: cannot read vassals-include /etc/defaults.ini: no such file', true],
+      [`${FILE}:2: error: cannot read ini = base.ini (/srv/vassals/base.ini): no such file`, true],
+      [`${FILE}:3: error: for-readline = hosts.txt: cannot read /srv/vassals/hosts.txt: no such file; the block is skipped`, true],
+    ]);
+  });
+
+  it('are not marked when the text itself is wrong: a cycle, a bad loop, an unclosed block', () => {
+    const r = read(['[uwsgi]', 'ini = app.ini', 'for-times = lots', 'endfor', 'if-env = X'], { [FILE]: '[uwsgi]\n' });
+    expect(causes(r).map(([, external]) => external)).toEqual([false, false, false]);
   });
 });

@@ -16,20 +16,22 @@ function expandLast(pairs: readonly [string, string][], files: Record<string, st
 describe('$(ENV)', () => {
   it('expands variables, with :- (unset or empty) and - (unset) defaults', () => {
     const env = { HOME: '/home/x', EMPTY: '' };
-    expect(expandLast([['chdir', '$(HOME)/app $(EMPTY:-e1) $(EMPTY-e2) $(UNSET:-u1) $(UNSET-u2)']], {}, env)).toEqual({ value: '/home/x/app e1  u1 u2', problems: [] });
+    expect(expandLast([['chdir', '$(HOME)/app $(EMPTY:-e1) $(EMPTY-e2) $(UNSET:-u1) $(UNSET-u2)']], {}, env)).toEqual({ value: '/home/x/app e1  u1 u2', problems: [], external: false });
   });
 
   it('leaves an unset variable as written and says how to give a default', () => {
     expect(expandLast([['socket', ':$(PORT)']])).toEqual({
       value: ':$(PORT)',
       problems: ['environment variable PORT is not set (to give a default, write $(PORT:-value))'],
+      // The environment is outside the file: the same text may work once the variable is set.
+      external: true,
     });
   });
 });
 
 describe('@(file)', () => {
   it('reads a file relative to the base directory, dropping one trailing newline', () => {
-    expect(expandLast([['listen', '@(somaxconn)']], { '/srv/somaxconn': '4096\n\n' })).toEqual({ value: '4096\n', problems: [] });
+    expect(expandLast([['listen', '@(somaxconn)']], { '/srv/somaxconn': '4096\n\n' })).toEqual({ value: '4096\n', problems: [], external: false });
     expect(expandLast([['x', '@(/etc/hostname)']], { '/etc/hostname': 'web1\r\n' }).value).toBe('web1');
   });
 
@@ -38,6 +40,14 @@ describe('@(file)', () => {
       '@(exec://whoami) reads from exec://, which is not supported here; only @(path) of a file is',
       '@(nope): cannot read /srv/nope: no such file',
     ]);
+  });
+
+  it('counts a file that cannot be read as an external cause, a source that is never supported as the text\'s own', () => {
+    expect(expandLast([['x', '@(nope)']]).external).toBe(true);
+    expect(expandLast([['x', '@(exec://whoami)']]).external).toBe(false);
+    // Through a placeholder too: the problem travels as text, its cause with it.
+    expect(expandLast([['p', '@(nope)'], ['x', '%(p)']])).toMatchObject({ external: true, problems: ['@(nope): cannot read /srv/nope: no such file'] });
+    expect(expandLast([['p', '$(UNSET)'], ['x', '%(p) %(p)']]).external).toBe(true);
   });
 });
 
@@ -67,6 +77,7 @@ describe('%(name) placeholders', () => {
         'no option or placeholder named "projcet" for %(projcet); did you mean %(project)?',
         '%(_) has a value only inside a for or if-* block (the current item, or the value the if-* tested)',
       ],
+      external: false,
     });
   });
 
@@ -119,6 +130,7 @@ describe('placeholder math (uWSGI docs: "Placeholders math")', () => {
     expect(expandLast([['cheaper', '%(2 * 1024)'], ['x', '%(cheaper + 1) %(nope * 2)']])).toEqual({
       value: '2049 0',
       problems: ['no option or placeholder named "nope" for %(nope * 2)'],
+      external: false,
     });
   });
 });

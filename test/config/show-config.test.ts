@@ -4,7 +4,7 @@ import { inspectConfigFile } from '../../src/config/config-file.js';
 import type { ConfigHost } from '../../src/config/config-host.js';
 import { parseVassalText } from '../../src/config/load-vassal.js';
 import { renderConfig } from '../../src/config/show-config.js';
-import { expandGlob, matchSegment } from '../../src/config/glob-pattern.js';
+import { expandGlob as expandAnyGlob, matchSegment, MAX_GLOB_NAMES } from '../../src/config/glob-pattern.js';
 import { reloadKind } from '../../src/vassal/reload-kind.js';
 import { fakeHost } from '../support/config-host.js';
 import { CORPUS_DIR, corpusFiles, corpusHost, SHARED_MISSING } from '../support/corpus.js';
@@ -74,6 +74,12 @@ describe('supervisor --show-config', () => {
 describe('for-glob patterns', () => {
   const h = fakeHost({ '/etc/app/a.conf': '', '/etc/app/b.conf': '', '/etc/app/.hidden.conf': '', '/etc/app/sub/c.conf': '', '/etc/app/x[1].txt': '' });
 
+  const expandGlob = (pattern: string, baseDir: string, on: ConfigHost): string[] => {
+    const result = expandAnyGlob(pattern, baseDir, on);
+    if (!result.ok) throw new Error(result.message);
+    return result.matches;
+  };
+
   it('match like glob(3): sorted, no leading dot, directories marked with /, the pattern itself when nothing matches', () => {
     expect(expandGlob('/etc/app/*.conf', '/', h)).toEqual(['/etc/app/a.conf', '/etc/app/b.conf']);
     expect(expandGlob('app/*', '/etc', h)).toEqual(['/etc/app/a.conf', '/etc/app/b.conf', '/etc/app/sub/', '/etc/app/x[1].txt']);
@@ -84,6 +90,39 @@ describe('for-glob patterns', () => {
     expect(expandGlob('/nowhere/*.conf', '/', h)).toEqual(['/nowhere/*.conf']);
     expect(expandGlob('/etc/app/[z-a]*', '/', h)).toEqual(['/etc/app/[z-a]*']);
     expect(expandGlob('/etc/app/x[[]1].txt', '/', h)).toEqual(['/etc/app/x[1].txt']);
+  });
+
+  /** A tree of `fanout` directories of `fanout` files each under /d, listed lazily; counts the names handed out. */
+  function wideTree(fanout: number): ConfigHost & { listed: () => number } {
+    let listed = 0;
+    const names = Array.from({ length: fanout }, (_, i) => `n${i}`);
+    return {
+      ...fakeHost(),
+      listed: () => listed,
+      listDir(dir, limit = Infinity) {
+        const depth = dir.split('/').filter(Boolean).length;
+        if (dir !== '/' && !dir.startsWith('/d') || depth > 2) return undefined;
+        const out = dir === '/' ? ['d'] : names.slice(0, limit + 1);
+        listed += out.length;
+        return out;
+      },
+      pathKind: (p) => (p.split('/').filter(Boolean).length <= 2 ? 'dir' : 'file'),
+    };
+  }
+
+  it('stop at the item cap, and past MAX_GLOB_NAMES directory entries, without listing the rest', () => {
+    const flat = wideTree(20_000);
+    expect(expandAnyGlob('/d/n1/*', '/', flat, 10_000)).toEqual({ ok: false, message: 'more than 10000 paths match; at most 10000 are allowed' });
+    // Listing stops at the cap: the 20000 names are never all looked at, let alone matched and sorted.
+    expect(flat.listed()).toBeLessThanOrEqual(MAX_GLOB_NAMES + 2);
+    const nested = wideTree(1_000);
+    const started = performance.now();
+    const result = expandAnyGlob('/d/*/none*', '/', nested, 10_000);
+    expect(result).toMatchObject({ ok: false, message: expect.stringContaining(`more than ${MAX_GLOB_NAMES} directory entries to look at`) });
+    expect(nested.listed()).toBeLessThanOrEqual(MAX_GLOB_NAMES + 2);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    // Under the caps, the same tree globs as before.
+    expect(expandAnyGlob('/d/n1/n1*', '/', nested, 10_000)).toMatchObject({ ok: true, matches: expect.arrayContaining(['/d/n1/n1', '/d/n1/n199']) });
   });
 
   it('match in time bounded by the lengths, even for patterns a backtracking RegExp would choke on', () => {

@@ -21,6 +21,8 @@ beforeAll(() => {
 
 beforeEach(async () => {
   await chmod(dir.path, 0o755);
+  // A tenant's unix socket goes in a directory the tenant may write (it is bound with the tenant's rights).
+  if (isRoot) await chown(dir.path, tenant.uid, tenant.gid);
 });
 
 /** Writes a vassal file owned by the tenant (tyrant mode runs it as that user). */

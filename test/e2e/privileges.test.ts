@@ -1,5 +1,5 @@
 // Needs root (CI runs as root): drops workers to the test user (with a supplementary group) the global setup creates.
-import { chmod, chown, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -61,11 +61,14 @@ describe.skipIf(!isRoot)(`privileges${skipReason}`, () => {
 
   it('emperor-tyrant runs a vassal as its file\'s owner and refuses a root-owned file', async () => {
     await writeFile(file('root.ini'), serveIni('root.sock', { processes: 1 }));
-    await writeFile(file('user.ini'), serveIni('user.sock', { processes: 1 }));
+    // The tenant binds its socket itself, so it goes in a directory the tenant may write.
+    await mkdir(file('user'), { mode: 0o755 });
+    await chown(file('user'), uid, gid);
+    await writeFile(file('user.ini'), serveIni('user/user.sock', { processes: 1 }));
     await chown(file('user.ini'), uid, gid);
     emperor = new EmperorProcess(['--emperor', dir.path, '--emperor-tyrant']);
 
-    const answer = await pidsAnswering(file('user.sock'), 1).then(() => ask(file('user.sock')));
+    const answer = await pidsAnswering(file('user/user.sock'), 1).then(() => ask(file('user/user.sock')));
     expect({ uid: answer.uid, gid: answer.gid }).toEqual({ uid, gid });
     const refused = await emperor.waitForLog((r) => r.event === 'config.diagnostic' && r.file === file('root.ini'));
     expect(refused.msg).toBe(

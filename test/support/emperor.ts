@@ -44,13 +44,23 @@ export class EmperorProcess {
   readonly child: ResultPromise;
   #partial = '';
 
-  /** `wrap`: a command the CLI runs under, e.g. `['unshare', '-Ur', ...]` (it must exec its last arguments). */
-  constructor(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[] } = {}) {
+  /**
+   * `wrap`: a command the CLI runs under, e.g. `['unshare', '-Ur', ...]` (it must exec its last arguments).
+   * `stdout`, `stderr`: an open file descriptor for the CLI's stdout or stderr instead of a pipe (e.g. /dev/full; no
+   * records, or no stderr text, are read then).
+   */
+  constructor(
+    args: readonly string[],
+    options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[]; stdout?: number; stderr?: number } = {},
+  ) {
     const argv = [...(options.wrap ?? []), NODE, CLI, ...args];
     this.child = execa(argv[0] as string, argv.slice(1), {
       cwd: options.cwd,
       env: { ...options.env, SV_TEST_TAG: this.tag },
       stdin: 'ignore',
+      // A number is a file descriptor the child gets as is (execa's types do not take the union).
+      stdout: (options.stdout ?? 'pipe') as 'pipe',
+      stderr: (options.stderr ?? 'pipe') as 'pipe',
       buffer: false,
       reject: false,
       // A graceful stop may take a worker's whole mercy time: execa must not SIGKILL the emperor after 5 s.
@@ -101,7 +111,11 @@ export class EmperorProcess {
 
   /** Live processes started under this emperor (workers and their descendants). */
   liveDescendants(): number[] {
-    return processesWithEnv('SV_TEST_TAG', this.tag).filter((pid) => pid !== this.pid);
+    // Tenants' workers (tyrant mode) do not get the emperor's environment, so not the tag either; every worker
+    // carries the run id the emperor logged at start.
+    const run = this.records.find((r) => r.event === 'emperor.start')?.run;
+    const marked = typeof run === 'string' ? processesWithEnv('SUPERVISOR_EMPEROR', run) : [];
+    return [...new Set([...processesWithEnv('SV_TEST_TAG', this.tag), ...marked])].filter((pid) => pid !== this.pid);
   }
 
   /** Waits for the CLI to exit; resolves with its exit code and signal. */

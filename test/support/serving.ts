@@ -13,11 +13,20 @@ export interface Answer {
   gid: number;
   groups: number[];
   user: string | null;
+  /** The fd the request came in on (3 for the first socket). */
+  fd: number;
 }
 
 /** One request to a serve-on-fd3 worker; fails the test unless it answers 200. */
 export async function ask(socketPath: string): Promise<Answer> {
   const answer = await get({ socketPath });
+  expect(answer.status).toBe(200);
+  return JSON.parse(answer.body) as Answer;
+}
+
+/** One request to a serve-on-fd3 worker over TCP on 127.0.0.1; fails the test unless it answers 200. */
+export async function askTcp(port: number): Promise<Answer> {
+  const answer = await get({ host: '127.0.0.1', port });
   expect(answer.status).toBe(200);
   return JSON.parse(answer.body) as Answer;
 }

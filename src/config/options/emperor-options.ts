@@ -35,7 +35,7 @@ export const EMPEROR_TYRANT = option({
   scope: 'emperor',
   default: 'false',
   bare: 'true',
-  doc: 'Run each vassal as the owner (uid and gid) of its file; refuse files owned by root and files asking for another uid or gid.',
+  doc: 'Run each vassal as the owner (uid and gid) of its file, and read its config with that owner\'s rights and environment (includes, @(file), loops, if-exists, $(VAR), vassals-include templates); refuse files owned by user or group root, files in directories others may write, and files asking for another uid or gid.',
   uwsgi: 'emperor-tyrant',
 });
 
@@ -48,6 +48,15 @@ export const TYRANT_PASS_ENV = option({
   uwsgi: 'none (systemd: PassEnvironment=)',
 });
 
+export const TYRANT_PRIVILEGED_PORTS = option({
+  name: 'tyrant-privileged-ports',
+  type: boolean,
+  scope: 'emperor',
+  default: 'false',
+  bare: 'true',
+  doc: 'With emperor-tyrant, let tenants\' vassals listen on TCP ports below 1024 (the bind helper binds them as root, then drops to the tenant for the rest). Without it such a port is refused; unix socket paths always need the tenant\'s own rights.',
+});
+
 export const EMPEROR_RELOAD_CONCURRENCY = option({
   name: 'emperor-reload-concurrency',
   type: integer(1, 1024, 'vassals'),
@@ -57,4 +66,4 @@ export const EMPEROR_RELOAD_CONCURRENCY = option({
   uwsgi: 'none (uWSGI reloads every vassal at once)',
 });
 
-export const EMPEROR_OPTIONS = [EMPEROR, PIDFILE, DIE_ON_TERM, EMPEROR_TYRANT, TYRANT_PASS_ENV, EMPEROR_RELOAD_CONCURRENCY] as const;
+export const EMPEROR_OPTIONS = [EMPEROR, PIDFILE, DIE_ON_TERM, EMPEROR_TYRANT, TYRANT_PASS_ENV, TYRANT_PRIVILEGED_PORTS, EMPEROR_RELOAD_CONCURRENCY] as const;

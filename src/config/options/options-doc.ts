@@ -1,5 +1,8 @@
 import { APP_LOADERS, SHARED_OPTIONS } from '../uwsgi-app.js';
+import { MAX_CONFIG_FILE_BYTES } from '../config-host.js';
+import { MAX_GLOB_NAMES } from '../glob-pattern.js';
 import { logicKeywords } from '../logic-blocks.js';
+import { MAX_TIMER_SECONDS } from '../values.js';
 import { LANGUAGE_OPTIONS } from './language-options.js';
 import { NOT_APPLICABLE } from './not-applicable.js';
 import { OPTIONS } from './index.js';
@@ -38,9 +41,13 @@ function languageSection(): string[] {
     '- A list option keeps every value in order; a scalar keeps the last; `%(name)` is the first value of `name`.',
     '- Booleans are false only for `false`/`off`/`no`/`0` (any case) and true for `true`/`on`/`yes`/`1` or a bare key;',
     '  anything else is an error (uWSGI would take `ture` as true). Integers are strict (`4 workers` is an error where',
-    '  uWSGI reads 4). Every option\'s unit is in its row below.',
+    '  uWSGI reads 4). Every option\'s unit is in its row below. Durations in seconds may have a fraction (`0.5`) and',
+    `  are at most ${MAX_TIMER_SECONDS} s (about 24.8 days), the longest a timer can wait; a longer one is an error.`,
     '- Relative paths resolve against the directory of the top-level file (the vassal file), which is where uWSGI\'s',
     '  emperor runs a vassal; given on the command line, against the current directory.',
+    `- Every file a config reads (the vassal file, \`ini =\` includes, \`vassals-include\` templates, \`@(file)\`,`,
+    `  \`for-readline\`) must be a regular file of at most ${MAX_CONFIG_FILE_BYTES / 1048576} MiB, counted as read. A FIFO, a device, a`,
+    '  socket or a directory is refused at once with file:line, without being opened for reading.',
     '',
     '### Expansion, in uWSGI\'s order',
     '',
@@ -69,6 +76,7 @@ function languageSection(): string[] {
     '',
     `- Openers: ${code(openers)}. \`for\` splits its value at spaces; \`for-readline\` reads a file\'s non-blank lines;`,
     '  `for-glob` expands a glob (sorted, directories with a trailing `/`); `for-times = N` counts 1..N (at most 10000).',
+    `  A loop has at most 10000 items; \`for-glob\` stops, with an error, past that or past ${MAX_GLOB_NAMES} directory entries.`,
     '  `if-env`/`if-opt` take `NAME` or `NAME=value`; `if-exists`/`if-file`/`if-dir` a path. `if-plugin` is always false',
     '  and `if-reload` too: there are no uWSGI plugins here, and every read of a file is a fresh start.',
     '  `if-hostname-match` is refused: use `if-hostname` (a regular expression from a file could run for ever).',
