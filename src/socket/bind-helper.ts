@@ -15,6 +15,7 @@
  *   1024, when the emperor allows them to tenants, are bound before the drop.
  */
 import net from 'node:net';
+import path from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { dropPrivileges } from '../runtime/drop-privileges.js';
 import type { BindRequest, HelperJob, HelperReply, PermissionRequest, SocketOwnerRequest } from './bind-request.js';
@@ -45,7 +46,8 @@ const job = JSON.parse(process.argv[2] ?? '{}') as HelperJob;
 const tyrant = job.as !== undefined;
 
 function target(req: BindRequest | PermissionRequest): StepTarget {
-  return 'kind' in req && req.kind === 'tcp' ? { kind: 'tcp', host: req.host, port: req.port } : { kind: 'unix', path: req.path };
+  // A relative name (bound from the job's directory) is reported by its full path.
+  return 'kind' in req && req.kind === 'tcp' ? { kind: 'tcp', host: req.host, port: req.port } : { kind: 'unix', path: path.resolve(req.path) };
 }
 
 function stepFailure(index: number, req: BindRequest | PermissionRequest, step: HelperStep, err: number | NodeJS.ErrnoException, owner?: SocketOwnerRequest): JobFailure {

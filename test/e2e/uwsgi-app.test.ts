@@ -114,7 +114,9 @@ describe.skipIf(Boolean(skip))(`uWSGI app vassals, behind nginx${skip}`, () => {
     const file = path.join(project, 'flaskr.ini');
     writeFileSync(file, ini);
     // The guide's Upstart job: "setuid user", "setgid www-data"; here the file's owner, as emperor-tyrant runs it.
+    // The project is the user's (the guide: "our project files are all owned by our own user account").
     chownSync(file, user.uid, wwwData);
+    chownSync(project, user.uid, user.gid);
     writeFlaskApp(project, 'flaskr', 'application');
     writeFileSync(path.join(project, 'wsgi.py'), 'from flaskr import application\n\nif __name__ == "__main__":\n    application.run()\n');
 
