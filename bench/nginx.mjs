@@ -19,10 +19,12 @@ export function freePort() {
 }
 
 /**
- * Writes dir/nginx.conf: foreground, workers as nobody:nogroup (as a packaged nginx drops privileges), a server on
- * 127.0.0.1:port proxying to the unix socket `upstreamSocket`. Returns the paths nginx needs.
+ * Writes dir/nginx.conf: foreground, workers as nobody:nogroup (as a packaged nginx drops privileges; `user` to
+ * change it, e.g. 'www-data www-data' as Debian's package runs it), a server on 127.0.0.1:port passing requests to
+ * `upstreamSocket` (a unix socket path, or host:port): proxy_pass (HTTP), or with `uwsgi` uwsgi_pass (the uwsgi protocol, as the
+ * deployment guides configure it). Returns the paths nginx needs.
  */
-export function writeNginxConf(dir, port, upstreamSocket, { workers = 1 } = {}) {
+export function writeNginxConf(dir, port, upstreamSocket, { workers = 1, uwsgi = false, user = 'nobody nogroup' } = {}) {
   const errorLog = path.join(dir, 'nginx-error.log');
   const conf = path.join(dir, 'nginx.conf');
   const temp = (name) => `${name}_temp_path ${path.join(dir, `nginx-${name}`)};`;
@@ -30,7 +32,7 @@ export function writeNginxConf(dir, port, upstreamSocket, { workers = 1 } = {}) 
     conf,
     [
       'daemon off;',
-      'user nobody nogroup;',
+      `user ${user};`,
       `worker_processes ${workers};`,
       `pid ${path.join(dir, 'nginx.pid')};`,
       `error_log ${errorLog} warn;`,
@@ -38,8 +40,10 @@ export function writeNginxConf(dir, port, upstreamSocket, { workers = 1 } = {}) 
       'http {',
       '  access_log off;',
       `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
-      `  upstream app { server unix:${upstreamSocket}; }`,
-      `  server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`,
+      `  upstream app { server ${upstreamSocket.startsWith('/') ? `unix:${upstreamSocket}` : upstreamSocket}; }`,
+      uwsgi
+        ? `  server { listen 127.0.0.1:${port}; location / { include /etc/nginx/uwsgi_params; uwsgi_pass app; } }`
+        : `  server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`,
       '}',
       '',
     ].join('\n'),

@@ -6,6 +6,7 @@ import { fmt } from './lib.mjs';
 import { describeLoad, reloadUnderLoad } from './reload-under-load.mjs';
 import { describeRestart, restartLatency } from './restart-latency.mjs';
 import { printSocketBind } from './socket-bind.mjs';
+import { describeUwsgiReloads, SETUPS, uwsgiReloads } from './uwsgi-reloads.mjs';
 import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 import { printVassalRead, vassalRead } from './vassal-read.mjs';
 
@@ -16,6 +17,7 @@ console.log(`emperor RSS with the two example vassals (4 workers): ${(rssKiB / 1
 console.log(describeRestart(await restartLatency(10)));
 await printSocketBind(10);
 console.log(describeLoad(await reloadUnderLoad()));
+for (const setup of Object.keys(SETUPS)) console.log(describeUwsgiReloads(`uWSGI, ${setup}`, await uwsgiReloads(setup)));
 const { rssGrowth, describeGrowth } = await import('./rss-growth.mjs');
 console.log(describeGrowth(await rssGrowth()));
 console.log('vassal file change -> action starting (emperor log timestamp), default emperor-settle 0.05 s:');

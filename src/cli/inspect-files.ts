@@ -30,7 +30,8 @@ export function checkFiles(files: readonly string[], host: ConfigHost, output: O
     for (const d of inspected.diagnostics) output.out(`${formatDiagnostic(d)}\n`);
     const errors = count(inspected.diagnostics, 'error');
     const findings = [plural(errors, 'error'), plural(count(inspected.diagnostics, 'warning'), 'warning'), plural(count(inspected.diagnostics, 'note'), 'note')];
-    output.out(`${file}: ${errors > 0 ? 'not usable' : 'ok'} as ${inspected.kind === 'emperor' ? 'an emperor' : 'a vassal'} (${findings.join(', ')})\n`);
+    const kind = inspected.kind === 'emperor' ? 'an emperor' : inspected.uwsgiApp ? 'a vassal run by uWSGI' : 'a vassal';
+    output.out(`${file}: ${errors > 0 ? 'not usable' : 'ok'} as ${kind} (${findings.join(', ')})\n`);
     failed ||= errors > 0;
   }
   return failed ? 1 : 0;

@@ -4,9 +4,10 @@ import { readCommandLine, readVassalText, splitSectionSpec } from './config-read
 import { inReadingOrder, type Diagnostic } from './diagnostic.js';
 import { buildEmperorConfig, describesEmperor } from './emperor-config.js';
 import type { IniEntry } from './ini-lines.js';
-import { NO_DEFAULTS, type VassalDefaults } from './load-vassal.js';
+import { hostUwsgiContext, NO_DEFAULTS, type VassalDefaults } from './load-vassal.js';
 import { findOption, INI } from './options/index.js';
 import { References } from './references.js';
+import { findUwsgiApp, isUwsgiOption } from './uwsgi-app.js';
 import { buildVassalConfig, type VassalConfigResult } from './vassal-config.js';
 
 /** One config file as `--check` and `--show-config` see it. */
@@ -20,6 +21,8 @@ export interface InspectedFile {
   readonly tested: ReadonlySet<string>;
   /** Everything found, reading and validating, in that order. */
   readonly diagnostics: readonly Diagnostic[];
+  /** For a vassal that runs with uWSGI (a uWSGI app file without command): the option that makes it one. */
+  readonly uwsgiApp?: string;
 }
 
 /**
@@ -42,19 +45,25 @@ export function inspectConfigFile(spec: string, host: ConfigHost, defaults: Vass
   const read = defaults === NO_DEFAULTS ? plain : readVassalText(text.text, file, host, defaults, sections);
   const references = new References(read.entries, host);
   if (!read.sectionFound) return { kind: 'vassal', entries: read.entries, references, tested: read.tested, diagnostics: read.diagnostics };
-  const built = buildVassalConfig(read.entries, file, { references, tested: read.tested });
-  return { kind: 'vassal', entries: read.entries, references, tested: read.tested, diagnostics: inReadingOrder([...read.diagnostics, ...built.diagnostics]) };
+  const context = hostUwsgiContext(defaults, read, host);
+  const built = buildVassalConfig(read.entries, file, { references, tested: read.tested }, context);
+  const uwsgiApp = findUwsgiApp(read.entries, context.settings)?.key;
+  const diagnostics = inReadingOrder([...read.diagnostics, ...built.diagnostics]);
+  return { kind: 'vassal', entries: read.entries, references, tested: read.tested, diagnostics, ...(uwsgiApp ? { uwsgiApp } : {}) };
 }
 
 /**
  * The vassal that a command line describes (`supervisor app.ini --processes 4`): its files read with `--ini`, its
  * flags applied in order. `file` names the vassal and anchors its default `chdir`. Never throws.
  */
-export function readCommandLineVassal(entries: readonly IniEntry[], file: string, host: ConfigHost): VassalConfigResult {
+export function readCommandLineVassal(entries: readonly IniEntry[], file: string, host: ConfigHost, defaults: VassalDefaults = NO_DEFAULTS): VassalConfigResult {
   const read = readCommandLine(entries, host);
   // The file could not be read, or has no [uwsgi] section (already reported): "no command" would only be noise.
   if (host.pathKind(file) !== 'file' || !read.sectionFound) return { ok: false, diagnostics: read.diagnostics };
-  const built = buildVassalConfig(read.entries, file, { references: new References(read.entries, host), tested: read.tested });
+  // Flags given with the file are uWSGI's too when it runs the file: they follow it as --set key=value.
+  const flags = entries.filter((e) => e.key !== 'ini' && isUwsgiOption(e.key)).map((e) => ({ ...e, value: e.bare ? 'true' : e.value }));
+  const context = hostUwsgiContext({ ...defaults, set: [...defaults.set, ...flags] }, read, host);
+  const built = buildVassalConfig(read.entries, file, { references: new References(read.entries, host), tested: read.tested }, context);
   const diagnostics = inReadingOrder([...read.diagnostics, ...built.diagnostics]);
   if (!built.ok || diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
   return { ok: true, config: built.config, diagnostics };

@@ -47,6 +47,8 @@ export interface ConfigRead {
   readonly tested: ReadonlySet<string>;
   /** False when a top-level file has none of the sections asked for (so it gave no options at all). */
   readonly sectionFound: boolean;
+  /** The section the top-level file was read from (`uwsgi` unless it has only another one we read). */
+  readonly section: string;
 }
 
 /** A template and where it was asked for (the emperor's `vassals-include` line). */
@@ -64,6 +66,7 @@ class Reader {
   readonly diagnostics: Diagnostic[] = [];
   readonly tested = new Set<string>();
   sectionFound = true;
+  section = 'uwsgi';
   readonly #host: ConfigHost;
   /** Files being read, innermost last, as `path:section`: an include of one of them is a cycle. */
   readonly #stack: string[] = [];
@@ -108,6 +111,7 @@ class Reader {
       return;
     }
     const section = sections.find((s) => lines.sections.includes(s)) ?? sections[0] ?? 'uwsgi';
+    if (frame.top === file) this.section = section;
     const own: MagicFile = { ...file, section };
     const table = magicTable(own, frame.top && frame.top !== file ? frame.top : own, frame.baseDir, this.#host.facts);
     this.#stack.push(`${file.absolute}:${section}`);
@@ -290,7 +294,7 @@ export function readVassalText(
   }
   reader.readText(text, { ...top, section: sections[0] ?? top.section }, sections, frame);
   for (const entry of defaults.set ?? []) reader.emit({ ...entry, stray: [] }, frame, false);
-  return { entries: reader.entries, diagnostics: reader.diagnostics, tested: reader.tested, sectionFound: reader.sectionFound };
+  return { entries: reader.entries, diagnostics: reader.diagnostics, tested: reader.tested, sectionFound: reader.sectionFound, section: reader.section };
 }
 
 /**
@@ -300,5 +304,5 @@ export function readVassalText(
 export function readCommandLine(entries: readonly IniEntry[], host: ConfigHost): ConfigRead {
   const reader = new Reader(host);
   reader.readCommandLine(entries, { baseDir: host.facts.cwd, top: undefined });
-  return { entries: reader.entries, diagnostics: reader.diagnostics, tested: reader.tested, sectionFound: reader.sectionFound };
+  return { entries: reader.entries, diagnostics: reader.diagnostics, tested: reader.tested, sectionFound: reader.sectionFound, section: reader.section };
 }

@@ -4,6 +4,7 @@ import { inReadingOrder, type Diagnostic } from './diagnostic.js';
 import type { VassalDefaults } from './load-vassal.js';
 import { readOptions, type OptionReading, type OptionValues } from './option-values.js';
 import { EMPEROR, findOption, VASSAL_SET, VASSALS_INCLUDE } from './options/index.js';
+import { uwsgiAppSettings } from './uwsgi-app.js';
 
 /** The emperor's options, and what it adds to every vassal. */
 export interface EmperorConfig {
@@ -37,5 +38,5 @@ export function buildEmperorConfig(entries: readonly ConfigEntry[], reading: Opt
   const set = values.occurrences(VASSAL_SET).map(({ value: [key, value], source }) => ({ key, value, file: source.file, line: source.line, bare: false }));
   const sorted = inReadingOrder(diagnostics);
   if (sorted.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sorted };
-  return { ok: true, config: { values, vassalDefaults: Object.freeze({ include, set }) }, diagnostics: sorted };
+  return { ok: true, config: { values, vassalDefaults: Object.freeze({ include, set, uwsgiApp: uwsgiAppSettings(values) }) }, diagnostics: sorted };
 }

@@ -1,6 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { ConfigEntry } from './config-entry.js';
-import { addDiagnostic, type Diagnostic } from './diagnostic.js';
+import { addDiagnostic, MAX_DIAGNOSTICS, type Diagnostic } from './diagnostic.js';
 import type { IniEntry } from './ini-lines.js';
 import { findNotApplicable, findOption, optionNames, STRICT, type OptionScope, type OptionSpec } from './options/index.js';
 import type { References } from './references.js';
@@ -79,6 +79,10 @@ export interface OptionReading {
   readonly references: Pick<References, 'expand' | 'referencedNames'>;
   /** Names `if-opt` tested: placeholders, like the names used in %(...). */
   readonly tested?: ReadonlySet<string>;
+  /** Keys another program reads from the same file (uWSGI, for a uWSGI app vassal): no finding, no value. */
+  readonly passThrough?: (key: string) => boolean;
+  /** That program's option names, also suggested for a typo ("did you mean wsgi-file?"). */
+  readonly names?: ReadonlySet<string>;
 }
 
 const INLINE_COMMENT = /\s[;#]/;
@@ -123,9 +127,24 @@ export function readOptions(
   const placeholders = new Set([...references.referencedNames(), ...(reading.tested ?? [])]);
   const strict = isStrict(entries, references);
   const noted = new Set<string>();
+  // A suggestion is a search over every name (over a thousand with uWSGI's): once per key, and only while reported.
+  const hints = new Map<string, string>();
+  const hintFor = (key: string): string => {
+    if (diagnostics.length > MAX_DIAGNOSTICS) return '';
+    let hint = hints.get(key);
+    if (hint === undefined) hints.set(key, (hint = unknownHint(key, reading.names)));
+    return hint;
+  };
   for (const entry of entries) {
     const { file, line, key } = entry;
     const at = { file, line: line || undefined, key };
+    if (reading.passThrough?.(key)) {
+      // Not ours to judge, but a comment uWSGI will read as part of the value is worth a word.
+      if (INLINE_COMMENT.test(entry.value)) {
+        addDiagnostic(diagnostics, { severity: 'warning', ...at, message: `the value of ${key} contains what looks like a comment (${JSON.stringify(entry.value)}); ${INLINE_COMMENT_HINT}` });
+      }
+      continue;
+    }
     const spec = findOption(key);
     if (!spec) {
       const notApplicable = findNotApplicable(key);
@@ -137,7 +156,7 @@ export function readOptions(
           addDiagnostic(diagnostics, { severity: 'error', ...at, message: `"${key}" is not an option; with strict = true, define the placeholder with set-placeholder = ${key}=${entry.value}` });
         }
       } else {
-        const hint = unknownHint(key);
+        const hint = hintFor(key);
         addDiagnostic(diagnostics, {
           severity: strict ? 'error' : 'warning',
           ...at,
@@ -201,13 +220,13 @@ const CANDIDATES = optionNames().filter((n) => n.length > 1);
  * "did you mean chmod-socket?" for a typo. A key with `_` is no uWSGI option name (they use `-`): either the option
  * with dashes, or a placeholder that nothing uses.
  */
-function unknownHint(key: string): string {
+function unknownHint(key: string, names?: ReadonlySet<string>): string {
   if (key.includes('_')) {
     const dashed = key.replaceAll('_', '-');
-    if (findOption(dashed) || findNotApplicable(dashed)) return `; did you mean ${dashed}?`;
+    if (findOption(dashed) || findNotApplicable(dashed) || names?.has(dashed)) return `; did you mean ${dashed}?`;
     return `; as a placeholder it is not used: nothing refers to %(${key})`;
   }
-  const guess = closest(key, CANDIDATES);
+  const guess = closest(key, names ? [...CANDIDATES, ...names] : CANDIDATES);
   return guess && similar(key, guess) ? `; did you mean ${guess}?` : '';
 }
 

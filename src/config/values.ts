@@ -233,6 +233,13 @@ export const owner: ValueType<OwnerSpec> = {
   },
 };
 
+/** What a worker reads from its stop FIFO: a short command such as uWSGI's `q`, written as is (no newline added). */
+export const fifoCommand: ValueType<string> = {
+  name: 'text',
+  typed: true,
+  parse: (raw) => (raw !== '' && Buffer.byteLength(raw) <= 64 ? ok(raw) : fail(`expected the text to write, 1 to 64 bytes (e.g. q), got ${JSON.stringify(raw)}`)),
+};
+
 /** One of a fixed set of words (case-sensitive, as systemd's are). */
 export function oneOf<T extends string>(...words: T[]): ValueType<T> {
   return {

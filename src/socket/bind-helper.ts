@@ -15,6 +15,7 @@
  *   1024, when the emperor allows them to tenants, are bound before the drop.
  */
 import net from 'node:net';
+import path from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { dropPrivileges } from '../runtime/drop-privileges.js';
 import type { BindRequest, HelperJob, HelperReply, PermissionRequest, SocketOwnerRequest } from './bind-request.js';
@@ -45,7 +46,8 @@ const job = JSON.parse(process.argv[2] ?? '{}') as HelperJob;
 const tyrant = job.as !== undefined;
 
 function target(req: BindRequest | PermissionRequest): StepTarget {
-  return 'kind' in req && req.kind === 'tcp' ? { kind: 'tcp', host: req.host, port: req.port } : { kind: 'unix', path: req.path };
+  // A relative name (bound from the job's directory) is reported by its full path.
+  return 'kind' in req && req.kind === 'tcp' ? { kind: 'tcp', host: req.host, port: req.port } : { kind: 'unix', path: path.resolve(req.path) };
 }
 
 function stepFailure(index: number, req: BindRequest | PermissionRequest, step: HelperStep, err: number | NodeJS.ErrnoException, owner?: SocketOwnerRequest): JobFailure {
@@ -61,6 +63,16 @@ function become(): void {
     dropPrivileges(job.as);
   } catch (err) {
     throw new JobFailure(undefined, 'EPERM', `socket bind helper: ${(err as Error).message}`);
+  }
+}
+
+/** Enters the directory relative socket names are bound from, with the rights the helper now has. */
+function enter(cwd: string | undefined): void {
+  if (cwd === undefined) return;
+  try {
+    process.chdir(cwd);
+  } catch (err) {
+    throw new JobFailure(undefined, (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN', `socket bind helper: cannot enter ${cwd} to bind its relative socket names: ${(err as Error).message}`);
   }
 }
 
@@ -154,6 +166,7 @@ async function bind(sockets: readonly BindRequest[]): Promise<void> {
   try {
     for (const [index, req] of sockets.entries()) if (req.kind === 'tcp' && req.beforeDrop) handles[index] = bindHandle(index, req);
     become();
+    enter(job.op === 'bind' ? job.cwd : undefined);
     checkOwners(sockets);
     await Promise.all(sockets.map((req, index) => (req.kind === 'unix' ? clearStale(index, req) : undefined)));
     for (const [index, req] of sockets.entries()) {

@@ -53,7 +53,16 @@ export interface PermissionRequest {
 }
 
 export type HelperJob =
-  | { readonly op: 'bind'; readonly as?: HelperIdentity; readonly sockets: readonly BindRequest[] }
+  | {
+      readonly op: 'bind';
+      readonly as?: HelperIdentity;
+      /**
+       * Where the helper works, entered after it has dropped privileges: relative unix paths are bound from here, so
+       * that the socket's own name (getsockname) is that relative name (SocketSpec.bindAs).
+       */
+      readonly cwd?: string;
+      readonly sockets: readonly BindRequest[];
+    }
   | { readonly op: 'permissions'; readonly as?: HelperIdentity; readonly sockets: readonly PermissionRequest[] };
 
 /**

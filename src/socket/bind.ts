@@ -77,7 +77,8 @@ async function ownerRequest(owner: OwnerSpec | undefined): Promise<SocketOwnerRe
 async function toRequest(spec: SocketSpec, options: BindOptions): Promise<BindRequest> {
   const a = spec.address;
   const { name, backlog } = spec;
-  if (a.kind === 'unix') return { kind: 'unix', name, path: a.path, backlog, mode: spec.mode, owner: await ownerRequest(spec.owner) };
+  // A relative name is bound as written, from the job's directory (bindSockets), for uWSGI to recognise it.
+  if (a.kind === 'unix') return { kind: 'unix', name, path: spec.bindAs?.name ?? a.path, backlog, mode: spec.mode, owner: await ownerRequest(spec.owner) };
   // A tenant's low port, when the emperor allows them, is bound while the helper is still root.
   const beforeDrop = options.tenant !== undefined && options.privilegedPorts === true && a.port < FIRST_UNPRIVILEGED_PORT;
   const family = net.isIP(a.host);
@@ -148,8 +149,10 @@ export async function bindSockets(specs: readonly SocketSpec[], options: BindOpt
   const requests = await Promise.all(specs.map((spec) => toRequest(spec, options)));
   const received: ListeningSocket[] = [];
   const names = specs.map((s) => s.name).join(', ');
+  const dirs = [...new Set(specs.flatMap((s) => (s.bindAs ? [s.bindAs.dir] : [])))];
+  if (dirs.length > 1) throw new BindError(names, 'EINVAL', `sockets ${names} are bound under relative names from different directories (${dirs.join(', ')}); bind them apart`);
   try {
-    await runHelper({ op: 'bind', as: identity(options.tenant), sockets: requests }, names, options.timeoutMs ?? 10_000, (reply, handle) => {
+    await runHelper({ op: 'bind', as: identity(options.tenant), cwd: dirs[0], sockets: requests }, names, options.timeoutMs ?? 10_000, (reply, handle) => {
       const spec = specs[reply.index];
       if (spec) received.push({ spec, handle, dev: reply.dev, ino: reply.ino });
       else handle.close();

@@ -57,26 +57,26 @@ export class SocketRegistry {
     const tenant = this.#options.tyrant ? runsAs : undefined;
     const owner: SocketOwner = tenant ? { kind: 'tenant', uid: tenant.uid, gid: tenant.gid } : EMPEROR_OWNER;
     this.#refuseOthers(specs, owner);
-    const missing = specs.filter((s) => !this.#entries.has(s.name) && !this.#binding.has(s.name));
+    const missing = specs.filter((s) => !this.#entries.has(socketKey(s)) && !this.#binding.has(socketKey(s)));
     if (missing.length > 0) {
       const done = bindSockets(missing, { tenant, privilegedPorts: this.#options.tyrantPrivilegedPorts }).then((bound) => {
-        for (const socket of bound) this.#entries.set(socket.spec.name, { socket, owner, refs: 0, mode: socket.spec.mode, fileOwner: socket.spec.owner });
+        for (const socket of bound) this.#entries.set(socketKey(socket.spec), { socket, owner, refs: 0, mode: socket.spec.mode, fileOwner: socket.spec.owner });
       });
-      for (const s of missing) this.#binding.set(s.name, { owner, done });
+      for (const s of missing) this.#binding.set(socketKey(s), { owner, done });
       try {
         await done;
       } finally {
-        for (const s of missing) this.#binding.delete(s.name);
+        for (const s of missing) this.#binding.delete(socketKey(s));
       }
     }
     // Sockets another vassal of the same owner is binding right now: wait for that bind, and fail with it, closing
     // what this lease bound itself and nobody holds.
     try {
-      await Promise.all(specs.map((s) => this.#binding.get(s.name)?.done));
+      await Promise.all(specs.map((s) => this.#binding.get(socketKey(s))?.done));
     } catch (err) {
       this.#drop(
         missing.flatMap((s) => {
-          const entry = this.#entries.get(s.name);
+          const entry = this.#entries.get(socketKey(s));
           return entry && entry.refs === 0 ? [Object.assign(entry, { refs: 1 })] : [];
         }),
         true,
@@ -86,7 +86,7 @@ export class SocketRegistry {
 
     const taken: Entry[] = [];
     for (const spec of specs) {
-      const entry = this.#entries.get(spec.name);
+      const entry = this.#entries.get(socketKey(spec));
       if (!entry || leaseRefusal(spec.name, entry.owner, owner)) {
         this.#drop(taken, false);
         throw entry ? new BindError(spec.name, 'EACCES', leaseRefusal(spec.name, entry.owner, owner) as string) : new Error(`socket ${spec.name} was closed while being leased`);
@@ -119,7 +119,7 @@ export class SocketRegistry {
   /** Throws BindError for the first address held, or being bound, by another owner. */
   #refuseOthers(specs: readonly SocketSpec[], owner: SocketOwner): void {
     for (const spec of specs) {
-      const holder = this.#entries.get(spec.name)?.owner ?? this.#binding.get(spec.name)?.owner;
+      const holder = this.#entries.get(socketKey(spec))?.owner ?? this.#binding.get(socketKey(spec))?.owner;
       const refusal = holder && leaseRefusal(spec.name, holder, owner);
       if (refusal) throw new BindError(spec.name, 'EACCES', refusal);
     }
@@ -154,7 +154,7 @@ export class SocketRegistry {
       entry.refs--;
       if (entry.refs > 0) continue;
       const { socket } = entry;
-      this.#entries.delete(socket.spec.name);
+      this.#entries.delete(socketKey(socket.spec));
       try {
         // Unlink before close, as libuv does, so we never remove a file someone else bound in between. uWSGI's
         // vacuum rule: only while the path is still the file we created (same device and inode, no link followed).
@@ -166,4 +166,13 @@ export class SocketRegistry {
       }
     }
   }
+}
+
+/**
+ * The registry key of a socket: its address, and for one bound under a relative name (a uWSGI app's) that name too.
+ * A socket bound under another name is not the same socket to uWSGI, so it is not handed over: binding the path again
+ * then fails as "in use", and the running generation keeps it.
+ */
+function socketKey(spec: SocketSpec): string {
+  return spec.bindAs ? `${spec.name} (bound as ${spec.bindAs.name})` : spec.name;
 }

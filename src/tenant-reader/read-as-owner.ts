@@ -1,7 +1,8 @@
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import { systemFacts } from '../config/config-host.js';
 import { inReadingOrder, type Diagnostic } from '../config/diagnostic.js';
-import { buildFromRead, NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
+import { buildFromRead, NO_DEFAULTS, uwsgiContext, type VassalDefaults } from '../config/load-vassal.js';
 import type { Observation } from '../config/recording-host.js';
 import type { VassalConfigResult } from '../config/vassal-config.js';
 import { runReader } from './reader-process.js';
@@ -143,14 +144,16 @@ async function readBatch(batch: readonly Waiting[]): Promise<void> {
   batch.forEach((w, i) => {
     const run: ReaderRun = { pid: outcome.pid, wallMs, queuedMs: startedAt - w.queuedAt, files: batch.length };
     const reply: Checked<ReaderReply> = replies.ok ? replies.value[i]! : { ok: false, reason: replies.reason };
-    w.resolve({ result: reply.ok ? build(w.file.path, reply.value) : failed(w.file.path, owner, reply.reason), run, observations: reply.ok ? reply.value.observations : [] });
+    w.resolve({ result: reply.ok ? build(w.file.path, reply.value, options.defaults ?? NO_DEFAULTS) : failed(w.file.path, owner, reply.reason), run, observations: reply.ok ? reply.value.observations : [] });
   });
 }
 
 /** The config from a reader's reply, built here by the same code as in default mode; the owner's checks added. */
-function build(file: string, reply: ReaderReply): VassalConfigResult {
+function build(file: string, reply: ReaderReply, defaults: VassalDefaults): VassalConfigResult {
   const { read, expansions, checks } = reply;
-  const built = buildFromRead(read, file, new ReplayedReferences(read.entries, expansions));
+  // A uWSGI app's binary is the emperor's setting: looked for here, not taken from the reader.
+  const uwsgi = uwsgiContext(defaults, read, process.cwd(), (p) => statSync(p, { throwIfNoEntry: false })?.isFile() ?? false);
+  const built = buildFromRead(read, file, new ReplayedReferences(read.entries, expansions), uwsgi);
   if (!built.ok || checks.length === 0) return built;
   const diagnostics = inReadingOrder([...built.diagnostics, ...checks]);
   return checks.some((d) => d.severity === 'error') ? { ok: false, diagnostics } : { ok: true, config: built.config, diagnostics };

@@ -7,7 +7,7 @@
 import type { ConfigHost, ReadResult } from '../config/config-host.js';
 import { systemHost } from '../config/config-host.js';
 import { readVassalText } from '../config/config-reader.js';
-import { buildFromRead } from '../config/load-vassal.js';
+import { buildFromRead, hostUwsgiContext } from '../config/load-vassal.js';
 import { tenantEnvironment } from '../runtime/tenant-env.js';
 import os from 'node:os';
 import { dropPrivileges } from '../runtime/drop-privileges.js';
@@ -74,7 +74,7 @@ function readOne({ file, text }: ReaderFile, host: ConfigHost, request: ReaderRe
     const references = new RecordingReferences(read.entries, recorder.host);
     // Built here to make exactly the expansions the emperor's build will ask for, and to check the owner's access
     // to the paths the config names; the emperor builds again from the reply and trusts none of this build.
-    const built = buildFromRead(read, file, references);
+    const built = buildFromRead(read, file, references, hostUwsgiContext(request.defaults, read, recorder.host));
     const checks = built.ok ? ownerAccessProblems(built.config, read.entries, references.expansions) : [];
     return { read, expansions: references.expansions, checks, observations: recorder.observations() };
   } catch (err) {

@@ -245,6 +245,9 @@ export function decodeReply(json: unknown): Checked<ReaderReply> {
     if (!isRecord(json) || !isRecord(json.read)) throw new BadReply('not a reader reply');
     const read = json.read;
     if (typeof read.sectionFound !== 'boolean') throw new BadReply('read.sectionFound is not a boolean');
+    // The section uWSGI is told to read (a uWSGI app vassal's --ini FILE:section): a plain name.
+    const section = read.section === undefined ? 'uwsgi' : str(read.section, 'read.section');
+    if (section.length > 256 || /[\0\n]/.test(section)) throw new BadReply('read.section is not a section name');
     const entries = Object.freeze(list(read.entries, 'read.entries', MAX_ENTRIES).map((e, i) => entry(e, `read.entries[${i}]`)));
     const expansions = list(json.expansions, 'expansions', entries.length).map((e, i) => expansion(e, `expansions[${i}]`));
     if (expansions.length !== entries.length) throw new BadReply(`${expansions.length} expansions for ${entries.length} entries`);
@@ -255,7 +258,7 @@ export function decodeReply(json: unknown): Checked<ReaderReply> {
     return {
       ok: true,
       value: Object.freeze({
-        read: Object.freeze({ entries, diagnostics: Object.freeze(diagnostics), tested: new Set(tested), sectionFound: read.sectionFound }),
+        read: Object.freeze({ entries, diagnostics: Object.freeze(diagnostics), tested: new Set(tested), sectionFound: read.sectionFound, section }),
         expansions: Object.freeze(expansions),
         checks: Object.freeze(checks),
         observations: Object.freeze(observations),

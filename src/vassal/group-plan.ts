@@ -36,6 +36,11 @@ export interface GroupView {
   readonly rollBlocked: boolean;
   /** How many slots may be replacing their worker at once (rolling reload batch). */
   readonly batch: number;
+  /**
+   * Old and new workers cannot run side by side (each would bind the same port itself): a slot's worker is stopped
+   * first, and its successor starts once it is gone. Requests in flight still finish; new ones wait or fail.
+   */
+  readonly stopFirst?: boolean;
   readonly workers: readonly WorkerView[];
   readonly slots: readonly SlotView[];
 }
@@ -57,7 +62,8 @@ export function planGroup(view: GroupView, now: number): Action[] {
 
   let replacing = 0;
   for (let id = 1; id <= view.processes; id++) {
-    if (live.filter((w) => w.slot === id).length > 1) replacing++;
+    const here = live.filter((w) => w.slot === id).length;
+    if (here > 1 || (view.stopFirst && here === 0 && view.workers.some((w) => w.slot === id))) replacing++;
   }
 
   for (let id = 1; id <= view.processes; id++) {
@@ -66,6 +72,8 @@ export function planGroup(view: GroupView, now: number): Action[] {
     const target = view.targetGeneration;
 
     if (inSlot.length === 0) {
+      // Stop-first: the slot's old worker must be gone, not only stopping, before its successor may bind.
+      if (view.stopFirst && view.workers.some((w) => w.slot === id)) continue;
       const retryAt = slot?.retryAt ?? 0;
       if (retryAt > now) {
         wakeAt = Math.min(wakeAt, retryAt);
@@ -82,7 +90,10 @@ export function planGroup(view: GroupView, now: number): Action[] {
       if (!outdated && !w.retire) continue;
       if (w.phase === 'starting') {
         // Not serving yet, so nothing is lost by replacing it straight away with the newer generation.
-        if (outdated) actions.push({ type: 'stop', key: w.key, reason: 'outdated' }, { type: 'spawn', slot: id, generation: target });
+        if (outdated) actions.push({ type: 'stop', key: w.key, reason: 'outdated' }, ...(view.stopFirst ? [] : [{ type: 'spawn', slot: id, generation: target } as const]));
+      } else if (replacing < view.batch && view.stopFirst) {
+        replacing++;
+        actions.push({ type: 'stop', key: w.key, reason: 'replaced' });
       } else if (replacing < view.batch) {
         replacing++;
         // A recycled worker keeps its generation while a reload is blocked: that config is the one known to work.

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { VassalConfig } from '../config/vassal-config.js';
+import type { SocketSpec, VassalConfig } from '../config/vassal-config.js';
 import type { SocketLease, SocketRegistry } from '../socket/socket-registry.js';
 import { describeExit, Worker, type WorkerExit } from '../worker/worker.js';
+import { StopFifo } from '../worker/stop-fifo.js';
 import { resolveCredentials, type Credentials } from '../runtime/accounts.js';
 import { tenantEnvironment } from '../runtime/tenant-env.js';
 import { afterUnexpectedExit, HEALTHY, type SlotHealth } from './backoff.js';
@@ -44,12 +45,24 @@ interface WorkerRecord {
   /** It was a successor that failed to start; already reported. */
   successorFailed?: boolean;
   lifetimeTimer?: NodeJS.Timeout;
+  /** stop-fifo: the FIFO it is stopped through. */
+  stopFifo?: StopFifo;
 }
 
 interface SlotRecord {
   health: SlotHealth;
   retryAt: number;
   lastGeneration?: number;
+}
+
+/**
+ * A uWSGI app's unix sockets without chown-socket belong to the user it runs as: uWSGI drops privileges before it
+ * binds, so that is whose they always were (and nginx running as that user can connect, as the guides expect).
+ */
+function socketsToLease(config: VassalConfig, credentials: Credentials | undefined): readonly SocketSpec[] {
+  if (!config.uwsgiApp || !credentials) return config.sockets;
+  const owner = { user: String(credentials.uid), group: String(credentials.gid) };
+  return config.sockets.map((s) => (s.address.kind === 'unix' && !s.owner ? { ...s, owner } : s));
 }
 
 // How often reload-on-rss measures workers; uWSGI checks after each request, which a generic supervisor cannot see.
@@ -89,7 +102,7 @@ export class Vassal {
   /** Binds the vassal's sockets and starts its workers. Rejects (with nothing left running) if a socket cannot be bound. */
   static async start(config: VassalConfig, deps: VassalDeps): Promise<Vassal> {
     const credentials = await resolveCredentials(config.uid, config.gid);
-    const lease = await deps.registry.lease(config.sockets, credentials);
+    const lease = await deps.registry.lease(socketsToLease(config, credentials), credentials);
     const vassal = new Vassal({ number: 1, config, lease, credentials }, deps);
     vassal.#rollStartedAt = Date.now();
     vassal.#log.info(
@@ -129,7 +142,7 @@ export class Vassal {
       return;
     }
     const credentials = await resolveCredentials(config.uid, config.gid);
-    const lease = await this.#deps.registry.lease(config.sockets, credentials);
+    const lease = await this.#deps.registry.lease(socketsToLease(config, credentials), credentials);
     if (this.#stopping) {
       lease.release({ vacuum: false });
       return;
@@ -146,9 +159,12 @@ export class Vassal {
     }
     // A change that means the same (a comment, an option moved) rolls too: the file changed, as uWSGI reloads then.
     const detail = kind === 'none' ? `${reason}; same options as it runs` : reason;
+    const { stopFirst } = config;
     this.#log.info(
-      { event: 'vassal.reload', generation: generation.number, reason: detail },
-      `vassal ${this.name} rolling to generation ${generation.number} (${detail})`,
+      { event: 'vassal.reload', generation: generation.number, reason: detail, ...(stopFirst ? { stopFirst } : {}) },
+      stopFirst
+        ? `vassal ${this.name} reloading to generation ${generation.number}, old worker first (${detail}): ${stopFirst}`
+        : `vassal ${this.name} rolling to generation ${generation.number} (${detail})`,
     );
     this.#reconcile();
     this.#releaseUnusedGenerations();
@@ -206,6 +222,7 @@ export class Vassal {
       targetGeneration: this.#target.number,
       rollBlocked: this.#rollBlocked,
       batch: this.#target.config.reloadBatch,
+      stopFirst: this.#target.config.stopFirst !== undefined,
       workers: [...this.#workers.values()].map((r) => ({ key: r.key, slot: r.slot, generation: r.generation, phase: r.phase, retire: r.retire })),
       slots: [...this.#slots.entries()].map(([id, s]) => ({ id, lastGeneration: s.lastGeneration, retryAt: s.retryAt })),
     };
@@ -238,7 +255,9 @@ export class Vassal {
     const { config } = generation;
     const key = this.#nextKey++;
     let worker: Worker;
+    let stopFifo: StopFifo | undefined;
     try {
+      stopFifo = config.stopFifo && StopFifo.create(generation.credentials);
       worker = new Worker(
         {
           launch: {
@@ -246,8 +265,9 @@ export class Vassal {
             cwd: config.chdir,
             baseEnv: this.#deps.tenantEnv ? tenantEnvironment(generation.credentials?.user, this.#deps.tenantEnv) : this.#deps.baseEnv,
             env: config.env,
-            fixedEnv: this.#deps.fixedEnv,
+            fixedEnv: stopFifo && config.stopFifo ? { ...this.#deps.fixedEnv, [config.stopFifo.env]: stopFifo.path } : this.#deps.fixedEnv,
             sockets: generation.lease.sockets.map((s) => ({ fd: s.handle.fd, name: s.spec.name })),
+            socketActivation: config.socketActivation,
             notificationFd: config.notificationFd,
             credentials: generation.credentials,
             vassal: this.name,
@@ -255,12 +275,13 @@ export class Vassal {
             generation: generation.number,
           },
           readiness:
-            config.notifySocket ? { kind: 'notify-socket' } : config.notificationFd !== undefined ? { kind: 'fd' } : { kind: 'uptime', afterMs: config.readyAfterMs },
+            config.notifySocket ? { kind: 'notify-socket' } : config.notificationFd !== undefined ? { kind: 'fd', byte: config.readyByte } : { kind: 'uptime', afterMs: config.readyAfterMs },
           readyTimeoutMs: config.readyTimeoutMs,
         },
         this.#log,
       );
     } catch (err) {
+      stopFifo?.remove();
       // Nothing was started (e.g. the notify socket could not be bound): a failed start, under the same backoff.
       this.#log.error({ event: 'worker.spawn-failed', worker: slot, err: (err as Error).message }, `worker ${slot} of ${this.name}: cannot start: ${(err as Error).message}`);
       const slotRecord = this.#slots.get(slot) ?? { health: HEALTHY, retryAt: 0 };
@@ -271,7 +292,7 @@ export class Vassal {
       this.#notifySettled();
       return;
     }
-    const record: WorkerRecord = { key, slot, generation: generation.number, worker, phase: 'starting' };
+    const record: WorkerRecord = { key, slot, generation: generation.number, worker, phase: 'starting', stopFifo };
     if (config.maxLifetimeMs > 0) {
       record.lifetimeTimer = setTimeout(() => this.#recycle(record, 'max-worker-lifetime', `up ${config.maxLifetimeMs / 1000} s`), config.maxLifetimeMs);
       record.lifetimeTimer.unref();
@@ -304,6 +325,8 @@ export class Vassal {
   #onExit(record: WorkerRecord, exit: WorkerExit): void {
     this.#workers.delete(record.key);
     clearTimeout(record.lifetimeTimer);
+    const left = record.stopFifo?.remove();
+    if (left) this.#log.warn({ event: 'worker.stop-fifo-left', worker: record.slot, err: left.message }, `worker ${record.slot} of ${this.name}: its stop FIFO directory was not removed: ${left.message}`);
     const ranOnItsOwn = record.stopReason === undefined || record.stopReason === 'ready-timeout';
     if (record.successorFailed) {
       // Already reported when its ready timeout passed.
@@ -371,7 +394,9 @@ export class Vassal {
     record.stopReason ??= reason;
     record.phase = 'stopping';
     const { config } = this.#generations.get(record.generation) ?? this.#target;
-    return record.worker.stop(config.stopSignal, config.mercyMs, config.killMode);
+    const { stopFifo } = record;
+    const text = config.stopFifo?.text;
+    return record.worker.stop(config.stopSignal, config.mercyMs, config.killMode, stopFifo && text !== undefined ? () => stopFifo.write(text) : undefined);
   }
 
   /** Old generations hold their sockets until their last worker is gone; then the sockets they alone used close. */

@@ -26,6 +26,11 @@ export interface LaunchRequest {
    */
   readonly fixedEnv?: Readonly<Record<string, string>>;
   readonly sockets: readonly InheritedSocket[];
+  /**
+   * False: the sockets are on fd 3, 4, ... without LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES, for a program told about
+   * them otherwise (uWSGI gets `--socket fd://3`: with LISTEN_FDS as well it would attach each socket twice).
+   */
+  readonly socketActivation?: boolean;
   /** s6-style readiness: the fd number (in the worker) it writes a newline to when ready. */
   readonly notificationFd?: number;
   /** systemd-style readiness: path of the worker's datagram socket, exported as NOTIFY_SOCKET. */
@@ -119,7 +124,8 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
     env.NOTIFICATION_FD = String(req.notificationFd);
   }
   if (req.notifySocket !== undefined) env.NOTIFY_SOCKET = req.notifySocket;
-  if (req.sockets.length > 0) {
+  const activation = req.sockets.length > 0 && req.socketActivation !== false;
+  if (activation) {
     env.LISTEN_FDS = String(req.sockets.length);
     env.LISTEN_FDNAMES = req.sockets.map((s) => fdName(s.name)).join(':');
   }
@@ -127,7 +133,7 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   const workerEnv = Object.fromEntries(Object.entries(env).filter(([k]) => SHELL_NAME.test(k)));
   const lines = Object.entries(workerEnv).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
   // LISTEN_PID must be the worker's own pid, known only now: the shell's, which exec keeps.
-  if (req.sockets.length > 0) lines.push('LISTEN_PID=$$; export LISTEN_PID');
+  if (activation) lines.push('LISTEN_PID=$$; export LISTEN_PID');
   lines.push(`cd -- ${shellQuote(req.cwd)} || exit 126`, 'exec </dev/null', 'exec "$@"');
 
   const args = [...setprivArgs(creds), SH, '-c', SETUP_SCRIPT, 'supervisor-worker', ...req.argv];

@@ -9,11 +9,15 @@ import { runtimeDir } from '../runtime/runtime-dir.js';
 import { NotifySocket } from './notify-socket.js';
 import { OutputTail } from './output-tail.js';
 import { groupMembers, signalGroup } from './process-group.js';
+import type { StopRequestResult } from './stop-fifo.js';
 
 /** How a worker says it is ready. */
 export type Readiness =
-  /** s6's protocol: the worker writes a newline on fd `LaunchRequest.notificationFd`. */
-  | { readonly kind: 'fd' }
+  /**
+   * s6's protocol: the worker writes a newline on fd `LaunchRequest.notificationFd`; or `byte` instead (uWSGI's
+   * emperor protocol: 5 when its first worker accepts requests).
+   */
+  | { readonly kind: 'fd'; readonly byte?: number }
   /** systemd's protocol: the worker sends READY=1 to its NOTIFY_SOCKET. */
   | { readonly kind: 'notify-socket' }
   /** Fallback: ready once it has stayed up this long. */
@@ -39,6 +43,12 @@ export interface WorkerExit {
   /** Set when the process could not be started at all (e.g. ENOENT). */
   readonly spawnError?: string;
 }
+
+/**
+ * Asks the worker to stop in its own way (stop-fifo: writes to a FIFO it reads) instead of sending the stop signal;
+ * says whether that was delivered. Called once, when the stop begins.
+ */
+export type StopRequest = () => StopRequestResult;
 
 /** systemd's KillMode values that apply to a worker: who gets the stop signal. */
 export type KillMode = 'control-group' | 'mixed';
@@ -193,8 +203,9 @@ export class Worker {
         );
         return;
       }
+      const byte = options.readiness.byte ?? 0x0a;
       notification?.on('data', (chunk: Buffer | string) => {
-        if (String(chunk).includes('\n')) resolve({ ok: true });
+        if (Buffer.from(chunk).includes(byte)) resolve({ ok: true });
       });
     });
     const timedOut = sleep(options.readyTimeoutMs, undefined, { signal }).then(
@@ -215,20 +226,25 @@ export class Worker {
    * once `mercyMs` has passed with any member (the worker or a descendant that stayed in its group) still alive.
    * `mixed` (for programs that manage their own children, like uWSGI's master): `signal` to the worker only, SIGKILL
    * to whatever is left of the group when it has exited or the mercy time is up. Idempotent; resolves with the
-   * worker's exit once the group is gone.
+   * worker's exit once the group is gone. `request`, when given and delivered, takes the place of the signal.
    */
-  stop(signal: NodeJS.Signals, mercyMs: number, mode: KillMode = 'control-group'): Promise<WorkerExit> {
-    this.#stopping ??= this.#stopGroup(signal, mercyMs, mode);
+  stop(signal: NodeJS.Signals, mercyMs: number, mode: KillMode = 'control-group', request?: StopRequest): Promise<WorkerExit> {
+    this.#stopping ??= this.#stopGroup(signal, mercyMs, mode, request);
     return this.#stopping;
   }
 
-  async #stopGroup(signal: NodeJS.Signals, mercyMs: number, mode: KillMode): Promise<WorkerExit> {
+  async #stopGroup(signal: NodeJS.Signals, mercyMs: number, mode: KillMode, request: StopRequest | undefined): Promise<WorkerExit> {
     this.#stopRequested = true;
     const pgid = this.#pid;
     if (pgid === undefined) return this.exited;
-    this.#log.info({ event: 'worker.stop', signal, mercyMs, killMode: mode }, `stopping worker ${this.id}`);
+    // A stop the program asked for (stop-fifo) replaces the signal; the mercy time and SIGKILL stay as they are.
+    const asked = request?.();
+    const via = asked?.ok ? { request: 'written' } : asked ? { request: 'failed', reason: asked.reason } : {};
+    this.#log.info({ event: 'worker.stop', signal, mercyMs, killMode: mode, ...via }, `stopping worker ${this.id}${asked && !asked.ok ? ` (stop request failed: ${asked.reason}; sending ${signal})` : ''}`);
     const deadline = Date.now() + mercyMs;
-    if (mode === 'mixed') {
+    if (asked?.ok) {
+      // Delivered: the worker stops on its own.
+    } else if (mode === 'mixed') {
       try {
         process.kill(pgid, signal);
       } catch {
@@ -246,7 +262,7 @@ export class Worker {
       const leaderLeft = left.includes(pgid);
       // A leftover descendant after a clean exit of the worker is expected in mixed mode, not a forced stop.
       this.#forced = leaderLeft || mode === 'control-group';
-      const why = leaderLeft ? `still running ${mercyMs} ms after ${signal}` : `exited, leaving ${left.length} process(es) in its group`;
+      const why = leaderLeft ? `still running ${mercyMs} ms after ${asked?.ok ? 'its stop request' : signal}` : `exited, leaving ${left.length} process(es) in its group`;
       this.#log.warn({ event: 'worker.kill', mercyMs, left }, `worker ${this.id} ${why}: SIGKILL to its process group`);
       signalGroup(pgid, 'SIGKILL');
     }

@@ -46,7 +46,7 @@ describe('unknown options', () => {
 describe('uWSGI options that do not apply', () => {
   it('are a note once per key, with the hint of their group, and never parsed', () => {
     expect(diags(parse(['command = x', 'module = wsgi:app', 'master = ture', 'module = other', 'attach-daemon = celery', 'show-config']))).toEqual([
-      `${FILE}:3: note: "module" is a uWSGI option, not applicable here (ignored): it tells uWSGI how to run the app in its own workers, and a vassal here runs \`command\` instead: for a WSGI app that is e.g. command = uwsgi --plugin python3 --module wsgi:app, or command = gunicorn wsgi:app`,
+      `${FILE}:3: note: "module" is a uWSGI option, not applicable here (ignored): it tells uWSGI how to run the app in its own workers: a vassal file without command that loads an app (module, wsgi-file, ...) runs with uWSGI itself (uwsgi-app), and one with a command runs that instead, e.g. command = gunicorn wsgi:app`,
       `${FILE}:4: note: "master" is a uWSGI option, not applicable here (ignored): the supervisor itself is the master that starts, watches and restarts the workers; process names are those of the command`,
       `${FILE}:6: note: "attach-daemon" is a uWSGI option, not applicable here (ignored): run it as a vassal of its own (its own file with command = ...), or from cron or a systemd timer`,
       `${FILE}:7: note: "show-config" is a uWSGI option, not applicable here (ignored): to see the options as read, run supervisor --show-config FILE`,
@@ -65,9 +65,9 @@ describe('uWSGI options that do not apply', () => {
     for (const spec of OPTIONS) for (const name of [spec.name, ...(spec.aliases ?? [])]) expect(exact.has(name), name).toBe(false);
   });
 
-  it('make the missing-command error point at the uWSGI app line', () => {
-    expect(diags(parse(['module = wsgi:app', 'socket = app.sock'])).filter((d) => d.includes('error'))).toEqual([
-      `${FILE}: error: no "command" option: a vassal needs the program its workers run, e.g. command = node server.js; this file configures uWSGI's own app loading (module at ${FILE}:2), which a supervisor does not do: run the app server as the command, e.g. command = uwsgi --plugin python3 --module wsgi:app, or command = gunicorn wsgi:app`,
+  it('make the missing-command error point at the uWSGI app line when the file loads no app (one that does runs with uWSGI)', () => {
+    expect(diags(parse(['callable = app', 'socket = app.sock'])).filter((d) => d.includes('error'))).toEqual([
+      `${FILE}: error: no "command" option: a vassal needs the program its workers run, e.g. command = node server.js; this file configures uWSGI's own app loading (callable at ${FILE}:2) but loads no app (module, wsgi, wsgi-file, file, ...): run the app server as the command, e.g. command = uwsgi --plugin python3 --module wsgi:app, or command = gunicorn wsgi:app`,
     ]);
   });
 });

@@ -129,11 +129,12 @@ describe('config files, end to end through the CLI', () => {
   });
 
   it('supervisor app.ini refuses a file with errors before starting anything, with file:line on stderr', async () => {
-    const file = await write('app.ini', ['[uwsgi]', 'module = wsgi:app', 'socket = app.sock']);
+    // No command and no app to load (a file that loads one runs with uWSGI): an error, and a note on the uWSGI option.
+    const file = await write('app.ini', ['[uwsgi]', 'callable = app', 'socket = app.sock']);
     supervisor = new EmperorProcess([file]);
     expect((await supervisor.exit()).code).toBe(2);
     expect(supervisor.stderr.join('')).toContain(`supervisor: ${file}: error: no "command" option`);
-    expect(supervisor.stderr.join('')).toContain(`supervisor: ${file}:2: note: "module" is a uWSGI option, not applicable here (ignored)`);
+    expect(supervisor.stderr.join('')).toContain(`supervisor: ${file}:2: note: "callable" is a uWSGI option, not applicable here (ignored)`);
     expect(supervisor.events('worker.spawn')).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { systemHost, type ConfigHost } from '../../src/config/config-host.js';
+import { systemHost, type ConfigHost, type PathKind } from '../../src/config/config-host.js';
+import { DEFAULT_UWSGI_APP_SETTINGS } from '../../src/config/uwsgi-app.js';
 import { FACTS } from './config-host.js';
 
 /**
@@ -34,8 +35,11 @@ export function corpusFiles(): string[] {
 
 /**
  * The real file system with a fixed, empty environment and fixed machine facts: what a file reads like does not
- * depend on who runs the test (their $HOME, host name or CPU count).
+ * depend on who runs the test (their $HOME, host name or CPU count) or what is installed (uWSGI).
  */
 export function corpusHost(): ConfigHost {
-  return { ...systemHost({}), facts: FACTS };
+  const system = systemHost({});
+  // Whether uWSGI is installed here does not change how a file reads: its default binary counts as present.
+  const pathKind = (p: string): PathKind => (p === DEFAULT_UWSGI_APP_SETTINGS.binary ? 'file' : system.pathKind(p));
+  return { ...system, pathKind, facts: FACTS };
 }

@@ -5,10 +5,18 @@ import { NGINX, writeNginxConf } from '../../bench/nginx.mjs';
 
 export { freePort, NGINX } from '../../bench/nginx.mjs';
 
-/** A real nginx in the foreground (config from bench/nginx.mjs) proxying 127.0.0.1:port to `upstreamSocket`. */
-export async function startNginx(dir: string, port: number, upstreamSocket: string): Promise<{ stop: () => Promise<void>; errorLog: string }> {
+/**
+ * A real nginx in the foreground (config from bench/nginx.mjs) passing 127.0.0.1:port to `upstreamSocket`: HTTP, or
+ * the uwsgi protocol with `uwsgi`; its workers run as `user` (default nobody nogroup).
+ */
+export async function startNginx(
+  dir: string,
+  port: number,
+  upstreamSocket: string,
+  options: { uwsgi?: boolean; user?: string } = {},
+): Promise<{ stop: () => Promise<void>; errorLog: string }> {
   if (!NGINX) throw new Error('nginx is not installed');
-  const { conf, errorLog } = writeNginxConf(dir, port, upstreamSocket);
+  const { conf, errorLog } = writeNginxConf(dir, port, upstreamSocket, options);
   const child = execa(NGINX, ['-c', conf, '-p', dir], { reject: false, stdio: 'ignore' });
   await vi.waitFor(
     () =>

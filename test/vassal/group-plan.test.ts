@@ -42,6 +42,21 @@ describe('planGroup', () => {
     ]);
   });
 
+  it('stop-first (old and new cannot run side by side): stops the incumbent, and starts its successor once it is gone', () => {
+    const rolling = view({ processes: 1, stopFirst: true, targetGeneration: 2, workers: [w(1, 1, 1)] });
+    expect(planGroup(rolling, NOW)).toEqual([{ type: 'stop', key: 1, reason: 'replaced' }]);
+    const stopping = view({ processes: 1, stopFirst: true, targetGeneration: 2, workers: [w(1, 1, 1, 'stopping')] });
+    expect(planGroup(stopping, NOW)).toEqual([]);
+    expect(planGroup(view({ processes: 1, stopFirst: true, targetGeneration: 2 }), NOW)).toEqual([{ type: 'spawn', slot: 1, generation: 2 }]);
+    const starting = view({ processes: 1, stopFirst: true, targetGeneration: 2, workers: [w(1, 1, 1, 'starting')] });
+    expect(planGroup(starting, NOW)).toEqual([{ type: 'stop', key: 1, reason: 'outdated' }]);
+  });
+
+  it('stop-first keeps to the batch: a slot whose worker is stopping counts as being replaced', () => {
+    const v = view({ processes: 2, stopFirst: true, targetGeneration: 2, workers: [w(1, 1, 1, 'stopping'), w(2, 2, 1)] });
+    expect(planGroup(v, NOW)).toEqual([]);
+  });
+
   it('replaces a not-yet-ready worker of an old generation straight away', () => {
     expect(planGroup(view({ processes: 1, targetGeneration: 2, workers: [w(1, 1, 1, 'starting')] }), NOW)).toEqual([
       { type: 'stop', key: 1, reason: 'outdated' },

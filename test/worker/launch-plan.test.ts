@@ -85,6 +85,13 @@ describe('planLaunch', () => {
     expect(listenPid).toBe(pid);
   });
 
+  it('passes the sockets without LISTEN_* when socket activation is off (uWSGI is told --socket fd://3 instead)', () => {
+    const plan = planLaunch({ ...base, sockets: [{ fd: 21, name: '/run/app.sock' }], socketActivation: false });
+    expect(plan.stdio).toEqual(['pipe', 'pipe', 'pipe', 21]);
+    expect(Object.keys(plan.workerEnv).filter((k) => k.startsWith('LISTEN_'))).toEqual([]);
+    expect(plan.setup).not.toContain('LISTEN_PID');
+  });
+
   it('puts the notification fd where asked, leaving gaps closed, and names it in NOTIFICATION_FD', () => {
     const plan = planLaunch({ ...base, sockets: [{ fd: 9, name: 'a' }], notificationFd: 6 });
     expect(plan.stdio).toEqual(['pipe', 'pipe', 'pipe', 9, 'ignore', 'ignore', 'pipe']);

@@ -22,7 +22,7 @@ export const NOT_APPLICABLE: readonly NotApplicableGroup[] = [
   {
     id: 'app',
     title: 'Loading and running the application inside uWSGI\'s own workers',
-    hint: 'it tells uWSGI how to run the app in its own workers, and a vassal here runs `command` instead: for a WSGI app that is e.g. command = uwsgi --plugin python3 --module wsgi:app, or command = gunicorn wsgi:app',
+    hint: 'it tells uWSGI how to run the app in its own workers: a vassal file without command that loads an app (module, wsgi-file, ...) runs with uWSGI itself (uwsgi-app), and one with a command runs that instead, e.g. command = gunicorn wsgi:app',
     names: [
       'module', 'wsgi-file', 'wsgi', 'file', 'callable', 'mount', 'manage-script-name', 'home', 'virtualenv', 'venv',
       'pyhome', 'pythonpath', 'python-path', 'pp', 'plugin', 'plugins', 'plugins-dir', 'need-app', 'lazy-apps', 'lazy',
@@ -30,7 +30,8 @@ export const NOT_APPLICABLE: readonly NotApplicableGroup[] = [
       'php-*', 'cgi', 'cgi-*', 'py-*', 'python-autoreload', 'optimize', 'spooler', 'spooler-*', 'gevent', 'gevent-*',
       'async', 'ugreen', 'threads', 'enable-threads', 'offload-threads', 'static-*', 'check-static', 'mime-file',
       'route', 'route-*', 'final-route*', 'response-route*', 'error-route*', 'cache2', 'cache', 'cache-*', 'mule', 'mules',
-      'farm',
+      'farm', 'eval', 'ini-paste-logged', 'pecan', 'web3', 'pump', 'wsgi-lite', 'worker-mount', 'rails', 'lua', 'mono-app', 'jwsgi',
+      'ring-app', 'jvm-main-class', 'symcall', 'webdav-mount',
     ],
   },
   {

@@ -1,3 +1,4 @@
+import { APP_LOADERS, SHARED_OPTIONS } from '../uwsgi-app.js';
 import { MAX_CONFIG_FILE_BYTES } from '../config-host.js';
 import { MAX_GLOB_NAMES } from '../glob-pattern.js';
 import { logicKeywords } from '../logic-blocks.js';
@@ -87,13 +88,29 @@ function languageSection(): string[] {
   ];
 }
 
+function uwsgiAppSection(): string[] {
+  return [
+    '## uWSGI app vassals',
+    '',
+    'A vassal file without `command` that has one of these options runs as one worker, a uWSGI master started with',
+    `that same file (emperor options \`uwsgi-app\`, \`uwsgi-app-binary\`, \`uwsgi-app-plugins\`): ${code(APP_LOADERS)}.`,
+    'Every option uWSGI knows is passed to it unchanged, without a note; a key neither uWSGI nor the supervisor knows',
+    'is still an unknown option. The options both read:',
+    '',
+    '| option | in a uWSGI app vassal |',
+    '|---|---|',
+    ...Object.entries(SHARED_OPTIONS).map(([name, meaning]) => `| \`${name}\` | ${cell(meaning)} |`),
+  ];
+}
+
 function notApplicableSection(): string[] {
   return [
     '## uWSGI options that do not apply',
     '',
-    'These are recognised, ignored, and reported once per file as a note with what to do instead. Names ending in `*`',
-    'stand for every option with that prefix. Any other unknown key is a warning naming the nearest option (an error',
-    'with `strict = true`), unless it is used as a placeholder.',
+    'In a vassal with a `command` these are recognised, ignored, and reported once per file as a note with what to do',
+    'instead (a uWSGI app vassal passes them to uWSGI). Names ending in `*` stand for every option with that prefix.',
+    'Any other unknown key is a warning naming the nearest option (an error with `strict = true`), unless it is used',
+    'as a placeholder.',
     '',
     '| uWSGI options | what they are | instead |',
     '|---|---|---|',
@@ -120,6 +137,8 @@ export function optionsMarkdown(): string {
     ...table(OPTIONS.filter((o) => o.scope !== 'emperor' && !language.has(o))),
     '',
     ...languageSection(),
+    '',
+    ...uwsgiAppSection(),
     '',
     ...notApplicableSection(),
     '',

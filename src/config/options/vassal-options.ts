@@ -1,4 +1,4 @@
-import { account, boolean, command, envAssignment, filePath, integer, notificationFd, oneOf, seconds, signal } from '../values.js';
+import { account, boolean, command, envAssignment, envName, fifoCommand, filePath, integer, notificationFd, oneOf, seconds, signal } from '../values.js';
 import { option } from './option-spec.js';
 
 /** `command`: the program a worker runs, with its arguments. */
@@ -66,6 +66,23 @@ export const KILL_MODE = option({
   default: 'control-group',
   doc: 'Who gets the stop signal: control-group sends it to the worker\'s whole process group; mixed sends it to the worker only (for programs that manage their own children, such as uWSGI with --master), and SIGKILLs what is left of the group once it has exited. Either way, SIGKILL after worker-reload-mercy goes to the whole group.',
   uwsgi: 'none (systemd: KillMode=)',
+});
+
+export const STOP_FIFO = option({
+  name: 'stop-fifo',
+  type: fifoCommand,
+  scope: 'vassal',
+  doc: 'Stop a worker by writing this text (e.g. q) to a FIFO the worker creates at the path it is given in $SUPERVISOR_STOP_FIFO (or the variable stop-fifo-env names), in a directory of its own; the stop signal is sent only when that fails (no FIFO yet, nobody reading). worker-reload-mercy and SIGKILL apply as after a signal.',
+  uwsgi: 'none (uWSGI: master-fifo, whose q command stops gracefully, finishing the requests in flight)',
+});
+
+export const STOP_FIFO_ENV = option({
+  name: 'stop-fifo-env',
+  type: envName,
+  scope: 'vassal',
+  default: 'SUPERVISOR_STOP_FIFO',
+  doc: 'The variable that gives each worker the path of its stop-fifo. UWSGI_MASTER_FIFO makes uWSGI create its master FIFO there (uWSGI reads UWSGI_* variables as options), before any master-fifo of its own.',
+  uwsgi: 'none',
 });
 
 export const NOTIFICATION_FD = option({
@@ -195,6 +212,8 @@ export const VASSAL_OPTIONS = [
   STOP_SIGNAL,
   KILL_MODE,
   WORKER_RELOAD_MERCY,
+  STOP_FIFO,
+  STOP_FIFO_ENV,
   NOTIFICATION_FD,
   NOTIFY_SOCKET,
   READY_AFTER,

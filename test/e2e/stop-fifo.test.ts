@@ -1,0 +1,55 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
+import { sandbox } from '../support/sandbox.js';
+import { isRoot, TEST_USER } from '../support/test-users.js';
+
+const dir = sandbox('sv-fifo');
+
+/** The worker's own line "stop fifo PATH" (the fixture prints where it was told to create it). */
+const fifoPaths = (emperor: EmperorProcess): string[] =>
+  emperor.events('worker.output').flatMap((r) => (/^stop fifo (.+)$/.exec(r.msg)?.[1] ? [/^stop fifo (.+)$/.exec(r.msg)![1]!] : []));
+
+describe('stop-fifo: a worker stopped by what it reads on its FIFO, not by a signal', () => {
+  it.skipIf(!isRoot)("writes the text to the FIFO the worker created in its own directory; the stop signal is not sent, and each generation has its FIFO", async () => {
+    // The worker runs as the test user and starts in the vassal's directory.
+    await chmod(dir.path, 0o755);
+    await writeFile(
+      dir.file('app.ini'),
+      vassalIni({ command: fixtureCommand('stop-on-fifo'), 'stop-fifo': 'q', 'notification-fd': 'auto', 'worker-reload-mercy': 30, uid: TEST_USER }),
+    );
+    const emperor = new EmperorProcess(['--emperor', dir.path]);
+    await emperor.waitForLog((r) => r.event === 'vassal.ready');
+    emperor.child.kill('SIGHUP');
+    await emperor.waitForLog((r) => r.event === 'vassal.reloaded');
+    const started = Date.now();
+    emperor.child.kill('SIGTERM');
+    expect(await emperor.exit()).toEqual({ code: 0, signal: undefined });
+    // The fixture ignores SIGTERM: only the FIFO can have stopped it this fast, and without SIGKILL.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(emperor.events('worker.stop').map((r) => r.request)).toEqual(['written', 'written']);
+    expect(emperor.events('worker.kill')).toEqual([]);
+    expect(emperor.events('worker.output').filter((r) => r.msg === 'read q: stopping')).toHaveLength(2);
+    expect(emperor.events('worker.output').filter((r) => r.msg === 'ignoring SIGTERM')).toEqual([]);
+    const [first, second] = fifoPaths(emperor);
+    expect(first).not.toBe(second);
+    expect(path.basename(first!)).toBe('fifo');
+    expect(emperor.liveDescendants()).toEqual([]);
+  });
+
+  it('falls back to the stop signal when the worker made no FIFO, and logs why', async () => {
+    await writeFile(
+      dir.file('app.ini'),
+      vassalIni({ command: fixtureCommand('stop-on-fifo'), 'stop-fifo': 'q', 'stop-signal': 'INT', 'notification-fd': 'auto', env: 'NO_FIFO=1' }),
+    );
+    const emperor = new EmperorProcess(['--emperor', dir.path]);
+    await emperor.waitForLog((r) => r.event === 'vassal.ready');
+    emperor.child.kill('SIGTERM');
+    expect(await emperor.exit()).toEqual({ code: 0, signal: undefined });
+    const [stop] = emperor.events('worker.stop');
+    expect(stop).toMatchObject({ request: 'failed', signal: 'SIGINT' });
+    expect(stop!.reason).toMatch(/\/fifo does not exist \(not created yet\)$/);
+    expect(emperor.events('worker.output').map((r) => r.msg)).toContain('SIGINT: stopping');
+  });
+});
