@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ConfigEntry } from './config-entry.js';
 import type { Diagnostic } from './diagnostic.js';
+import { vassalLogSettings, type VassalLogSettings } from './log-settings.js';
 import { readOptions, type OptionReading } from './option-values.js';
 import {
   CHDIR,
@@ -97,6 +98,8 @@ export interface VassalConfig {
   readonly reloadOnRssBytes: number;
   /** Files whose change reloads the vassal. */
   readonly touchReload: readonly string[];
+  /** Where the workers' output goes (logto, rotation, format); see src/logs/. */
+  readonly log: VassalLogSettings;
   /**
    * Line of each option's effective value, by option name, so problems found later (a socket that cannot be bound,
    * a uid tyrant mode refuses) can be reported at file:line. Not part of what the config means: a comment added
@@ -188,6 +191,9 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
     });
   }
 
+  const log = vassalLogSettings(values, file, diagnostics);
+  if (!log) return { ok: false, diagnostics };
+
   const config: VassalConfig = Object.freeze({
     name: path.basename(file),
     file: path.resolve(file),
@@ -211,6 +217,7 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
     maxLifetimeMs: ms(MAX_WORKER_LIFETIME),
     reloadOnRssBytes: (values.get(RELOAD_ON_RSS) ?? 0) * 1024 * 1024,
     touchReload: Object.freeze(values.all(TOUCH_RELOAD)),
+    log,
     lines: Object.freeze(values.lines()),
   });
   return { ok: true, config, diagnostics };
