@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { backupName, backupsToPrune } from './rotation.js';
 
@@ -74,6 +74,15 @@ export function openLogFile(job: LogFileJob): number {
   }
 }
 
+/** The names in `dir`; none when it cannot be read (the open that follows says what is wrong). */
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** What a rotation did, for the log. */
 export interface Rotation {
   readonly fd: number;
@@ -88,7 +97,7 @@ export interface Rotation {
  * cannot be opened (the rename has happened then).
  */
 export function rotateLogFile(job: LogFileJob, nowMs = Date.now()): Rotation {
-  const target = backupName(job.path, nowMs, job.backupName, existsSync);
+  const target = backupName(job.path, nowMs, job.backupName, listDir(path.dirname(job.path)));
   let renamedTo: string | undefined;
   try {
     renameSync(job.path, target);
@@ -100,13 +109,7 @@ export function rotateLogFile(job: LogFileJob, nowMs = Date.now()): Rotation {
   }
   const pruned: string[] = [];
   if (job.backupName === undefined) {
-    let names: string[] = [];
-    try {
-      names = readdirSync(path.dirname(job.path));
-    } catch {
-      // An unreadable directory: nothing is pruned, and the open below says what is wrong.
-    }
-    for (const old of backupsToPrune(job.path, names, job.backups)) {
+    for (const old of backupsToPrune(job.path, listDir(path.dirname(job.path)), job.backups)) {
       try {
         unlinkSync(old);
         pruned.push(old);

@@ -13,14 +13,20 @@ function backupPattern(file: string): RegExp {
 }
 
 /**
- * The name the current file is renamed to at a rotation at `nowMs`: log-backupname if given, else FILE.<unix time>
- * (with .1, .2 ... when `taken` says that name exists).
+ * The name the current file is renamed to at a rotation at `nowMs`: log-backupname if given, else FILE.<unix time>,
+ * or, when `names` (FILE's directory) has rotated files of that second already, FILE.<unix time>.<n> with n past
+ * theirs (so the newest always sorts last, even after the first of them was pruned).
  */
-export function backupName(file: string, nowMs: number, backupname: string | undefined, taken: (name: string) => boolean): string {
+export function backupName(file: string, nowMs: number, backupname: string | undefined, names: readonly string[]): string {
   if (backupname !== undefined) return backupname;
-  const base = `${file}.${Math.floor(nowMs / 1000)}`;
-  if (!taken(base)) return base;
-  for (let n = 1; ; n++) if (!taken(`${base}.${n}`)) return `${base}.${n}`;
+  const second = Math.floor(nowMs / 1000);
+  const pattern = backupPattern(file);
+  let last = -1;
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (m && Number(m[1]) === second) last = Math.max(last, Number(m[2] ?? 0));
+  }
+  return last < 0 ? `${file}.${second}` : `${file}.${second}.${last + 1}`;
 }
 
 /**
