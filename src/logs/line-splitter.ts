@@ -53,13 +53,13 @@ function charBoundary(buf: Buffer, at: number): number {
   return cut;
 }
 
+/** Whether a line of `buf` (complete lines) is longer than `limit`: a window of limit + 1 bytes without a newline. */
 function hasLongLine(buf: Buffer, limit: number): boolean {
-  if (buf.length <= limit) return false;
-  for (let start = 0; start < buf.length; ) {
-    const nl = buf.indexOf(NL, start);
-    const end = nl < 0 ? buf.length : nl;
-    if (end - start > limit) return true;
-    start = end + 1;
+  // Jumps from the last newline of each window: a few steps per chunk, however short its lines.
+  for (let start = 0; buf.length - start > limit; ) {
+    const nl = buf.lastIndexOf(NL, start + limit);
+    if (nl < start) return true;
+    start = nl + 1;
   }
   return false;
 }

@@ -278,20 +278,14 @@ export class VassalOutput implements VassalOutputView {
   }
 
   #remember(lines: Buffer, origin: LineOrigin, who: WorkerIdentity, now: number): void {
-    const entry = (line: string): OutputEntry => ({ time: now, worker: origin.worker, pid: origin.pid, generation: origin.generation, stream: origin.stream, line });
-    if (this.#listeners.size > 0) {
-      forEachLine(lines, (line) => {
-        const e = entry(line);
-        this.#ring.add(e);
-        for (const listener of this.#listeners) listener(e);
-      });
-      who.tail(lastLines(lines, 20));
-      return;
-    }
-    // Nobody follows: only the lines the ring can keep are made into strings.
-    const recent = lastLines(lines, RING_LINES);
-    for (const line of recent) this.#ring.add(entry(line));
-    who.tail(recent.slice(-20));
+    const batch = { time: now, worker: origin.worker, pid: origin.pid, generation: origin.generation, stream: origin.stream };
+    this.#ring.add(batch, lines);
+    who.tail(lastLines(lines, 20));
+    if (this.#listeners.size === 0) return;
+    forEachLine(lines, (line) => {
+      const entry = { ...batch, line };
+      for (const listener of this.#listeners) listener(entry);
+    });
   }
 
   #drop(lines: Buffer): void {
