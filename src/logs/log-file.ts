@@ -159,7 +159,8 @@ export class LogFile {
     if (this.#closed) return;
     const deadline = Date.now() + timeoutMs;
     await this.#opening;
-    while ((this.#queued > 0 || this.#writing) && Date.now() < deadline && this.#fd !== undefined && !this.#outage) {
+    const hopeless = (): boolean => this.#fd === undefined || (this.#outage !== undefined && Date.now() < this.#outage.retryAt);
+    while ((this.#queued > 0 || this.#writing) && Date.now() < deadline && !hopeless()) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     this.#closed = true;
