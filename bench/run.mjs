@@ -8,6 +8,7 @@ import { describeRestart, restartLatency } from './restart-latency.mjs';
 import { printSocketBind } from './socket-bind.mjs';
 import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 import { printVassalRead, vassalRead } from './vassal-read.mjs';
+import { describeFlood, logFlood } from './log-flood.mjs';
 
 console.log(`node ${process.version}, ${cpus().length} cores`);
 console.log(`file dropped -> socket answers 200: ${fmt(await dropToServe(10))}`);
@@ -24,3 +25,4 @@ console.log('the same with --emperor-settle 0.01:');
 printVassalChanges(await vassalChanges(10, ['--emperor-settle', '0.01']));
 printStorm(await stormSettle());
 printVassalRead(await vassalRead());
+console.log(describeFlood(await logFlood(10)));
