@@ -94,7 +94,9 @@ export class EmperorLog implements EmperorLogControl {
     const name = this.#file?.name ?? this.#settings?.path ?? 'log';
     switch (event.type) {
       case 'failed':
-        this.#say(`cannot write the log (${name}): ${event.error}; supervision carries on, log records are dropped until writing works again`);
+        // EAGAIN is a failure only at exit, when the reader did not take the last records in time.
+        if (event.code === 'EAGAIN') this.#say(`log (${name}): ${event.error}`);
+        else this.#say(`cannot write the log (${name}): ${event.error}; supervision carries on, log records are dropped until writing works again`);
         return;
       case 'open-failed':
         this.#say(`${event.error}; supervision carries on, log records are dropped until a reopen works (SIGUSR2)`);

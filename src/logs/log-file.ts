@@ -62,6 +62,7 @@ export class LogFile {
   #drainWaiters: (() => void)[] = [];
   #eagainDelay = 0;
   #closed = false;
+  #stalledAtExit = false;
   #opening: Promise<void> | undefined;
 
   constructor(source: FileSource, options: LogFileOptions = {}) {
@@ -124,7 +125,7 @@ export class LogFile {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     if (buf.length === 0) return true;
     if (this.#closed) {
-      this.#writeNow(buf);
+      this.#writeNow(buf, 100);
       return true;
     }
     if (this.#outage && Date.now() < this.#outage.retryAt) {
@@ -164,11 +165,17 @@ export class LogFile {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     this.#closed = true;
-    // What is left (a reader that did not catch up in time): one synchronous attempt each, bounded.
+    // What is left (a reader that did not catch up in time): one synchronous attempt, a second at most.
     const rest = this.#queue;
     this.#queue = [];
     this.#queued = 0;
-    for (const buf of rest) this.#writeNow(buf);
+    if (rest.length > 0) {
+      const left = Buffer.concat(rest);
+      const written = this.#writeNow(left, 1000);
+      if (written < left.length) {
+        this.#options.onEvent?.({ type: 'failed', code: 'EAGAIN', error: `${countLines(left.subarray(written))} record(s) could not be written before exit: the reader did not keep up` });
+      }
+    }
     if (this.#source.kind === 'path' && this.#fd !== undefined && !this.#writing) {
       const fd = this.#fd;
       this.#fd = undefined;
@@ -339,11 +346,14 @@ export class LogFile {
     for (const fn of this.#drainWaiters.splice(0)) fn();
   }
 
-  /** After close: a synchronous, bounded attempt (a supervisor's last words, or a record logged during exit). */
-  #writeNow(buf: Buffer): void {
+  /**
+   * After close: a synchronous attempt (a supervisor's last words, or a record logged during exit), waiting at most
+   * `waitMs` for a full pipe; once one has timed out, later ones are not tried (the exit must not hang on a reader).
+   */
+  #writeNow(buf: Buffer, waitMs: number): number {
     const fd = this.#source.kind === 'fd' ? this.#source.fd : this.#fd;
-    if (fd === undefined) return;
-    const deadline = Date.now() + 1000;
+    if (fd === undefined || this.#stalledAtExit) return 0;
+    const deadline = Date.now() + waitMs;
     let off = 0;
     while (off < buf.length) {
       try {
@@ -354,9 +364,11 @@ export class LogFile {
           Atomics.wait(sleeper, 0, 0, 2);
           continue;
         }
-        return;
+        if (code === 'EAGAIN') this.#stalledAtExit = true;
+        return off;
       }
     }
+    return off;
   }
 }
 
