@@ -1,6 +1,8 @@
 import { fork } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
 import type { Credentials } from '../runtime/accounts.js';
 import { ROOT_ENV } from '../runtime/exec-chain.js';
 import { LogFileError, openLogFile, rotateLogFile, type LogFileJob } from './file-ops.js';
@@ -10,6 +12,21 @@ const HELPER = fileURLToPath(new URL('./log-file-helper.js', import.meta.url));
 
 /** How long the helper may take (ms): it does a few system calls; a hung one must not hold a vassal's log. */
 const HELPER_TIMEOUT_MS = 10_000;
+
+// Each helper is a Node process (about 0.1 s of CPU, 40 MB while it lives): 1,000 tenants' vassals starting at once
+// open their files a few at a time, and one at a time per user, like the tenant config readers. A tenant may stop
+// its own helper (it runs as the tenant) until the timeout: that holds up only its own files.
+const helpers = pLimit(Math.max(4, 2 * availableParallelism()));
+const perUser = new Map<number, ReturnType<typeof pLimit>>();
+
+function forUser(uid: number): ReturnType<typeof pLimit> {
+  let limit = perUser.get(uid);
+  if (!limit) {
+    limit = pLimit(1);
+    perUser.set(uid, limit);
+  }
+  return limit;
+}
 
 /** An open log file: its descriptor, and what a rotation did. */
 export interface Opened {
@@ -43,7 +60,14 @@ export class FileOpener {
     if (!as || (as.uid === process.geteuid?.() && as.gid === process.getegid?.())) {
       return op === 'rotate' ? rotateLogFile(this.job) : { fd: openLogFile(this.job), pruned: [] };
     }
-    return runHelper({ op, as: { uid: as.uid, gid: as.gid, user: as.user?.name ?? as.uid, initGroups: as.initGroups }, file: this.job, nowMs: Date.now() });
+    const job = (): Promise<Opened> =>
+      runHelper({ op, as: { uid: as.uid, gid: as.gid, user: as.user?.name ?? as.uid, initGroups: as.initGroups }, file: this.job, nowMs: Date.now() });
+    const limit = forUser(as.uid);
+    try {
+      return await limit(() => helpers(job));
+    } finally {
+      if (limit.activeCount === 0 && limit.pendingCount === 0) perUser.delete(as.uid);
+    }
   }
 }
 
