@@ -1,6 +1,6 @@
 // Per-vassal log files: logto with several workers, rotation, reopen after an external rename (the way logrotate
 // does it), timestamps and JSON read back, a full disk, log-direct, and the emperor's own log file.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
@@ -187,6 +187,53 @@ describe('logto', () => {
     // Its replacement gets the new file.
     process.kill(first!, 'SIGKILL');
     await vi.waitFor(() => expect(numbersOf(lines(file), 1).length).toBeGreaterThan(2), { timeout: 20_000, interval: 50 });
+  });
+});
+
+describe('log options', () => {
+  it('touch-logrotate rotates, touch-logreopen reopens, log-reopen reopens at a reload; logfile-chmod sets the mode', async () => {
+    const file = dir.file('app.log');
+    await writeFile(dir.file('rotate-now'), '');
+    await writeFile(dir.file('reopen-now'), '');
+    await mkdir(dir.file('vassals'));
+    const ini = (gen: number): string =>
+      chatterIni(
+        { logto: file, 'touch-logrotate': dir.file('rotate-now'), 'touch-logreopen': dir.file('reopen-now'), 'log-reopen': true, 'logfile-chmod': 600 },
+        { CHATTER_COUNT: 0, CHATTER_INTERVAL_MS: 20, GEN: gen },
+      );
+    await writeFile(dir.file('vassals/app.ini'), ini(1));
+    const emperor = new EmperorProcess(['--emperor', dir.file('vassals')]);
+    await vi.waitFor(() => expect(lines(file).length).toBeGreaterThan(2), { timeout: 20_000, interval: 50 });
+    expect(statSync(file).mode & 0o7777).toBe(0o600);
+
+    await writeFile(dir.file('rotate-now'), 'x');
+    const rotated = await emperor.waitForLog((r) => r.event === 'log.rotated' && r.vassal === 'app.ini');
+    expect(rotated.renamedTo).toMatch(/app\.log\.\d{10,}$/);
+    expect(statSync(rotated.renamedTo as string).size).toBeGreaterThan(0);
+
+    await rename(file, dir.file('moved-1.log'));
+    await writeFile(dir.file('reopen-now'), 'x');
+    await emperor.waitForLog((r) => r.event === 'log.reopened' && r.vassal === 'app.ini');
+    await vi.waitFor(() => expect(lines(file).length).toBeGreaterThan(0), { timeout: 20_000, interval: 50 });
+
+    // A reload (the file changed) reopens too, with log-reopen.
+    await rename(file, dir.file('moved-2.log'));
+    await writeFile(dir.file('vassals/app.ini'), ini(2));
+    await vi.waitFor(() => expect(emperor.events('log.reopened', 'app.ini')).toHaveLength(2), { timeout: 20_000 });
+    await vi.waitFor(() => expect(lines(file).length).toBeGreaterThan(0), { timeout: 20_000, interval: 50 });
+  });
+
+  it('refuses what cannot work, at file:line: logto with logto2, log-direct with rotation or formats, a UDP address', async () => {
+    await writeFile(dir.file('both.ini'), chatterIni({ logto: dir.file('a.log'), logto2: dir.file('b.log') }));
+    await writeFile(dir.file('direct.ini'), chatterIni({ logto: dir.file('a.log'), 'log-direct': true, 'log-maxsize': 1000 }));
+    await writeFile(dir.file('udp.ini'), chatterIni({ logto: '192.168.0.1:1717' }));
+    const check = spawnSync(NODE, [CLI, '--check', dir.file('both.ini'), dir.file('direct.ini'), dir.file('udp.ini')], { encoding: 'utf8' });
+    expect(check.status).toBe(1);
+    const said = `${check.stdout}${check.stderr}`;
+    const at = (name: string, key: string): string => `${dir.file(name)}:${read(dir.file(name)).split('\n').findIndex((l) => l.startsWith(`${key} =`)) + 1}`;
+    expect(said).toContain(`${at('both.ini', 'logto2')}: error: logto and logto2 both set: choose one`);
+    expect(said).toContain(`${at('direct.ini', 'log-maxsize')}: error: log-maxsize needs the emperor to write the file, but log-direct gives the workers the file itself`);
+    expect(said).toContain(`${at('udp.ini', 'logto')}: error: invalid value for logto: "192.168.0.1:1717" has a ':', which uWSGI reads as a UDP address`);
   });
 });
 
