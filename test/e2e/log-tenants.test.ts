@@ -89,6 +89,19 @@ describe.skipIf(!isRoot)(`a tenant's log file${skipReason}`, () => {
   });
 });
 
+describe.skipIf(!isRoot)(`logfile-chown${skipReason}`, () => {
+  it('gives the file the emperor opened (default mode) to the vassal\'s uid and gid; without it, it stays root\'s', async () => {
+    await writeFile(dir.file('vassals/chown.ini'), chatter({ uid: TEST_USER, logto: dir.file('root-only/chown.log'), 'logfile-chown': true }));
+    await writeFile(dir.file('vassals/plain.ini'), chatter({ uid: TEST_USER, logto: dir.file('root-only/plain.log') }));
+    new EmperorProcess(['--emperor', dir.file('vassals')]);
+    await vi.waitFor(() => expect(readFileSync(dir.file('root-only/chown.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(() => expect(readFileSync(dir.file('root-only/plain.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4), { timeout: 20_000, interval: 50 });
+    const chowned = statSync(dir.file('root-only/chown.log'));
+    expect({ uid: chowned.uid, gid: chowned.gid, mode: chowned.mode & 0o7777 }).toEqual({ uid: alice.uid, gid: alice.gid, mode: 0o640 });
+    expect(statSync(dir.file('root-only/plain.log')).uid).toBe(0);
+  });
+});
+
 describe.skipIf(!isRoot)(`logto2${skipReason}`, () => {
   it('opens the file with the workers\' uid (after the privilege drop, as uWSGI does): their file, where they may write', async () => {
     await writeFile(dir.file('vassals/app.ini'), chatter({ uid: TEST_USER, logto2: dir.file('alice/app.log') }));
