@@ -97,6 +97,7 @@ async function scenario(name, floodOptions, { slowStdout, seconds = 10 }) {
       await sleep(300);
     }
     if (slowStdout) reader.rate(100_000);
+    const peakBefore = statusKiB(pid, 'VmHWM');
     const cpu0 = cpuSeconds(pid);
     const ini = ['[uwsgi]', `command = /usr/bin/yes ${LINE}`, 'ready-after = 0', ...Object.entries(floodOptions).map(([k, v]) => `${k} = ${v}`.replace('DIR', dir.path)), ''];
     writeFileSync(path.join(dir.path, 'flood.ini'), ini.join('\n'));
@@ -120,7 +121,7 @@ async function scenario(name, floodOptions, { slowStdout, seconds = 10 }) {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.on('exit', resolve));
     const stopMs = performance.now() - t0;
-    return { name, bytes, elapsed, cpu, peakMiB: peak / 1024, quiet: summary(quiet), flooded: summary(flooded), stopMs, read: reader.state.bytes };
+    return { name, bytes, elapsed, cpu, peakMiB: peak / 1024, peakBeforeMiB: peakBefore / 1024, quiet: summary(quiet), flooded: summary(flooded), stopMs, read: reader.state.bytes };
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     reader.close();
@@ -143,7 +144,7 @@ export function describeFlood(results) {
       [
         `flood (${r.name}), ${r.elapsed.toFixed(1)} s:`,
         `  bytes written by the flooding worker: ${(r.bytes / 1e6).toFixed(1)} MB (${(r.bytes / 1e6 / r.elapsed).toFixed(1)} MB/s)`,
-        `  emperor: RSS peak ${r.peakMiB.toFixed(1)} MiB, CPU ${r.cpu.toFixed(2)} s (${((100 * r.cpu) / r.elapsed).toFixed(0)}% of a core); clean stop ${r.stopMs.toFixed(0)} ms`,
+        `  emperor: RSS peak ${r.peakMiB.toFixed(1)} MiB (${r.peakBeforeMiB.toFixed(1)} MiB before the flood), CPU ${r.cpu.toFixed(2)} s (${((100 * r.cpu) / r.elapsed).toFixed(0)}% of a core); clean stop ${r.stopMs.toFixed(0)} ms`,
         `  other vassal, SIGKILL -> replacement running: without flood ${fmt(r.quiet)}; during flood ${fmt(r.flooded)}`,
       ].join('\n'),
     )
