@@ -122,7 +122,7 @@ function runHelper(job: HelperJob): Promise<Opened> {
  */
 function takeDescriptor(pid: number | undefined, opened: Extract<HelperReply, { type: 'opened' }>): number {
   if (pid === undefined || !Number.isInteger(opened.fd)) throw new LogFileError('EHELPER', 'log file helper: no descriptor');
-  const fd = openSync(`/proc/${pid}/fd/${opened.fd}`, constants.O_RDWR | constants.O_APPEND | constants.O_NONBLOCK);
+  const fd = openSync(`/proc/${pid}/fd/${opened.fd}`, constants.O_RDWR | constants.O_APPEND);
   const st = fstatSync(fd);
   if (st.dev !== opened.dev || st.ino !== opened.ino || !(st.isFile() || st.isCharacterDevice())) {
     closeSync(fd);

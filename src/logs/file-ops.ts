@@ -65,7 +65,11 @@ export function openLogFile(job: LogFileJob): number {
       if (created || job.mode !== undefined) fchmodSync(fd, job.mode ?? LOG_FILE_MODE);
       if (job.owner) fchownSync(fd, job.owner.uid, job.owner.gid);
     }
-    return fd;
+    // O_NONBLOCK only kept the open from waiting on a FIFO. A log-direct worker gets this file as its stdout, and
+    // a program whose write to a device says EAGAIN may fail: the same file, opened again without it.
+    const plain = openSync(`/proc/self/fd/${fd}`, constants.O_RDWR | constants.O_APPEND);
+    closeSync(fd);
+    return plain;
   } catch (err) {
     closeSync(fd);
     if (err instanceof LogFileError) throw err;
