@@ -76,7 +76,8 @@ export function logFileSettings(values: OptionValues, file: string | undefined):
 export function vassalLogSettings(values: OptionValues, file: string, diagnostics: Diagnostic[]): VassalLogSettings | undefined {
   const error = (spec: OptionSpec, message: string): undefined => {
     const source = values.sourceOf(spec);
-    diagnostics.push({ severity: 'error', file, line: source?.line, key: source?.key ?? spec.name, message });
+    // At the file:line that set it (an include's own, for an option an include set).
+    diagnostics.push({ severity: 'error', file: source?.file || file, line: source?.line || undefined, key: source?.key ?? spec.name, message });
     return undefined;
   };
   const logto = values.get(LOGTO);
