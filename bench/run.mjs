@@ -9,6 +9,7 @@ import { printSocketBind } from './socket-bind.mjs';
 import { describeUwsgiReloads, SETUPS, uwsgiReloads } from './uwsgi-reloads.mjs';
 import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 import { printVassalRead, vassalRead } from './vassal-read.mjs';
+import { describeFlood, logFlood } from './log-flood.mjs';
 
 console.log(`node ${process.version}, ${cpus().length} cores`);
 console.log(`file dropped -> socket answers 200: ${fmt(await dropToServe(10))}`);
@@ -26,3 +27,4 @@ console.log('the same with --emperor-settle 0.01:');
 printVassalChanges(await vassalChanges(10, ['--emperor-settle', '0.01']));
 printStorm(await stormSettle());
 printVassalRead(await vassalRead());
+console.log(describeFlood(await logFlood(10)));

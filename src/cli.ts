@@ -15,8 +15,11 @@ import { buildEmperorConfig, describesEmperor, type EmperorConfigResult } from '
 import type { IniEntry } from './config/ini-lines.js';
 import { NO_DEFAULTS, type VassalDefaults } from './config/load-vassal.js';
 import { References } from './config/references.js';
-import { reloadByPidfile, stopByPidfile } from './runtime/control.js';
-import { createLogger, logDiagnostics } from './runtime/logger.js';
+import { reloadByPidfile, reopenLogsByPidfile, stopByPidfile } from './runtime/control.js';
+import { logDiagnostics } from './runtime/logger.js';
+import { logFileSettings } from './config/log-settings.js';
+import { LOGTO } from './config/options/index.js';
+import { EmperorLog } from './logs/emperor-log.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,6 +47,9 @@ function flagDefaults(entries: readonly IniEntry[], host: ConfigHost): VassalDef
   return built.ok && !hasErrors(read.diagnostics) ? built.config.vassalDefaults : undefined;
 }
 
+/** The running emperor's (or foreground vassal's) log, written out before exit. */
+let emperorLog: EmperorLog | undefined;
+
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseCommandLine(argv);
   switch (command.type) {
@@ -56,6 +62,11 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'reload': {
       const pid = reloadByPidfile(command.pidfile);
       process.stdout.write(`sent SIGHUP to emperor ${pid}\n`);
+      return 0;
+    }
+    case 'reopen-logs': {
+      const pid = reopenLogsByPidfile(command.pidfile);
+      process.stdout.write(`sent SIGUSR2 to emperor ${pid}: it reopens its log files\n`);
       return 0;
     }
     case 'stop': {
@@ -80,11 +91,15 @@ async function main(argv: readonly string[]): Promise<number> {
         const diagnostics = [...read.diagnostics, ...built.diagnostics];
         printDiagnostics(diagnostics);
         if (!built.ok || hasErrors(diagnostics)) return 2;
-        return runEmperor(built.config.values, createLogger(), built.config.vassalDefaults);
+        const values = built.config.values;
+        emperorLog = new EmperorLog({ file: logFileSettings(values, values.get(LOGTO)) });
+        await emperorLog.ready();
+        return runEmperor(values, emperorLog.logger, built.config.vassalDefaults, emperorLog);
       }
       const file = firstIniFile(command.entries, host);
       if (!file) throw new UsageError('nothing to run: give --emperor DIR, or a vassal file (supervisor app.ini); see supervisor --help');
-      const log = createLogger();
+      emperorLog = new EmperorLog();
+      const log = emperorLog.logger;
       let first = true;
       return runVassal(
         () => readCommandLineVassal(command.entries, file, host),
@@ -104,6 +119,8 @@ async function main(argv: readonly string[]): Promise<number> {
  * queues writes, and process.exit would drop what is queued.
  */
 async function exit(code: number): Promise<never> {
+  // The emperor's records still queued are written out first: a clean stop loses nothing.
+  await emperorLog?.close();
   const drained = (stream: NodeJS.WriteStream): Promise<void> =>
     stream.writableLength === 0 || stream.destroyed
       ? Promise.resolve()

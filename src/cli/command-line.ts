@@ -9,6 +9,7 @@ export type CliCommand =
   | { readonly type: 'help' }
   | { readonly type: 'version' }
   | { readonly type: 'reload'; readonly pidfile: string }
+  | { readonly type: 'reopen-logs'; readonly pidfile: string }
   | { readonly type: 'stop'; readonly pidfile: string; readonly timeoutMs: number }
   | { readonly type: 'run'; readonly entries: readonly IniEntry[]; readonly positionals: readonly string[] }
   | { readonly type: 'check' | 'show-config'; readonly files: readonly string[]; readonly entries: readonly IniEntry[] };
@@ -28,6 +29,7 @@ const CONTROL = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   reload: { type: 'string' },
+  'reopen-logs': { type: 'string' },
   stop: { type: 'string' },
   'stop-timeout': { type: 'string' },
   check: { type: 'boolean' },
@@ -72,6 +74,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (values.help) return { type: 'help' };
   if (values.version) return { type: 'version' };
   if (typeof values.reload === 'string') return { type: 'reload', pidfile: values.reload };
+  if (typeof values['reopen-logs'] === 'string') return { type: 'reopen-logs', pidfile: values['reopen-logs'] };
   if (typeof values.stop === 'string') {
     const raw = (values['stop-timeout'] as string | undefined) ?? '60';
     const seconds = Number(raw);

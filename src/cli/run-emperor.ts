@@ -29,6 +29,7 @@ import { newRunId, ownRunRecord } from '../runtime/run-record.js';
 import { beginRun } from '../runtime/runtime-dir.js';
 import { runtimePlace, runtimeSecret } from '../runtime/runtime-root.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
+import type { EmperorLogControl } from '../logs/emperor-log.js';
 
 /**
  * Runs the emperor in the foreground until a stop signal: locks, run directory, orphan sweep, pidfile, signals,
@@ -36,7 +37,7 @@ import { routeSignals, type SignalCommand } from '../runtime/signals.js';
  * (missing directory, unsafe runtime directory), LockConflict when a live emperor already holds the pidfile or
  * watches one of the directories (then nothing has been touched).
  */
-export async function runEmperor(values: OptionValues, log: Logger, vassalDefaults: VassalDefaults = NO_DEFAULTS): Promise<number> {
+export async function runEmperor(values: OptionValues, log: Logger, vassalDefaults: VassalDefaults = NO_DEFAULTS, logs?: EmperorLogControl): Promise<number> {
   const dirs = values.all(EMPEROR);
   // With emperor-wait, a missing directory is watched for until it appears.
   for (const dir of values.get(EMPEROR_WAIT) ? [] : dirs) {
@@ -69,7 +70,7 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
   process.on('unhandledRejection', onInternalError);
   process.on('uncaughtException', onInternalError);
   try {
-    return await supervise(values, log, vassalDefaults, { dirs, pidfile, keys: locks.keys });
+    return await supervise(values, log, vassalDefaults, { dirs, pidfile, keys: locks.keys }, logs);
   } finally {
     process.off('unhandledRejection', onInternalError);
     process.off('uncaughtException', onInternalError);
@@ -83,6 +84,7 @@ async function supervise(
   log: Logger,
   vassalDefaults: VassalDefaults,
   run: { dirs: readonly string[]; pidfile: string | undefined; keys: readonly string[] },
+  logs: EmperorLogControl | undefined,
 ): Promise<number> {
   const { dirs, pidfile } = run;
   // Every worker start runs these as root: a replaceable one would hand root to whoever may replace it.
@@ -136,6 +138,11 @@ async function supervise(
       if (command.signal) log.info({ event: 'emperor.signal', signal: command.signal, command: command.type }, `${command.signal}: ${command.type}`);
       else log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
       if (command.type === 'stop') break;
+      if (command.type === 'reopen-logs') {
+        await Promise.all([logs?.reopen(), emperor.reopenLogs()]);
+        continue;
+      }
+      await logs?.reloaded();
       await emperor.sync({ force: true });
     }
   } finally {

@@ -153,7 +153,17 @@ export const SHARED_OPTIONS: Readonly<Record<string, string>> = {
   'reload-on-rss': 'uWSGI\'s: it recycles its own workers',
   pidfile: 'uWSGI\'s: it writes its master\'s pid (the newest master\'s during a reload)',
   'die-on-term': 'uWSGI\'s; the emperor never sends SIGTERM to uWSGI (q on the master FIFO, SIGINT if that fails)',
-  logto: 'uWSGI\'s: it opens the file itself, as the vassal\'s user',
+  logto: 'uWSGI\'s: it opens the file itself, as the vassal\'s user; the emperor opens no file for it',
+  logto2: 'uWSGI\'s, as logto',
+  'log-maxsize': 'uWSGI\'s: it rotates its own logto file',
+  'log-backupname': 'uWSGI\'s, as log-maxsize',
+  'log-reopen': 'uWSGI\'s: it reopens its logto file at its own reloads',
+  'logfile-chown': 'uWSGI\'s, for its logto file',
+  'logfile-chmod': 'uWSGI\'s, for its logto file',
+  'log-date': 'uWSGI\'s: it dates its own lines (the emperor does not date them again)',
+  logdate: 'uWSGI\'s, as log-date',
+  'touch-logreopen': 'uWSGI\'s: it watches the file itself',
+  'touch-logrotate': 'uWSGI\'s: it watches the file itself',
   strict: 'both: unknown options are errors here, and uWSGI exits on options it does not know',
 };
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ConfigEntry } from './config-entry.js';
 import type { Diagnostic } from './diagnostic.js';
+import { vassalLogSettings, type VassalLogSettings } from './log-settings.js';
 import { readOptions, type OptionPlace, type OptionReading, type OptionValues } from './option-values.js';
 import {
   CHDIR,
@@ -129,6 +130,8 @@ export interface VassalConfig {
   readonly socketActivation?: false;
   /** Set when the file configures a uWSGI app and runs with uWSGI as its one worker (uwsgi-app.ts). */
   readonly uwsgiApp?: UwsgiAppRun;
+  /** Where the workers' output goes (logto, rotation, format); see src/logs/. */
+  readonly log: VassalLogSettings;
   /**
    * File and line of each option's effective value, by option name (an included file's own, for an option it
    * set), so problems found later (a socket that cannot be bound, a uid tyrant mode refuses) are reported at the
@@ -258,6 +261,9 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
     });
   }
 
+  const log = vassalLogSettings(values, file, diagnostics, app !== undefined);
+  if (!log) return { ok: false, diagnostics };
+
   const config: VassalConfig = Object.freeze({
     name: path.basename(file),
     file: path.resolve(file),
@@ -281,6 +287,7 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
     maxLifetimeMs: ms(MAX_WORKER_LIFETIME),
     reloadOnRssBytes: (values.get(RELOAD_ON_RSS) ?? 0) * 1024 * 1024,
     touchReload: Object.freeze(values.all(TOUCH_RELOAD)),
+    log,
     lines: Object.freeze(values.lines()),
     ...(stopFifo ? { stopFifo: Object.freeze(stopFifo) } : {}),
     ...(app ? uwsgiAppFields(app, values, baseDir, sockets.length) : {}),

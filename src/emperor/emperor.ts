@@ -12,6 +12,7 @@ import { passedVariables } from '../runtime/tenant-env.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
+import type { VassalOutputView } from '../logs/vassal-output.js';
 import { addWatchDirs, dependenciesOf, firstChange, type Dependencies, type StampCache } from './dependencies.js';
 import { EMPEROR_MARKER } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
@@ -490,6 +491,7 @@ export class Emperor {
       baseEnv: this.#baseEnv,
       tenantEnv: owner ? this.#passed : undefined,
       fixedEnv: this.#fixedEnv,
+      tyrant: this.#options.tyrant ?? false,
     }).then(
       (vassal) => {
         entry.vassal = vassal;
@@ -543,6 +545,17 @@ export class Emperor {
     });
     this.#retiring.add(stopping);
     void stopping.finally(() => this.#retiring.delete(stopping));
+  }
+
+  /** Reopens every vassal's log file by its path (SIGUSR2, `supervisor --reopen-logs`); resolves when all are done. */
+  async reopenLogs(): Promise<void> {
+    await Promise.all([...this.#known.values()].map((known) => known.vassal?.reopenLogs()));
+  }
+
+  /** A running vassal's output (last lines, followers), by vassal name; undefined when no such vassal runs. */
+  outputOf(name: string): VassalOutputView | undefined {
+    for (const [file, known] of this.#known) if (path.basename(file) === name && known.vassal && !known.vassal.stopped) return known.vassal.output;
+    return undefined;
   }
 
   /** Stops watching, then stops every vassal gracefully and releases every socket. Idempotent. */

@@ -20,6 +20,13 @@ export function reloadByPidfile(pidfile: string): number {
   return pid;
 }
 
+/** `supervisor --reopen-logs PIDFILE`: SIGUSR2 to the emperor, which reopens its log files (after logrotate). */
+export function reopenLogsByPidfile(pidfile: string): number {
+  const pid = readPidfile(pidfile);
+  process.kill(pid, 'SIGUSR2');
+  return pid;
+}
+
 /**
  * `supervisor --stop PIDFILE`: SIGINT (which always stops, whatever die-on-term says, as uWSGI's --stop does),
  * then waits until the emperor has exited. Throws if it is still alive after `timeoutMs`.

@@ -6,30 +6,53 @@ import { LogSink } from './log-sink.js';
 export type LogFormat = 'json' | 'pretty';
 
 /**
- * The one root logger. JSON lines with a fixed `event` field (machine-readable: `vassal.start`, `worker.exit`, ...),
- * or the same records rendered for a terminal. Writes synchronously through a LogSink: a supervisor's last words
- * before exit must not be lost in a buffer, and a log that cannot be written (a full disk, a closed pipe) never
- * stops the supervisor: the failure goes to stderr once (when the log is not stderr), records are dropped meanwhile,
- * and `log.recovered` says how many once writing works again.
+ * Where records go: anything with a `write` of one whole line that never throws. One that can fill up says so with
+ * `needsDrain`/`onceDrained` (src/logs/backpressure.ts): workers' output waits for it, the emperor's records do not.
  */
-export function createLogger(format: LogFormat = process.stdout.isTTY ? 'pretty' : 'json', fd = 1): Logger {
+export interface LogDestination {
+  write(text: string): void;
+  readonly needsDrain?: boolean;
+  onceDrained?(fn: () => void): void;
+}
+
+/** The format a terminal gets (pretty), or anything else (JSON lines). */
+export function defaultLogFormat(): LogFormat {
+  return process.stdout.isTTY ? 'pretty' : 'json';
+}
+
+/**
+ * The one root logger. JSON lines with a fixed `event` field (machine-readable: `vassal.start`, `worker.exit`, ...),
+ * or the same records rendered for a terminal. Written to `destination`: the emperor's asynchronous, bounded one
+ * (src/logs/emperor-log.ts), or by default a LogSink on `fd`, which writes synchronously: a log that cannot be
+ * written (a full disk, a closed pipe) never stops the supervisor: the failure goes to stderr once (when the log is
+ * not stderr), records are dropped meanwhile, and `log.recovered` says how many once writing works again.
+ */
+export function createLogger(format: LogFormat = defaultLogFormat(), destination: number | LogDestination = 1): Logger {
   const options = {
     base: undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
   let log: Logger | undefined;
-  const sink = new LogSink(fd, {
-    reportFd: fd === 2 ? undefined : 2,
-    onRecovered: (dropped, error) =>
-      log?.warn({ event: 'log.recovered', dropped, error }, `the log could be written again: ${dropped} record(s) were dropped meanwhile (${error})`),
-  });
-  if (format === 'pretty') {
-    const prettify = prettyFactory({ ignore: 'event', translateTime: 'SYS:HH:MM:ss.l', singleLine: true });
-    log = pino(options, { write: (line: string) => sink.write(prettify(line)) });
-  } else {
-    log = pino(options, { write: (line: string) => sink.write(line) });
-  }
+  const fd = typeof destination === 'number' ? destination : undefined;
+  const sink: LogDestination =
+    fd === undefined
+      ? (destination as LogDestination)
+      : new LogSink(fd, {
+          reportFd: fd === 2 ? undefined : 2,
+          onRecovered: (dropped, error) =>
+            log?.warn({ event: 'log.recovered', dropped, error }, `the log could be written again: ${dropped} record(s) were dropped meanwhile (${error})`),
+        });
+  const prettify = format === 'pretty' ? prettyFactory({ ignore: 'event', translateTime: 'SYS:HH:MM:ss.l', singleLine: true }) : undefined;
+  // The stream pino holds: it also carries the destination's backpressure, which children share (backpressure.ts).
+  const stream = {
+    write: prettify ? (line: string) => sink.write(prettify(line)) : (line: string) => sink.write(line),
+    get needsDrain(): boolean {
+      return sink.needsDrain ?? false;
+    },
+    onceDrained: (fn: () => void): void => (sink.onceDrained ? sink.onceDrained(fn) : void setImmediate(fn)),
+  };
+  log = pino(options, stream);
   return log;
 }
 

@@ -2,9 +2,10 @@
  * What each signal means to the emperor (and to a single vassal run in the foreground). Every signal it can receive
  * has a defined meaning; the table is in the README ("Signals").
  *
- * - SIGINT, SIGQUIT: stop. SIGTERM: stop (or reload with die-on-term = false). SIGHUP: reload.
+ * - SIGINT, SIGQUIT: stop. SIGTERM: stop (or reload with die-on-term = false). SIGHUP: reload. SIGUSR2: reopen the
+ *   log files (after an external rotation; `supervisor --reopen-logs`).
  * - IGNORED_SIGNALS: handled, logged and otherwise ignored. Among them SIGUSR1, which without a listener makes Node
- *   start its inspector (a debugger anyone on the host could attach to, as root), and SIGUSR2.
+ *   start its inspector (a debugger anyone on the host could attach to, as root).
  * - SIGPIPE and SIGXFSZ: ignored by Node itself (a write then fails with EPIPE or EFBIG, which the log sink
  *   handles). Not logged: a log write that raises one would raise it again.
  * - SIGCHLD, SIGCONT, SIGURG, SIGWINCH: ignored by default. SIGTSTP, SIGTTIN, SIGTTOU: stop the process (job control),
@@ -16,14 +17,17 @@
  */
 
 /** What a signal asks the emperor to do. Handlers only enqueue; the emperor's loop acts (circus, s6). */
-export type SignalCommand = { readonly type: 'stop'; readonly signal: NodeJS.Signals } | { readonly type: 'reload'; readonly signal: NodeJS.Signals };
+export type SignalCommand =
+  | { readonly type: 'stop'; readonly signal: NodeJS.Signals }
+  | { readonly type: 'reload'; readonly signal: NodeJS.Signals }
+  | { readonly type: 'reopen-logs'; readonly signal: NodeJS.Signals };
 
 export interface SignalPolicy {
   /** uWSGI 2.1 semantics: SIGTERM stops (true, the default); false restores 2.0's "SIGTERM reloads". */
   readonly dieOnTerm: boolean;
 }
 
-/** The meaning of each handled signal. SIGINT and SIGQUIT always stop; SIGHUP always reloads. */
+/** The meaning of each handled signal. SIGINT and SIGQUIT always stop; SIGHUP always reloads; SIGUSR2 reopens logs. */
 export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): SignalCommand | undefined {
   switch (signal) {
     case 'SIGINT':
@@ -33,12 +37,14 @@ export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): Signal
       return policy.dieOnTerm ? { type: 'stop', signal } : { type: 'reload', signal };
     case 'SIGHUP':
       return { type: 'reload', signal };
+    case 'SIGUSR2':
+      return { type: 'reopen-logs', signal };
     default:
       return undefined;
   }
 }
 
-const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'];
+const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGUSR2'];
 
 /**
  * Signals that are handled and ignored, with what they are kept for. Their default action would end the process
@@ -46,7 +52,6 @@ const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGH
  */
 export const IGNORED_SIGNALS: Readonly<Partial<Record<NodeJS.Signals, string>>> = {
   SIGUSR1: 'reserved for a status snapshot (uWSGI prints statistics on SIGUSR1); ignored for now',
-  SIGUSR2: 'reserved for reopening log files; ignored for now',
   SIGALRM: 'not used by the emperor; ignored',
   SIGVTALRM: 'not used by the emperor; ignored',
   SIGPROF: 'not used by the emperor; ignored',
@@ -93,6 +98,8 @@ export function signalMeaning(signal: NodeJS.Signals): string | undefined {
       return 'stop (reload with die-on-term = false)';
     case 'SIGHUP':
       return 'reload every vassal';
+    case 'SIGUSR2':
+      return 'reopen the log files (the emperor\'s and every vassal\'s logto), e.g. after logrotate renamed them';
     default:
       return IGNORED_SIGNALS[signal] ?? DEFAULT_SIGNALS[signal];
   }
@@ -106,7 +113,8 @@ export function signalMeaning(signal: NodeJS.Signals): string | undefined {
  * that off; `--disable-sigusr1` came with Node 22.14.)
  */
 export function guardSignals(): void {
-  for (const signal of Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[]) process.on(signal, () => {});
+  // SIGUSR2 too: until routeSignals gives it its meaning, its default action would end the process.
+  for (const signal of [...(Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[]), 'SIGUSR2' as const]) process.on(signal, () => {});
 }
 
 /**

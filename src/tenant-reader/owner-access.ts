@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import type { ConfigEntry } from '../config/config-entry.js';
 import type { Diagnostic } from '../config/diagnostic.js';
-import { findOption, TOUCH_RELOAD } from '../config/options/index.js';
+import { findOption, TOUCH_LOGREOPEN, TOUCH_LOGROTATE, TOUCH_RELOAD, type OptionSpec } from '../config/options/index.js';
 import type { OptionPlace } from '../config/option-values.js';
 import type { Expansion } from '../config/references.js';
 import type { VassalConfig } from '../config/vassal-config.js';
@@ -11,8 +11,9 @@ import type { VassalConfig } from '../config/vassal-config.js';
  * that calls this (the reader, already running as the file's owner):
  * - `chdir` (or, by default, the vassal file's directory) must be a directory the owner can enter: the worker
  *   changes into it after dropping privileges, and this gives the clear, early error;
- * - every `touch-reload` path must be one the owner can stat (or, not existing yet, could see appear): the emperor
- *   watches them as root, and must not tell a tenant when a file they cannot see changes.
+ * - every `touch-reload` (and `touch-logreopen`, `touch-logrotate`) path must be one the owner can stat (or, not
+ *   existing yet, could see appear): the emperor watches them as root, and must not tell a tenant when a file they
+ *   cannot see changes.
  * Errors are marked `external` (a chmod elsewhere can fix them without the vassal file changing).
  */
 export function ownerAccessProblems(
@@ -33,11 +34,18 @@ export function ownerAccessProblems(
     error(place, 'chdir', `chdir ${chdir}: ${chdirProblem === 'EACCES' ? `permission denied for uid ${uid}` : chdirProblem}${place ? '' : ' (the vassal file\'s directory, where workers start by default)'}`);
   }
 
-  for (const file of new Set(config.touchReload)) {
-    const reason = statProblem(file);
-    if (!reason) continue;
-    error(touchReloadPlace(file, entries, expansions) ?? config.lines[TOUCH_RELOAD.name], TOUCH_RELOAD.name,
-      `touch-reload ${file}: ${reason === 'EACCES' ? `permission denied for uid ${uid}` : `cannot stat it as uid ${uid}: ${reason}`}; the emperor watches only what the vassal's user can see`);
+  const watched: [OptionSpec<string>, readonly string[]][] = [
+    [TOUCH_RELOAD, config.touchReload],
+    [TOUCH_LOGREOPEN, config.log.file?.touchReopen ?? []],
+    [TOUCH_LOGROTATE, config.log.file?.touchRotate ?? []],
+  ];
+  for (const [spec, files] of watched) {
+    for (const file of new Set(files)) {
+      const reason = statProblem(file);
+      if (!reason) continue;
+      error(touchPlace(spec, file, entries, expansions) ?? config.lines[spec.name], spec.name,
+        `${spec.name} ${file}: ${reason === 'EACCES' ? `permission denied for uid ${uid}` : `cannot stat it as uid ${uid}: ${reason}`}; the emperor watches only what the vassal's user can see`);
+    }
   }
   return problems;
 }
@@ -71,13 +79,13 @@ function statProblem(file: string): string | undefined {
   }
 }
 
-/** Where `file` was named in a touch-reload option (the last one, as it is the value that counts). */
-function touchReloadPlace(file: string, entries: readonly ConfigEntry[], expansions: readonly (Expansion | null)[]): OptionPlace | undefined {
+/** Where `file` was named in a touch-* option (the last one, as it is the value that counts). */
+function touchPlace(spec: OptionSpec<string>, file: string, entries: readonly ConfigEntry[], expansions: readonly (Expansion | null)[]): OptionPlace | undefined {
   let place: OptionPlace | undefined;
   entries.forEach((entry, i) => {
     const expansion = expansions[i];
-    if (!expansion || expansion.problems.length > 0 || findOption(entry.key) !== TOUCH_RELOAD) return;
-    const parsed = TOUCH_RELOAD.type.parse(expansion.value, { baseDir: entry.baseDir });
+    if (!expansion || expansion.problems.length > 0 || findOption(entry.key) !== spec) return;
+    const parsed = spec.type.parse(expansion.value, { baseDir: entry.baseDir });
     if (parsed.ok && parsed.value === file) place = { file: entry.file, line: entry.line };
   });
   return place;

@@ -5,6 +5,7 @@ import { describeExit, Worker, type WorkerExit } from '../worker/worker.js';
 import { StopFifo } from '../worker/stop-fifo.js';
 import { resolveCredentials, type Credentials } from '../runtime/accounts.js';
 import { tenantEnvironment } from '../runtime/tenant-env.js';
+import { VassalOutput, type VassalOutputView } from '../logs/vassal-output.js';
 import { afterUnexpectedExit, HEALTHY, type SlotHealth } from './backoff.js';
 import { planGroup, type Action, type GroupView, type WorkerPhase } from './group-plan.js';
 import { reloadKind } from './reload-kind.js';
@@ -21,6 +22,8 @@ export interface VassalDeps {
   readonly tenantEnv?: Readonly<Record<string, string>>;
   /** Variables the supervisor sets last, over the vassal's env lines (the run's marker). */
   readonly fixedEnv?: Readonly<Record<string, string>>;
+  /** Tyrant mode: the vassal's log file is opened with its owner's rights, whatever the options say. */
+  readonly tyrant?: boolean;
 }
 
 interface Generation {
@@ -90,11 +93,14 @@ export class Vassal {
   #queue: Promise<unknown> = Promise.resolve();
   #settleWaiters: (() => void)[] = [];
   #rssTimer: NodeJS.Timeout | undefined;
+  /** Where the workers' output goes (logto, or the emperor's log), and its last lines. */
+  readonly #output: VassalOutput;
 
-  private constructor(first: Generation, deps: VassalDeps) {
+  private constructor(first: Generation, deps: VassalDeps, output: VassalOutput) {
     this.name = first.config.name;
     this.#deps = deps;
     this.#log = deps.log;
+    this.#output = output;
     this.#target = first;
     this.#generations.set(first.number, first);
   }
@@ -103,7 +109,10 @@ export class Vassal {
   static async start(config: VassalConfig, deps: VassalDeps): Promise<Vassal> {
     const credentials = await resolveCredentials(config.uid, config.gid);
     const lease = await deps.registry.lease(socketsToLease(config, credentials), credentials);
-    const vassal = new Vassal({ number: 1, config, lease, credentials }, deps);
+    const output = new VassalOutput({ vassal: config.name, log: deps.log, tyrant: deps.tyrant ?? false });
+    // A uWSGI app stamps its own lines: no default date on tagged lines (an explicit log-date still adds one).
+    await output.configure(config.log, credentials, { reload: false, uwsgiApp: config.uwsgiApp !== undefined });
+    const vassal = new Vassal({ number: 1, config, lease, credentials }, deps, output);
     vassal.#rollStartedAt = Date.now();
     vassal.#log.info(
       { event: 'vassal.start', processes: config.processes, sockets: config.sockets.map((s) => s.name) },
@@ -116,6 +125,16 @@ export class Vassal {
 
   get stopped(): boolean {
     return this.#stopping !== undefined;
+  }
+
+  /** The workers' output: last lines and followers (for `--logs`). */
+  get output(): VassalOutputView {
+    return this.#output;
+  }
+
+  /** Reopens the vassal's log file by its path (SIGUSR2, `supervisor --reopen-logs`). */
+  reopenLogs(): Promise<void> {
+    return this.#output.reopen();
   }
 
   /**
@@ -147,6 +166,7 @@ export class Vassal {
       lease.release({ vacuum: false });
       return;
     }
+    await this.#output.configure(config.log, credentials, { reload: true, uwsgiApp: config.uwsgiApp !== undefined });
     const generation: Generation = { number: this.#target.number + 1, config, lease, credentials };
     this.#generations.set(generation.number, generation);
     this.#target = generation;
@@ -213,6 +233,7 @@ export class Vassal {
     }
     for (const generation of this.#generations.values()) generation.lease.release({ vacuum: generation.config.vacuum });
     this.#generations.clear();
+    await this.#output.close();
     this.#log.info({ event: 'vassal.stopped' }, `vassal ${this.name} stopped`);
   }
 
@@ -277,6 +298,7 @@ export class Vassal {
           readiness:
             config.notifySocket ? { kind: 'notify-socket' } : config.notificationFd !== undefined ? { kind: 'fd', byte: config.readyByte } : { kind: 'uptime', afterMs: config.readyAfterMs },
           readyTimeoutMs: config.readyTimeoutMs,
+          output: this.#output.forWorker(),
         },
         this.#log,
       );

@@ -41,6 +41,8 @@ export interface LaunchRequest {
   readonly vassal: string;
   readonly workerId: number;
   readonly generation: number;
+  /** log-direct: a descriptor (a log file) the worker gets as stdout and stderr instead of pipes. */
+  readonly outputFd?: number;
 }
 
 export type StdioEntry = 'ignore' | 'pipe' | number;
@@ -114,7 +116,8 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   env.SUPERVISOR_WORKER_ID = String(req.workerId);
   env.SUPERVISOR_GENERATION = String(req.generation);
 
-  const stdio: StdioEntry[] = ['pipe', 'pipe', 'pipe', ...req.sockets.map((s) => s.fd)];
+  const output: StdioEntry = req.outputFd ?? 'pipe';
+  const stdio: StdioEntry[] = ['pipe', output, output, ...req.sockets.map((s) => s.fd)];
   if (req.notificationFd !== undefined) {
     if (req.notificationFd < stdio.length) {
       throw new Error(`notification fd ${req.notificationFd} collides with fd ${req.notificationFd} already given to the worker`);

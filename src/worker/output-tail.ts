@@ -36,6 +36,11 @@ export class OutputTail {
     return [line];
   }
 
+  /** Keeps already split lines (the last ones of a batch a log pump delivered). */
+  add(lines: readonly string[]): void {
+    for (const line of lines) this.#remember(line.length > this.maxLineLength ? `${line.slice(0, this.maxLineLength)}…` : line);
+  }
+
   lines(): string[] {
     return [...this.#lines];
   }

@@ -8,6 +8,7 @@ import { planLaunch, type LaunchRequest } from './launch-plan.js';
 import { runtimeDir } from '../runtime/runtime-dir.js';
 import { NotifySocket } from './notify-socket.js';
 import { OutputTail } from './output-tail.js';
+import { VassalOutput, type WorkerOutput } from '../logs/vassal-output.js';
 import { groupMembers, signalGroup } from './process-group.js';
 import type { StopRequestResult } from './stop-fifo.js';
 
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   readonly readiness: Readiness;
   /** Not ready within this time counts as failed to start (systemd's TimeoutStartSec). */
   readonly readyTimeoutMs: number;
+  /** Where its stdout and stderr go (src/logs/): a vassal's output; by default, lines in the emperor's log. */
+  readonly output?: WorkerOutput;
 }
 
 /** How a worker process ended. */
@@ -94,6 +97,8 @@ export class Worker {
     let notifyReady: (() => void) | undefined;
     const notified = new Promise<void>((resolve) => (notifyReady = resolve));
     let launch = options.launch;
+    const output = options.output ?? new VassalOutput({ vassal: launch.vassal, log, tyrant: false }).forWorker();
+    if (output.directFd !== undefined) launch = { ...launch, outputFd: output.directFd };
     if (options.readiness.kind === 'notify-socket') {
       const creds = launch.credentials;
       this.#notify = new NotifySocket(
@@ -130,11 +135,8 @@ export class Worker {
     this.#log = log.child({ worker: this.id, pid: child.pid, generation: this.generation });
 
     const streams = [['stdout', child.stdout], ['stderr', child.stderr]] as ['stdout' | 'stderr', Readable | null][];
-    for (const [stream, source] of streams) {
-      source?.setEncoding('utf8');
-      source?.on('data', (chunk: string) => this.#output(stream, this.#tail.push(stream, chunk)));
-      source?.on('end', () => this.#output(stream, this.#tail.flush(stream)));
-    }
+    const who = { worker: this.id, generation: this.generation, pid: child.pid, log: this.#log, tail: (lines: string[]) => this.#tail.add(lines) };
+    for (const [stream, source] of streams) if (source) output.attach(stream, source, who);
 
     this.exited = new Promise<WorkerExit>((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void => {
@@ -176,10 +178,6 @@ export class Worker {
   /** The last lines the worker printed (stdout and stderr interleaved), for failure reports. */
   outputTail(): string[] {
     return this.#tail.lines();
-  }
-
-  #output(stream: 'stdout' | 'stderr', lines: string[]): void {
-    for (const line of lines) this.#log.info({ event: 'worker.output', stream }, line);
   }
 
   #onNotify(fields: Map<string, string>, ready: (() => void) | undefined): void {

@@ -105,7 +105,7 @@ describe('values', () => {
       `${FILE}:2: error: invalid value for command: %V is not a magic variable this reader knows (docs/options.md lists them); write %% for a literal %; no option or placeholder named "app" for %(app)`,
       `${FILE}:3: error: invalid value for socket: environment variable PORT is not set (to give a default, write $(PORT:-value))`,
       `${FILE}:4: error: invalid value for chdir: @(exec://pwd) reads from exec://, which is not supported here; only @(path) of a file is`,
-      `${FILE}:5: note: "log-format" is a uWSGI option, not applicable here (ignored): workers' output goes to the supervisor's log; request logging is the business of the server your command runs (e.g. uwsgi --logformat ..., gunicorn --access-logfile -)`,
+      `${FILE}:5: note: "log-format" is a uWSGI option, not applicable here (ignored): workers' output goes to the supervisor's log, or to a logto file (see docs/options.md for the log options this supervisor has); request logging is the business of the server your command runs (e.g. uwsgi --logformat ..., gunicorn --access-logfile -)`,
     ]);
   });
 

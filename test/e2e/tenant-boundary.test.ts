@@ -193,6 +193,21 @@ describe.skipIf(!isRoot)(`tyrant mode reads as the tenant${skipReason}`, () => {
     expect(emperor.spawnedPids()).toEqual([]);
   });
 
+  it('touch-logreopen and touch-logrotate of a path the tenant cannot see are refused at file:line too', async () => {
+    const vault = await rootOnly({ stamp: '' });
+    const log = `logto = ${dir.file('tenant.log')}`;
+    const reopen = await tenantFile('reopen.ini', vassal(log, `touch-logreopen = ${vault}/stamp`));
+    const rotate = await tenantFile('rotate.ini', vassal(log, `touch-logrotate = ${vault}/stamp`));
+    const emperor = tyrant();
+    expect((await refusal(emperor, reopen)).msg).toBe(
+      `${reopen}:${lineOf(reopen, 'touch-logreopen')}: error: touch-logreopen ${vault}/stamp: permission denied for uid ${tenant.uid}; the emperor watches only what the vassal's user can see`,
+    );
+    expect((await refusal(emperor, rotate)).msg).toBe(
+      `${rotate}:${lineOf(rotate, 'touch-logrotate')}: error: touch-logrotate ${vault}/stamp: permission denied for uid ${tenant.uid}; the emperor watches only what the vassal's user can see`,
+    );
+    expect(emperor.spawnedPids()).toEqual([]);
+  });
+
   it('vassals-include templates are read as the tenant too', async () => {
     const vault = await rootOnly({ 'template.ini': '[uwsgi]\nenv = TEMPLATE=template-secret-88\n' });
     const vassals = dir.file('vassals');

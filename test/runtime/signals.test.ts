@@ -8,8 +8,9 @@ describe('signals', () => {
     expect(names.filter((s) => signalMeaning(s) === undefined)).toEqual([]);
   });
 
-  it('handles SIGUSR1 and SIGUSR2 (else SIGUSR1 starts the inspector, SIGUSR2 ends the process); leaves SIGPIPE and SIGXFSZ to Node', () => {
-    expect(Object.keys(IGNORED_SIGNALS)).toEqual(expect.arrayContaining(['SIGUSR1', 'SIGUSR2']));
+  it('handles SIGUSR1 (else it starts the inspector) and gives SIGUSR2 a meaning (reopen logs); leaves SIGPIPE and SIGXFSZ to Node', () => {
+    expect(Object.keys(IGNORED_SIGNALS)).toEqual(expect.arrayContaining(['SIGUSR1']));
+    expect(commandFor('SIGUSR2', { dieOnTerm: true })).toEqual({ type: 'reopen-logs', signal: 'SIGUSR2' });
     expect(Object.keys(IGNORED_SIGNALS)).not.toContain('SIGPIPE');
     expect(Object.keys(IGNORED_SIGNALS)).not.toContain('SIGXFSZ');
     expect(Object.keys(IGNORED_SIGNALS).filter((s) => s in DEFAULT_SIGNALS)).toEqual([]);

@@ -5,6 +5,7 @@ import { EMPEROR_OPTIONS } from './emperor-options.js';
 import { WATCH_OPTIONS } from './watch-options.js';
 import { LANGUAGE_OPTIONS } from './language-options.js';
 import { UWSGI_APP_OPTIONS } from './uwsgi-app-options.js';
+import { LOG_OPTIONS } from './log-options.js';
 
 export type { OptionSpec, OptionScope } from './option-spec.js';
 export { defaultValue } from './option-spec.js';
@@ -14,11 +15,12 @@ export * from './emperor-options.js';
 export * from './watch-options.js';
 export * from './language-options.js';
 export * from './uwsgi-app-options.js';
+export * from './log-options.js';
 export { UWSGI_OPTION_NAMES } from './uwsgi-names.js';
 export { findNotApplicable, NOT_APPLICABLE, type NotApplicableGroup, type NotApplicableMatch } from './not-applicable.js';
 
 /** Every option, in the order --help and docs/options.md list them. */
-export const OPTIONS: readonly OptionSpec[] = [...EMPEROR_OPTIONS, ...UWSGI_APP_OPTIONS, ...WATCH_OPTIONS, ...VASSAL_OPTIONS, ...SOCKET_OPTIONS, ...LANGUAGE_OPTIONS];
+export const OPTIONS: readonly OptionSpec[] = [...EMPEROR_OPTIONS, ...UWSGI_APP_OPTIONS, ...WATCH_OPTIONS, ...VASSAL_OPTIONS, ...SOCKET_OPTIONS, ...LOG_OPTIONS, ...LANGUAGE_OPTIONS];
 
 const byName = new Map<string, OptionSpec>();
 for (const spec of OPTIONS) {

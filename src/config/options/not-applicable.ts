@@ -59,10 +59,9 @@ export const NOT_APPLICABLE: readonly NotApplicableGroup[] = [
   {
     id: 'logging',
     title: 'uWSGI\'s logging',
-    hint: 'workers\' output goes to the supervisor\'s log; request logging is the business of the server your command runs (e.g. uwsgi --logformat ..., gunicorn --access-logfile -)',
+    hint: 'workers\' output goes to the supervisor\'s log, or to a logto file (see docs/options.md for the log options this supervisor has); request logging is the business of the server your command runs (e.g. uwsgi --logformat ..., gunicorn --access-logfile -)',
     names: [
-      'logger', 'logger-*', 'req-logger', 'log-*', 'logformat', 'logformat-*', 'logto2', 'logfile-chmod', 'logfile-chown',
-      'disable-logging', 'threaded-logger',
+      'logger', 'logger-*', 'req-logger', 'log-*', 'logformat', 'logformat-*', 'disable-logging', 'threaded-logger',
     ],
   },
   {
