@@ -159,6 +159,16 @@ describe('a vassal file that configures a uWSGI app and has no command', () => {
     expect(reloadKind(before, config(['; a comment', 'module = wsgi', 'harakiri = 20']), false)).toBe('none');
   });
 
+  it("leaves uWSGI's own log options to uWSGI: the emperor opens no logto file for it, and dates none of its lines", () => {
+    const c = config(['module = wsgi:app', 'logto = /var/log/app.log', 'log-maxsize = 1000000', 'log-date = true', 'worker-log-format = json']);
+    expect(c.log).toMatchObject({ file: undefined, direct: false, date: undefined, format: 'json' });
+    // uWSGI reads them from the file it is given: the command does not repeat them.
+    expect(c.command.join(' ')).not.toContain('logto');
+    // A command vassal's logto is the emperor's.
+    const command = parseVassalText(['[uwsgi]', 'command = node app.js', 'logto = /var/log/app.log'].join('\n'), FILE, { host: fakeHost() });
+    expect(command.ok && command.config.log.file?.path).toBe('/var/log/app.log');
+  });
+
   it('triggers on a closed list of app loaders, each of which the not-applicable table\'s app group has', () => {
     for (const loader of APP_LOADERS) expect(findNotApplicable(loader.replace('*', 'docroot'))?.group.id, loader).toBe('app');
     expect(read(['threads = 4', 'enable-threads']).errors[0]).toMatch(/no "command" option.* but loads no app/);
