@@ -280,7 +280,7 @@ export function readVassalText(
   text: string,
   file: string,
   host: ConfigHost,
-  defaults: { readonly include?: readonly TemplateRef[]; readonly set?: readonly IniEntry[] } = {},
+  defaults: { readonly include?: readonly TemplateRef[]; readonly set?: readonly IniEntry[]; readonly account?: readonly IniEntry[] } = {},
   sections: readonly string[] = DEFAULT_SECTIONS,
 ): ConfigRead {
   const reader = new Reader(host);
@@ -292,7 +292,13 @@ export function readVassalText(
     if (!read.ok) reader.error(template.source, `cannot read vassals-include ${template.path}: ${read.reason}`, 'vassals-include', true);
     else reader.readText(read.text, { named: template.path, absolute, section: 'uwsgi' }, DEFAULT_SECTIONS, frame, template.source);
   }
+  // The emperor's default account, before the file's own lines; dropped whole if the file names an account of its
+  // own (a vassal's uid with the emperor's gid would be a mix nobody asked for).
+  const accountAt = reader.entries.length;
+  for (const entry of defaults.account ?? []) reader.emit({ ...entry, stray: [] }, frame, false);
+  const accountEnd = reader.entries.length;
   reader.readText(text, { ...top, section: sections[0] ?? top.section }, sections, frame);
+  if (accountEnd > accountAt && reader.entries.slice(accountEnd).some((e) => e.key === 'uid' || e.key === 'gid')) reader.entries.splice(accountAt, accountEnd - accountAt);
   for (const entry of defaults.set ?? []) reader.emit({ ...entry, stray: [] }, frame, false);
   return { entries: reader.entries, diagnostics: reader.diagnostics, tested: reader.tested, sectionFound: reader.sectionFound, section: reader.section };
 }

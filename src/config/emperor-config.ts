@@ -3,7 +3,7 @@ import type { ConfigEntry } from './config-entry.js';
 import { inReadingOrder, type Diagnostic } from './diagnostic.js';
 import type { VassalDefaults } from './load-vassal.js';
 import { readOptions, type OptionReading, type OptionValues } from './option-values.js';
-import { EMPEROR, findOption, VASSAL_SET, VASSALS_INCLUDE } from './options/index.js';
+import { EMPEROR, findOption, GID, UID, VASSAL_SET, VASSALS_INCLUDE } from './options/index.js';
 import { uwsgiAppSettings } from './uwsgi-app.js';
 
 /** The emperor's options, and what it adds to every vassal. */
@@ -36,7 +36,23 @@ export function buildEmperorConfig(entries: readonly ConfigEntry[], reading: Opt
     }
   }
   const set = values.occurrences(VASSAL_SET).map(({ value: [key, value], source }) => ({ key, value, file: source.file, line: source.line, bare: false }));
+  const account = [UID, GID].flatMap((spec) => {
+    const value = values.get(spec);
+    const source = values.sourceOf(spec);
+    return value === undefined || !source ? [] : [{ key: spec.name, value, file: source.file, line: source.line, bare: false }];
+  });
+  if (account[0]) {
+    const { file, line } = account[0];
+    diagnostics.push({
+      severity: 'note',
+      file,
+      line: line || undefined,
+      key: account[0].key,
+      message:
+        'uid/gid on the emperor are the account of every vassal that names none (not in tyrant mode, where a file\'s owner decides); the emperor itself keeps root, to bind sockets and start each vassal as its own user, where uWSGI\'s emperor drops to this account. No worker runs as root unless its vassal asks for it',
+    });
+  }
   const sorted = inReadingOrder(diagnostics);
   if (sorted.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sorted };
-  return { ok: true, config: { values, vassalDefaults: Object.freeze({ include, set, uwsgiApp: uwsgiAppSettings(values) }) }, diagnostics: sorted };
+  return { ok: true, config: { values, vassalDefaults: Object.freeze({ include, set, uwsgiApp: uwsgiAppSettings(values), account }) }, diagnostics: sorted };
 }

@@ -16,6 +16,11 @@ export interface VassalDefaults {
   readonly set: readonly IniEntry[];
   /** How files that configure a uWSGI app are run (uwsgi-app, uwsgi-app-binary, uwsgi-app-plugins). */
   readonly uwsgiApp?: UwsgiAppSettings;
+  /**
+   * The emperor's `uid`/`gid`: read before the vassal file's own lines, so a vassal that names its own account
+   * keeps it. Never given to tenants' vassals (tyrant mode: the file's owner decides).
+   */
+  readonly account?: readonly IniEntry[];
 }
 
 export const NO_DEFAULTS: VassalDefaults = Object.freeze({ include: [], set: [] });

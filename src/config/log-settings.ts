@@ -10,6 +10,7 @@ import {
   LOG_REOPEN,
   LOGFILE_CHMOD,
   LOGFILE_CHOWN,
+  DAEMONIZE,
   LOGTO,
   LOGTO2,
   TOUCH_LOGREOPEN,
@@ -94,8 +95,22 @@ export function vassalLogSettings(values: OptionValues, file: string, diagnostic
     diagnostics.push({ severity: 'error', file: source?.file || file, line: source?.line || undefined, key: source?.key ?? spec.name, message });
     return undefined;
   };
-  const logto = values.get(LOGTO);
+  const daemonize = values.get(DAEMONIZE);
+  const logto = values.get(LOGTO) ?? daemonize;
   const logto2 = values.get(LOGTO2);
+  if (daemonize !== undefined) {
+    const source = values.sourceOf(DAEMONIZE);
+    const taken = values.get(LOGTO) === undefined && logto2 === undefined;
+    diagnostics.push({
+      severity: 'warning',
+      file: source?.file || file,
+      line: source?.line || undefined,
+      key: 'daemonize',
+      message: taken
+        ? `daemonize in a vassal: its workers are not put in the background (the emperor supervises them); read as logto = ${daemonize}`
+        : 'daemonize in a vassal: its workers are not put in the background (the emperor supervises them); ignored, since logto or logto2 is set',
+    });
+  }
   if (logto !== undefined && logto2 !== undefined) {
     return error(LOGTO2, 'logto and logto2 both set: choose one (logto2 opens the file with the workers\' uid and gid)');
   }

@@ -413,7 +413,9 @@ export class Emperor {
     let observations: readonly Observation[];
     if (owner) {
       // Tyrant mode: read with the owner's rights and environment, in a reader process; the tyrant rules after.
-      const read = await readTenantVassal(file, { defaults: this.#options.vassalDefaults, passed: this.#passed, signal: this.#readers.signal });
+      // The emperor's default uid/gid never apply to a tenant: the file's owner decides.
+      const defaults = this.#options.vassalDefaults && { ...this.#options.vassalDefaults, account: undefined };
+      const read = await readTenantVassal(file, { defaults, passed: this.#passed, signal: this.#readers.signal });
       result = read.result;
       observations = read.observations;
       if (read.reader) {

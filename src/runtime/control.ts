@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readPidfile } from './pidfile.js';
 import { readProcStat } from './proc-stat.js';
@@ -13,30 +14,43 @@ export async function isAlive(pid: number): Promise<boolean> {
   return stat !== undefined && stat.state !== 'Z';
 }
 
-/** `supervisor --reload PIDFILE`: SIGHUP to the emperor, which reloads every vassal. */
+/**
+ * The emperor a `--reload`/`--stop`/`--reopen-logs` argument names: a pidfile, or a pid (digits only, naming no
+ * existing file), as a systemd unit passes `$MAINPID`. Throws Error naming the file or pid when it is unusable.
+ */
+export function targetPid(target: string): number {
+  if (/^\d+$/.test(target) && !existsSync(target)) {
+    const pid = Number(target);
+    if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`${target} is not a pid an emperor can have`);
+    return pid;
+  }
+  return readPidfile(target);
+}
+
+/** `supervisor --reload PIDFILE|PID`: SIGHUP to the emperor, which reloads every vassal. */
 export function reloadByPidfile(pidfile: string): number {
-  const pid = readPidfile(pidfile);
+  const pid = targetPid(pidfile);
   process.kill(pid, 'SIGHUP');
   return pid;
 }
 
-/** `supervisor --reopen-logs PIDFILE`: SIGUSR2 to the emperor, which reopens its log files (after logrotate). */
+/** `supervisor --reopen-logs PIDFILE|PID`: SIGUSR2 to the emperor, which reopens its log files (after logrotate). */
 export function reopenLogsByPidfile(pidfile: string): number {
-  const pid = readPidfile(pidfile);
+  const pid = targetPid(pidfile);
   process.kill(pid, 'SIGUSR2');
   return pid;
 }
 
 /**
- * `supervisor --stop PIDFILE`: SIGINT (which always stops, whatever die-on-term says, as uWSGI's --stop does),
+ * `supervisor --stop PIDFILE|PID`: SIGINT (which always stops, whatever die-on-term says, as uWSGI's --stop does),
  * then waits until the emperor has exited. Throws if it is still alive after `timeoutMs`.
  */
 export async function stopByPidfile(pidfile: string, timeoutMs: number): Promise<number> {
-  const pid = readPidfile(pidfile);
+  const pid = targetPid(pidfile);
   try {
     process.kill(pid, 'SIGINT');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new Error(`no process ${pid} (from ${pidfile}): the emperor is not running`);
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new Error(`no process ${pid}${String(pid) === pidfile ? '' : ` (from ${pidfile})`}: the emperor is not running`);
     throw err;
   }
   const deadline = Date.now() + timeoutMs;

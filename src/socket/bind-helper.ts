@@ -195,6 +195,21 @@ async function bind(sockets: readonly BindRequest[]): Promise<void> {
   void reply({ type: 'done' });
 }
 
+/** The helper's descriptors after stdin, stdout, stderr and the IPC channel: the sockets to hand back. */
+const FIRST_PASSED_FD = 4;
+
+async function adopt(count: number): Promise<void> {
+  const sent: Promise<void>[] = [];
+  for (let index = 0; index < count; index++) {
+    // A handle opened from an existing descriptor: it binds nothing, so closing it unlinks nothing either.
+    const handle = createServerHandle(undefined as unknown as string, undefined as unknown as number, undefined as unknown as number, FIRST_PASSED_FD + index);
+    if (typeof handle === 'number') throw new JobFailure(index, getSystemErrorName(handle), `inherited socket ${index + 1}: ${getSystemErrorName(handle)}`);
+    sent.push(reply({ type: 'bound', index, dev: 0, ino: 0 }, handle));
+  }
+  await Promise.all([...sent, reply({ type: 'sent' })]);
+  await reply({ type: 'done' });
+}
+
 async function permissions(sockets: readonly PermissionRequest[]): Promise<void> {
   become();
   checkOwners(sockets);
@@ -227,6 +242,7 @@ process.channel?.ref();
 try {
   if (job.op === 'bind') await bind(job.sockets);
   else if (job.op === 'permissions') await permissions(job.sockets);
+  else if (job.op === 'adopt') await adopt(job.count);
   else throw new JobFailure(undefined, 'EINVAL', 'socket bind helper: unknown job');
 } catch (err) {
   const failure = err instanceof JobFailure ? err : new JobFailure(undefined, 'EHELPER', `socket bind helper: ${(err as Error).message}`);

@@ -63,7 +63,13 @@ export type HelperJob =
       readonly cwd?: string;
       readonly sockets: readonly BindRequest[];
     }
-  | { readonly op: 'permissions'; readonly as?: HelperIdentity; readonly sockets: readonly PermissionRequest[] };
+  | { readonly op: 'permissions'; readonly as?: HelperIdentity; readonly sockets: readonly PermissionRequest[] }
+  /**
+   * Hands back, as new descriptors, the `count` listening sockets the helper was given after its IPC channel (fd 4
+   * on): descriptors received over IPC are close-on-exec, so the emperor's children never inherit them, which
+   * systemd's own (LISTEN_FDS) are not. Nothing is bound, nothing listens anew.
+   */
+  | { readonly op: 'adopt'; readonly as?: undefined; readonly count: number };
 
 /**
  * The helper's messages, in this order for a bind: one `bound` per socket (its fd travels with it, SCM_RIGHTS),

@@ -92,10 +92,16 @@ async function toRequest(spec: SocketSpec, options: BindOptions): Promise<BindRe
  * Node options) and drops to `job.as` itself. `onBound` receives each fd. Resolves with the final reply ('done'),
  * rejects with BindError for a 'failed' reply, a helper that died without one, or the timeout.
  */
-function runHelper(job: HelperJob, names: string, timeoutMs: number, onBound?: (reply: Extract<HelperReply, { type: 'bound' }>, handle: RawHandle) => void): Promise<Extract<HelperReply, { type: 'done' }>> {
+function runHelper(
+  job: HelperJob,
+  names: string,
+  timeoutMs: number,
+  onBound?: (reply: Extract<HelperReply, { type: 'bound' }>, handle: RawHandle) => void,
+  passFds: readonly number[] = [],
+): Promise<Extract<HelperReply, { type: 'done' }>> {
   return new Promise((resolve, reject) => {
     const child = fork(HELPER, [JSON.stringify(job)], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc', ...passFds],
       serialization: 'json',
       execPath: process.execPath,
       execArgv: [],
@@ -201,4 +207,26 @@ export async function setSocketPermissions(changes: readonly PermissionChange[],
       throw new BindError(req.name, e.code ?? 'EUNKNOWN', `socket ${req.name}: cannot apply chmod-socket/chown-socket: ${e.message}`);
     }
   }
+}
+
+/**
+ * The inherited listening sockets `fds` (systemd's LISTEN_FDS), as handles on new close-on-exec descriptors the
+ * emperor holds (through the helper's `adopt` job: a descriptor received over IPC is close-on-exec); the caller
+ * closes the originals. In order. Rejects with BindError when the helper fails.
+ */
+export async function adoptSockets(fds: readonly number[], timeoutMs = 10_000): Promise<RawHandle[]> {
+  if (fds.length === 0) return [];
+  const handles: RawHandle[] = [];
+  const names = fds.map((fd) => `fd ${fd}`).join(', ');
+  try {
+    await runHelper({ op: 'adopt', count: fds.length }, names, timeoutMs, (reply, handle) => (handles[reply.index] = handle), fds);
+  } catch (err) {
+    handles.forEach((h) => h?.close());
+    throw err;
+  }
+  if (handles.filter(Boolean).length !== fds.length) {
+    handles.forEach((h) => h?.close());
+    throw new BindError(names, 'EHELPER', `adopting inherited sockets ${names}: ${handles.filter(Boolean).length} of ${fds.length} handed back`);
+  }
+  return handles;
 }

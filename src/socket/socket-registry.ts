@@ -21,6 +21,8 @@ interface Entry {
   /** chmod-socket/chown-socket the file has now (a later generation may have changed them in place). */
   mode: number | undefined;
   fileOwner: OwnerSpec | undefined;
+  /** Inherited from systemd (LISTEN_FDS): systemd's, never closed, vacuumed or given other permissions. */
+  readonly inherited?: boolean;
 }
 
 export interface RegistryOptions {
@@ -111,9 +113,30 @@ export class SocketRegistry {
     };
   }
 
-  /** Names of the sockets currently held, for status and leak checks. */
+  /**
+   * Takes the listening sockets the emperor was started with (systemd socket activation): a vassal that asks for one
+   * of these addresses gets it without a bind. They belong to the emperor (in tyrant mode, no tenant gets them) and
+   * stay open while the emperor runs, whoever holds them: systemd owns them, and keeps them across our restarts.
+   */
+  adopt(sockets: readonly { readonly address: SocketSpec['address']; readonly name: string; readonly handle: ListeningSocket['handle'] }[]): void {
+    for (const s of sockets) {
+      const spec: SocketSpec = Object.freeze({ address: s.address, name: s.name, backlog: 0, mode: undefined, owner: undefined });
+      this.#entries.set(s.name, { socket: { spec, handle: s.handle, dev: 0, ino: 0 }, owner: EMPEROR_OWNER, refs: 0, mode: undefined, fileOwner: undefined, inherited: true });
+    }
+  }
+
+  /** Names of the sockets currently held (not counting inherited ones nobody leases), for status and leak checks. */
   names(): string[] {
-    return [...this.#entries.keys()];
+    return [...this.#entries].filter(([, e]) => !e.inherited || e.refs > 0).map(([name]) => name);
+  }
+
+  /** Closes the inherited sockets (at the emperor's exit: systemd still holds its own descriptors). */
+  closeInherited(): void {
+    for (const [name, entry] of this.#entries) {
+      if (!entry.inherited) continue;
+      this.#entries.delete(name);
+      entry.socket.handle.close();
+    }
   }
 
   /** Throws BindError for the first address held, or being bound, by another owner. */
@@ -134,7 +157,8 @@ export class SocketRegistry {
       const entry = entries[i] as Entry;
       const mode = spec.mode !== undefined && spec.mode !== entry.mode;
       const owner = spec.owner !== undefined && !isDeepStrictEqual(spec.owner, entry.fileOwner);
-      if (spec.address.kind !== 'unix' || (!mode && !owner)) return [];
+      // systemd's socket keeps the SocketMode=/SocketUser= its unit gave it.
+      if (entry.inherited || spec.address.kind !== 'unix' || (!mode && !owner)) return [];
       // Only what changed: an unchanged chown-socket is not looked up and applied again.
       return [{ entry, spec: { ...spec, mode: mode ? spec.mode : undefined, owner: owner ? spec.owner : undefined } }];
     });
@@ -152,7 +176,7 @@ export class SocketRegistry {
   #drop(entries: readonly Entry[], vacuum: boolean): void {
     for (const entry of entries) {
       entry.refs--;
-      if (entry.refs > 0) continue;
+      if (entry.refs > 0 || entry.inherited) continue;
       const { socket } = entry;
       this.#entries.delete(socketKey(socket.spec));
       try {

@@ -28,6 +28,7 @@ describe('emperor config', () => {
       include: [{ path: '/etc/supervisor/defaults.ini', source: { file: FILE, line: 5 } }],
       set: [{ key: 'processes', value: '2', file: FILE, line: 6, bare: false }],
       uwsgiApp: { enabled: true, binary: '/usr/bin/uwsgi', plugins: 'python3' },
+      account: [],
     });
   });
 

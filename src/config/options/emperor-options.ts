@@ -14,7 +14,9 @@ export const PIDFILE = option({
   name: 'pidfile',
   type: filePath,
   scope: 'emperor',
-  doc: 'Write the emperor\'s pid to this file (mode 0644) and remove it on exit.',
+  doc: 'Write the emperor\'s pid to this file (mode 0644) and remove it on exit. A second emperor on the same pidfile refuses to start.',
+  elsewhere:
+    'uWSGI writes its master\'s pid there, and a vassal run by a command has no master (its workers are the emperor\'s children); to reload one vassal, use touch-reload or supervisor --reload-vassal NAME (a vassal that runs a uWSGI app keeps uWSGI\'s meaning)',
   uwsgi: 'pidfile',
 });
 

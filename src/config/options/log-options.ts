@@ -163,7 +163,16 @@ export const LOG_OVERFLOW = option({
   doc: 'When the log cannot keep up with a worker: block stops reading that worker\'s output until it can (the worker waits on its write, as on a terminal or journald); drop keeps reading and drops lines, counted in a log.dropped notice.',
 });
 
+export const DAEMONIZE = option({
+  name: 'daemonize',
+  type: logFile,
+  scope: 'both',
+  doc: 'On the emperor: run in the background, logging to this file (as logto), for a systemd Type=forking unit; the starting command returns once the pidfile is written, the sockets of the vassals present listen and the directories are watched, and fails (with the reason, leaving nothing running) if the emperor cannot start. In a vassal file, where there is nothing to put in the background: read as logto, with a warning (a uWSGI app vassal keeps uWSGI\'s meaning).',
+  uwsgi: 'daemonize (there the parent returns before the daemon is up)',
+});
+
 export const LOG_OPTIONS = [
+  DAEMONIZE,
   LOGTO,
   LOGTO2,
   LOG_DIRECT,

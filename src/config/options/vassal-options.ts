@@ -161,19 +161,17 @@ export const RELOAD_BATCH = option({
 export const UID = option({
   name: 'uid',
   type: account,
-  scope: 'vassal',
-  doc: 'Run the workers as this user (name or number), with its supplementary groups; sockets are still bound by the emperor.',
-  elsewhere: 'the emperor keeps its privileges, to bind sockets and start each vassal as its own user; set uid and gid in the vassal files, or use emperor-tyrant',
-  uwsgi: 'uid',
+  scope: 'both',
+  doc: 'Run the workers as this user (name or number), with its supplementary groups; sockets are still bound by the emperor. On the emperor: the user of every vassal that names none (not in tyrant mode); the emperor itself keeps root.',
+  uwsgi: 'uid (on uWSGI\'s emperor, the emperor itself drops to it)',
 });
 
 export const GID = option({
   name: 'gid',
   type: account,
-  scope: 'vassal',
+  scope: 'both',
   defaultText: 'the uid\'s primary group',
-  doc: 'Run the workers with this group (name or number).',
-  elsewhere: 'the emperor keeps its privileges, to bind sockets and start each vassal as its own user; set uid and gid in the vassal files, or use emperor-tyrant',
+  doc: 'Run the workers with this group (name or number). On the emperor: the group of every vassal that names none (not in tyrant mode).',
   uwsgi: 'gid',
 });
 
