@@ -18,7 +18,9 @@ import { References } from './config/references.js';
 import { reloadByPidfile, reopenLogsByPidfile, stopByPidfile } from './runtime/control.js';
 import { logDiagnostics } from './runtime/logger.js';
 import { logFileSettings } from './config/log-settings.js';
-import { LOGTO } from './config/options/index.js';
+import { DAEMONIZE, LOGTO } from './config/options/index.js';
+import { daemonChannel, startDaemon } from './runtime/daemonize.js';
+import { listenFds } from './socket/inherited-sockets.js';
 import { EmperorLog } from './logs/emperor-log.js';
 
 function version(): string {
@@ -49,6 +51,24 @@ function flagDefaults(entries: readonly IniEntry[], host: ConfigHost): VassalDef
 
 /** The running emperor's (or foreground vassal's) log, written out before exit. */
 let emperorLog: EmperorLog | undefined;
+
+/** Set when this process is a daemon started by `daemonize`: how it tells its starting command that it is up. */
+const daemon = daemonChannel();
+
+/**
+ * `daemonize = FILE`: starts this same command line again as the daemon, and returns when it is up (exit 0) or has
+ * failed (exit 1, its reason on stderr). systemd's sockets, when they were meant for this process, are handed on.
+ */
+async function startInBackground(logFile: string): Promise<number> {
+  const passFds = listenFds(process.env, process.pid).map((f) => f.fd);
+  const result = await startDaemon({ logFile, script: process.argv[1] ?? '', args: process.argv.slice(2), passFds, env: process.env });
+  if (!result.ok) {
+    process.stderr.write(`supervisor: ${result.message}\n`);
+    return 1;
+  }
+  process.stdout.write(`supervisor: emperor ${result.pid} is up (log: ${logFile})\n`);
+  return 0;
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseCommandLine(argv);
@@ -92,9 +112,12 @@ async function main(argv: readonly string[]): Promise<number> {
         printDiagnostics(diagnostics);
         if (!built.ok || hasErrors(diagnostics)) return 2;
         const values = built.config.values;
-        emperorLog = new EmperorLog({ file: logFileSettings(values, values.get(LOGTO)) });
+        const daemonLog = values.get(DAEMONIZE);
+        if (daemonLog !== undefined && !daemon) return startInBackground(daemonLog);
+        // daemonize = FILE is also where the emperor logs (unless logto says otherwise).
+        emperorLog = new EmperorLog({ file: logFileSettings(values, values.get(LOGTO) ?? daemonLog) });
         await emperorLog.ready();
-        return runEmperor(values, emperorLog.logger, built.config.vassalDefaults, emperorLog);
+        return runEmperor(values, emperorLog.logger, built.config.vassalDefaults, emperorLog, { ready: () => daemon?.ready(), daemon: daemon !== undefined });
       }
       const file = firstIniFile(command.entries, host);
       if (!file) throw new UsageError('nothing to run: give --emperor DIR, or a vassal file (supervisor app.ini); see supervisor --help');
@@ -119,6 +142,7 @@ async function main(argv: readonly string[]): Promise<number> {
  * queues writes, and process.exit would drop what is queued.
  */
 async function exit(code: number): Promise<never> {
+  if (code !== 0) daemon?.failed(`the emperor exited with code ${code} before it was up; see its log`);
   // The emperor's records still queued are written out first: a clean stop loses nothing.
   await emperorLog?.close();
   const drained = (stream: NodeJS.WriteStream): Promise<void> =>
@@ -149,6 +173,7 @@ main(process.argv.slice(2)).then(
   (code) => exit(code),
   (err: Error) => {
     process.stderr.write(`supervisor: ${err.message}\n`);
+    daemon?.failed(err.message);
     return exit(err instanceof UsageError ? 2 : 1);
   },
 );

@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { OptionValues } from '../config/option-values.js';
@@ -29,6 +30,9 @@ import { newRunId, ownRunRecord } from '../runtime/run-record.js';
 import { beginRun } from '../runtime/runtime-dir.js';
 import { runtimePlace, runtimeSecret } from '../runtime/runtime-root.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
+import { monotonicUsec, notifyTarget, SystemdNotifier } from '../runtime/sd-notify.js';
+import { adoptSockets } from '../socket/bind.js';
+import { describeInherited, listenFds } from '../socket/inherited-sockets.js';
 import type { EmperorLogControl } from '../logs/emperor-log.js';
 
 /**
@@ -37,7 +41,21 @@ import type { EmperorLogControl } from '../logs/emperor-log.js';
  * (missing directory, unsafe runtime directory), LockConflict when a live emperor already holds the pidfile or
  * watches one of the directories (then nothing has been touched).
  */
-export async function runEmperor(values: OptionValues, log: Logger, vassalDefaults: VassalDefaults = NO_DEFAULTS, logs?: EmperorLogControl): Promise<number> {
+/** What the emperor's life looks like from outside: a daemon's starting command, systemd's notify socket. */
+export interface EmperorHooks {
+  /** Start-up is complete: pidfile written, the sockets of the vassals present listen, the directories are watched. */
+  ready?(): void;
+  /** This is a daemon: systemd's LISTEN_PID names its starting command, which checked them and handed them on. */
+  readonly daemon?: boolean;
+}
+
+export async function runEmperor(
+  values: OptionValues,
+  log: Logger,
+  vassalDefaults: VassalDefaults = NO_DEFAULTS,
+  logs?: EmperorLogControl,
+  hooks: EmperorHooks = {},
+): Promise<number> {
   const dirs = values.all(EMPEROR);
   // With emperor-wait, a missing directory is watched for until it appears.
   for (const dir of values.get(EMPEROR_WAIT) ? [] : dirs) {
@@ -70,7 +88,7 @@ export async function runEmperor(values: OptionValues, log: Logger, vassalDefaul
   process.on('unhandledRejection', onInternalError);
   process.on('uncaughtException', onInternalError);
   try {
-    return await supervise(values, log, vassalDefaults, { dirs, pidfile, keys: locks.keys }, logs);
+    return await supervise(values, log, vassalDefaults, { dirs, pidfile, keys: locks.keys }, logs, hooks);
   } finally {
     process.off('unhandledRejection', onInternalError);
     process.off('uncaughtException', onInternalError);
@@ -85,6 +103,7 @@ async function supervise(
   vassalDefaults: VassalDefaults,
   run: { dirs: readonly string[]; pidfile: string | undefined; keys: readonly string[] },
   logs: EmperorLogControl | undefined,
+  hooks: EmperorHooks,
 ): Promise<number> {
   const { dirs, pidfile } = run;
   // Every worker start runs these as root: a replaceable one would hand root to whoever may replace it.
@@ -129,25 +148,37 @@ async function supervise(
     // Workers carry this run's id: a later run of the same emperor finds what this one left behind if it is killed.
     marker: runId,
   });
+  const notifier = new SystemdNotifier(notifyTarget(process.env, process.pid), onceEach(log));
   try {
+    await adoptInherited(emperor, log, hooks.daemon ?? false);
     if (pidfile) writePidfile(pidfile);
     await emperor.start();
+    hooks.ready?.();
+    notifier.send({ READY: 1, STATUS: 'running' });
+    notifier.startWatchdog();
     for (;;) {
       const command = queue.shift() ?? (await new Promise<undefined>((resolve) => (wake = () => resolve(undefined))));
       if (!command) continue;
       if (command.signal) log.info({ event: 'emperor.signal', signal: command.signal, command: command.type }, `${command.signal}: ${command.type}`);
       else log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
-      if (command.type === 'stop') break;
+      if (command.type === 'stop') {
+        notifier.send({ STOPPING: 1 });
+        break;
+      }
       if (command.type === 'reopen-logs') {
         await Promise.all([logs?.reopen(), emperor.reopenLogs()]);
         continue;
       }
+      notifier.send({ RELOADING: 1, MONOTONIC_USEC: monotonicUsec() });
       await logs?.reloaded();
       await emperor.sync({ force: true });
+      notifier.send({ READY: 1, STATUS: 'running' });
     }
   } finally {
+    notifier.close();
     await touch.close();
     await emperor.stop();
+    emperor.registry.closeInherited();
     if (pidfile) removePidfile(pidfile);
     unroute();
   }
@@ -168,4 +199,33 @@ function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 
 function vassalExtensions(values: OptionValues): readonly string[] {
   const extensions = values.all(EMPEROR_EXTENSION);
   return extensions.length > 0 ? extensions : [defaultValue(EMPEROR_EXTENSION)];
+}
+
+/**
+ * systemd's sockets (LISTEN_FDS, for this process; for a daemon, for its starting command, which checked them):
+ * each becomes an emperor-held, close-on-exec descriptor that vassals asking for its address use instead of binding.
+ * The originals are closed, and the LISTEN_* variables dropped. Throws Error for a descriptor the emperor cannot use.
+ */
+async function adoptInherited(emperor: Emperor, log: Logger, daemon: boolean): Promise<void> {
+  const fds = listenFds(process.env, process.pid, daemon ? process.ppid : undefined);
+  for (const name of ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete process.env[name];
+  if (fds.length === 0) return;
+  const inherited = describeInherited(fds);
+  const handles = await adoptSockets(inherited.map((s) => s.fd));
+  for (const { fd } of inherited) closeSync(fd);
+  emperor.registry.adopt(inherited.map((s, i) => ({ address: s.address, name: s.name, handle: handles[i]! })));
+  log.info(
+    { event: 'emperor.inherited', sockets: inherited.map((s) => ({ name: s.name, fdName: s.fdName })) },
+    `using ${inherited.length} socket(s) from systemd: ${inherited.map((s) => `${s.name} (${s.fdName})`).join(', ')}`,
+  );
+}
+
+/** An error reporter that logs each distinct message once (sd_notify failures would repeat at every ping). */
+function onceEach(log: Logger): (err: Error) => void {
+  const seen = new Set<string>();
+  return (err) => {
+    if (seen.has(err.message)) return;
+    seen.add(err.message);
+    log.warn({ event: 'emperor.notify-failed', err: err.message }, `cannot notify systemd: ${err.message}`);
+  };
 }

@@ -177,6 +177,9 @@ export class Emperor {
   async start(): Promise<void> {
     this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs, run: this.#options.marker }, `emperor watching ${this.#options.dirs.join(', ')}`);
     await this.sync({ trigger: 'start' });
+    // Tyrant mode reads tenants' configs apart from the sync: start-up is complete once those have started too (each
+    // reader has its own time limit), so that a daemon says "up" only when every vassal present had its chance.
+    await Promise.allSettled([...this.#detached.values()]);
     const rescanMs = this.#options.rescanMs ?? 3000;
     if (rescanMs > 0 && !this.#stopping) this.#rescanTimer = setInterval(() => void this.sync({ trigger: 'rescan' }), rescanMs);
   }
