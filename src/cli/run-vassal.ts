@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { VassalConfigResult } from '../config/vassal-config.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
+import { closeBindHelpers } from '../socket/bind.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { Vassal } from '../vassal/vassal.js';
 
@@ -48,6 +49,7 @@ export async function runVassal(load: () => VassalConfigResult, report: (result:
     }
   } finally {
     await vassal?.stop();
+    closeBindHelpers();
     unroute();
   }
   return 0;

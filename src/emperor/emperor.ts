@@ -9,6 +9,7 @@ import type { VassalConfig, VassalConfigResult } from '../config/vassal-config.j
 import { logDiagnostics } from '../runtime/logger.js';
 import { removeRuntimeDir } from '../runtime/runtime-dir.js';
 import { passedVariables } from '../runtime/tenant-env.js';
+import { closeBindHelpers } from '../socket/bind.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
@@ -581,6 +582,7 @@ export class Emperor {
       const leaked = this.registry.names();
       if (leaked.length > 0) this.#log.error({ event: 'emperor.leak', sockets: leaked }, `sockets still open after stop: ${leaked.join(', ')}`);
       removeRuntimeDir();
+      closeBindHelpers();
       this.#log.info({ event: 'emperor.stopped' }, 'emperor stopped');
     })();
     return this.#stopping;

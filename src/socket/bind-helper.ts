@@ -13,6 +13,10 @@
  * - In tyrant mode it becomes the tenant (it starts as root, from our own files, and drops before touching any
  *   path the tenant named), so the kernel decides what the tenant may bind, chown and remove. Only TCP ports below
  *   1024, when the emperor allows them to tenants, are bound before the drop.
+ *
+ * It is started ahead of time (a Node start takes ~100 ms of CPU) and waits for its one job on its IPC channel; a
+ * job carries every socket the emperor needs at that moment (the sockets of many vassals), and one socket that
+ * cannot be bound does not keep the others from being bound.
  */
 import net from 'node:net';
 import path from 'node:path';
@@ -42,8 +46,9 @@ class JobFailure extends Error {
   }
 }
 
-const job = JSON.parse(process.argv[2] ?? '{}') as HelperJob;
-const tyrant = job.as !== undefined;
+/** The one job, from the emperor's first message (set before anything below runs). */
+let job: HelperJob = { op: 'adopt', count: 0 };
+let tyrant = false;
 
 function target(req: BindRequest | PermissionRequest): StepTarget {
   // A relative name (bound from the job's directory) is reported by its full path.
@@ -158,20 +163,45 @@ const die = (): never => {
   throw new Error('unreachable');
 };
 
+/** Says why one socket could not be made; the job goes on with the others. */
+function failOne(failure: JobFailure): Promise<void> {
+  return reply({ type: 'failed', index: failure.index, code: failure.code, message: failure.message });
+}
+
 async function bind(sockets: readonly BindRequest[]): Promise<void> {
   const handles: (ServerHandle & { identity?: FileIdentity })[] = [];
   const created: { path: string; id: FileIdentity }[] = [];
+  const failed = new Set<number>();
   const umask = process.umask(0o077);
   process.umask(umask);
+  const attempt = async (index: number, make: () => unknown): Promise<void> => {
+    try {
+      await make();
+    } catch (err) {
+      if (!(err instanceof JobFailure) || err.index === undefined) throw err;
+      failed.add(index);
+      await failOne(err);
+    }
+  };
   try {
-    for (const [index, req] of sockets.entries()) if (req.kind === 'tcp' && req.beforeDrop) handles[index] = bindHandle(index, req);
+    for (const [index, req] of sockets.entries()) {
+      if (req.kind === 'tcp' && req.beforeDrop) await attempt(index, () => (handles[index] = bindHandle(index, req)));
+    }
     become();
     enter(job.op === 'bind' ? job.cwd : undefined);
-    checkOwners(sockets);
-    await Promise.all(sockets.map((req, index) => (req.kind === 'unix' ? clearStale(index, req) : undefined)));
+    const owners = sockets.map((req, index) => {
+      try {
+        checkOwners([req]);
+        return undefined;
+      } catch (err) {
+        return err instanceof JobFailure ? new JobFailure(index, err.code, err.message) : err;
+      }
+    });
+    for (const [index, problem] of owners.entries()) if (problem) await attempt(index, () => Promise.reject(problem));
+    await Promise.all(sockets.map((req, index) => (req.kind === 'unix' && !failed.has(index) ? attempt(index, () => clearStale(index, req)) : undefined)));
     for (const [index, req] of sockets.entries()) {
-      if (handles[index]) continue;
-      handles[index] = req.kind === 'unix' ? bindUnix(index, req, umask, created) : bindHandle(index, req);
+      if (handles[index] || failed.has(index)) continue;
+      await attempt(index, () => (handles[index] = req.kind === 'unix' ? bindUnix(index, req, umask, created) : bindHandle(index, req)));
     }
   } catch (err) {
     removeCreated(created);
@@ -179,20 +209,25 @@ async function bind(sockets: readonly BindRequest[]): Promise<void> {
   }
   // Every fd to the emperor first; Node sends one handle per message and waits for the emperor's acknowledgement
   // before the next, so `sent` goes out (and its callback runs) only once the emperor holds them all.
-  const sent = sockets.map((_, index) => {
+  const bound = [...sockets.keys()].filter((index) => handles[index] && !failed.has(index));
+  const sent = bound.map((index) => {
     const handle = handles[index] as ServerHandle & { identity?: FileIdentity };
     return reply({ type: 'bound', index, dev: handle.identity?.dev ?? 0, ino: handle.identity?.ino ?? 0 }, handle);
   });
   await Promise.all([...sent, reply({ type: 'sent' })]);
-  for (const [index, req] of sockets.entries()) {
+  const unlistened: number[] = [];
+  for (const index of bound) {
+    const req = sockets[index] as BindRequest;
     const err = (handles[index] as ServerHandle).listen(req.backlog);
     if (err) {
-      removeCreated(created);
-      throw stepFailure(index, req, 'listen', err);
+      unlistened.push(index);
+      const mine = created.filter((c) => 'path' in req && c.path === req.path);
+      removeCreated(mine);
+      void failOne(stepFailure(index, req, 'listen', err));
     }
   }
   // Written synchronously (nothing queued any more), so it is on its way before the SIGKILL.
-  void reply({ type: 'done' });
+  void reply({ type: 'done', skipped: unlistened });
 }
 
 /** The helper's descriptors after stdin, stdout, stderr and the IPC channel: the sockets to hand back. */
@@ -236,16 +271,25 @@ if (!process.send) {
   process.stderr.write('bind-helper: must be started by the emperor with an IPC channel\n');
   process.exit(2);
 }
-// Keeps the event loop alive while Node waits for the emperor to acknowledge each handle (an unreferenced channel
-// would let the process end with replies still queued).
+// Keeps the event loop alive while it waits for its job, and while Node waits for the emperor to acknowledge each
+// handle (an unreferenced channel would let the process end with replies still queued).
 process.channel?.ref();
-try {
-  if (job.op === 'bind') await bind(job.sockets);
-  else if (job.op === 'permissions') await permissions(job.sockets);
-  else if (job.op === 'adopt') await adopt(job.count);
-  else throw new JobFailure(undefined, 'EINVAL', 'socket bind helper: unknown job');
-} catch (err) {
-  const failure = err instanceof JobFailure ? err : new JobFailure(undefined, 'EHELPER', `socket bind helper: ${(err as Error).message}`);
-  await reply({ type: 'failed', index: failure.index, code: failure.code, message: failure.message }).catch(() => undefined);
+// An emperor that goes away before giving a job (it stopped, or was killed) leaves nothing to do: nothing is bound.
+process.once('disconnect', () => process.exit(0));
+process.once('message', (message: HelperJob) => {
+  job = message;
+  tyrant = job.as !== undefined;
+  void run().finally(die);
+});
+
+async function run(): Promise<void> {
+  try {
+    if (job.op === 'bind') await bind(job.sockets);
+    else if (job.op === 'permissions') await permissions(job.sockets);
+    else if (job.op === 'adopt') await adopt(job.count);
+    else throw new JobFailure(undefined, 'EINVAL', 'socket bind helper: unknown job');
+  } catch (err) {
+    const failure = err instanceof JobFailure ? err : new JobFailure(undefined, 'EHELPER', `socket bind helper: ${(err as Error).message}`);
+    await reply({ type: 'failed', index: failure.index, code: failure.code, message: failure.message, final: true }).catch(() => undefined);
+  }
 }
-die();

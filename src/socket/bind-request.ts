@@ -72,11 +72,13 @@ export type HelperJob =
   | { readonly op: 'adopt'; readonly as?: undefined; readonly count: number };
 
 /**
- * The helper's messages, in this order for a bind: one `bound` per socket (its fd travels with it, SCM_RIGHTS),
- * `sent` once the emperor has taken every fd, then `done` once every socket listens. A `failed` ends the job.
+ * The helper's messages, in this order for a bind: one `bound` per socket it could make (its fd travels with it,
+ * SCM_RIGHTS) and one `failed` (with its index) per socket it could not, `sent` once the emperor has taken every
+ * fd, then `done` once every socket listens (`skipped`: sockets whose listen() failed, each also `failed`). A
+ * `failed` with `final` ends the job: nothing more comes.
  */
 export type HelperReply =
   | { readonly type: 'bound'; readonly index: number; readonly dev: number; readonly ino: number }
   | { readonly type: 'sent' }
   | { readonly type: 'done'; readonly skipped?: readonly number[] }
-  | { readonly type: 'failed'; readonly index?: number; readonly code: string; readonly message: string };
+  | { readonly type: 'failed'; readonly index?: number; readonly code: string; readonly message: string; readonly final?: boolean };

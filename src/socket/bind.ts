@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -87,10 +87,72 @@ async function toRequest(spec: SocketSpec, options: BindOptions): Promise<BindRe
   return { kind: 'tcp', name, host: resolved.address, family: resolved.family as 4 | 6, port: a.port, backlog, beforeDrop };
 }
 
+/** A bind helper started as root from our own files: absolute Node, the fixed root environment, no Node options. */
+function forkHelper(passFds: readonly number[] = []): ChildProcess {
+  return fork(HELPER, [], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc', ...passFds],
+    serialization: 'json',
+    execPath: process.execPath,
+    execArgv: [],
+    env: { ...ROOT_ENV },
+    cwd: '/',
+  });
+}
+
 /**
- * Runs one helper job: the helper starts as root from our own files (absolute Node, the fixed root environment, no
- * Node options) and drops to `job.as` itself. `onBound` receives each fd. Resolves with the final reply ('done'),
- * rejects with BindError for a 'failed' reply, a helper that died without one, or the timeout.
+ * One bind helper kept started ahead of time, waiting for its job: a Node start (about 100 ms of CPU) is then off
+ * the path of a vassal's start. Taken, it is replaced by another. Unreferenced while it waits, so it never keeps
+ * the emperor alive; it exits by itself when the emperor goes (its IPC channel closes).
+ */
+class HelperStandby {
+  #ready: ChildProcess | undefined;
+  #closed = false;
+
+  take(): ChildProcess {
+    const child = this.#ready && this.#ready.exitCode === null && this.#ready.connected ? this.#ready : forkHelper();
+    this.#ready = undefined;
+    child.ref();
+    child.channel?.ref();
+    if (!this.#closed) setImmediate(() => this.#prepare());
+    return child;
+  }
+
+  #prepare(): void {
+    if (this.#ready || this.#closed) return;
+    const child = forkHelper();
+    child.on('error', () => {});
+    child.stderr?.resume();
+    child.unref();
+    child.channel?.unref();
+    this.#ready = child;
+  }
+
+  /** Kills the waiting helper (at the emperor's stop); later takes start helpers on demand. */
+  close(): void {
+    this.#closed = true;
+    this.#ready?.kill('SIGKILL');
+    this.#ready = undefined;
+  }
+}
+
+const standby = new HelperStandby();
+
+/** Kills the bind helper kept waiting (the emperor is stopping). */
+export function closeBindHelpers(): void {
+  standby.close();
+}
+
+/** What one helper job ended with: its final reply, and the sockets it could not make, by index. */
+interface JobResult {
+  readonly done: Extract<HelperReply, { type: 'done' }>;
+  readonly failures: ReadonlyMap<number, BindError>;
+}
+
+/**
+ * Runs one helper job, given on its IPC channel to a helper started ahead of time (or, to hand it descriptors, a
+ * new one with `passFds` as its fd 4, 5, ...). The helper drops to `job.as` itself. `onBound` receives each fd.
+ * Resolves with the final reply ('done') and the sockets that failed; rejects with BindError for a final
+ * 'failed' reply, a helper that died without one, or the timeout.
  */
 function runHelper(
   job: HelperJob,
@@ -98,28 +160,25 @@ function runHelper(
   timeoutMs: number,
   onBound?: (reply: Extract<HelperReply, { type: 'bound' }>, handle: RawHandle) => void,
   passFds: readonly number[] = [],
-): Promise<Extract<HelperReply, { type: 'done' }>> {
+  nameOf: (index: number) => string = () => names,
+): Promise<JobResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(HELPER, [JSON.stringify(job)], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc', ...passFds],
-      serialization: 'json',
-      execPath: process.execPath,
-      execArgv: [],
-      env: { ...ROOT_ENV },
-      cwd: '/',
-    });
+    const child = passFds.length > 0 ? forkHelper(passFds) : standby.take();
     let stderr = '';
     let final: HelperReply | undefined;
+    const failures = new Map<number, BindError>();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
+    child.stderr?.removeAllListeners('data');
     child.stderr?.on('data', (chunk: Buffer) => {
       if (stderr.length < 4096) stderr += chunk.toString();
     });
     child.on('message', (reply: HelperReply, handle: unknown) => {
       if (reply.type === 'bound' && handle) onBound?.(reply, handle as RawHandle);
+      else if (reply.type === 'failed' && !reply.final && reply.index !== undefined) failures.set(reply.index, new BindError(nameOf(reply.index), reply.code, reply.message));
       else if (reply.type === 'done' || reply.type === 'failed') final ??= reply;
     });
     child.on('error', (err) => {
@@ -129,49 +188,123 @@ function runHelper(
     // 'close', not 'exit': it comes after the IPC channel has delivered every message.
     child.on('close', () => {
       clearTimeout(timer);
-      if (final?.type === 'done') resolve(final);
-      else if (final?.type === 'failed') reject(new BindError(names, final.code, final.message));
+      if (final?.type === 'done') resolve({ done: final, failures });
+      else if (final?.type === 'failed') reject(new BindError(final.index !== undefined ? nameOf(final.index) : names, final.code, final.message));
       else if (timedOut) reject(new BindError(names, 'ETIMEDOUT', `socket bind helper for ${names} did not finish within ${timeoutMs / 1000} s`));
       else reject(new BindError(names, 'EHELPER', `socket bind helper for ${names} failed${stderr ? `: ${stderr.trim()}` : ''}`));
+    });
+    child.send(job, (err) => {
+      if (err) child.kill('SIGKILL');
     });
   });
 }
 
+/** What became of one socket asked for: listening, or why not. */
+export type BindOutcome = { readonly ok: true; readonly socket: ListeningSocket } | { readonly ok: false; readonly error: BindError };
+
+/** Sockets asked for within one turn of the event loop, bound together: one helper job per owner and directory. */
+interface Batch {
+  readonly specs: SocketSpec[];
+  readonly options: BindOptions;
+  readonly cwd: string | undefined;
+  readonly waiting: ((outcomes: Map<SocketSpec, BindOutcome>) => void)[];
+}
+
+const batches = new Map<string, Batch>();
+
 /**
- * Binds and listens on every socket in `specs` (all or none), through the bind helper, and returns them in order.
- * With a tenant, everything happens with the tenant's rights, and what tyrant mode forbids (another user in
- * chown-socket, a low port without tyrant-privileged-ports) is refused before anything is bound.
- * Rejects with BindError (its message names the socket and the reason: address in use, a live unix socket, a
- * directory the tenant may not write, ...), or Error for an unknown chown-socket user or group.
+ * Binds and listens on every socket in `specs`, through the bind helper, and says for each whether it worked (in
+ * order). Sockets asked for in the same turn of the event loop (the vassals a sync starts) are bound by one helper:
+ * one Node start for a hundred vassals, not a hundred. With a tenant, everything happens with the tenant's rights,
+ * and what tyrant mode forbids (another user in chown-socket, a low port without tyrant-privileged-ports) is refused
+ * before anything is bound. A socket's BindError names it and the reason (address in use, a live unix socket, a
+ * directory the tenant may not write, ...). Rejects with Error for an unknown chown-socket user or group.
  */
-export async function bindSockets(specs: readonly SocketSpec[], options: BindOptions = {}): Promise<ListeningSocket[]> {
+export async function bindSockets(specs: readonly SocketSpec[], options: BindOptions = {}): Promise<BindOutcome[]> {
   if (specs.length === 0) return [];
+  const refused = new Map<SocketSpec, BindOutcome>();
   if (options.tenant) {
     for (const spec of specs) {
       const refusal = addressRefusal(spec.name, spec.address, options.privilegedPorts ?? false);
-      if (refusal) throw new BindError(spec.name, 'EACCES', refusal);
+      if (refusal) refused.set(spec, { ok: false, error: new BindError(spec.name, 'EACCES', refusal) });
     }
   }
-  const requests = await Promise.all(specs.map((spec) => toRequest(spec, options)));
-  const received: ListeningSocket[] = [];
   const names = specs.map((s) => s.name).join(', ');
   const dirs = [...new Set(specs.flatMap((s) => (s.bindAs ? [s.bindAs.dir] : [])))];
   if (dirs.length > 1) throw new BindError(names, 'EINVAL', `sockets ${names} are bound under relative names from different directories (${dirs.join(', ')}); bind them apart`);
-  try {
-    await runHelper({ op: 'bind', as: identity(options.tenant), cwd: dirs[0], sockets: requests }, names, options.timeoutMs ?? 10_000, (reply, handle) => {
-      const spec = specs[reply.index];
-      if (spec) received.push({ spec, handle, dev: reply.dev, ino: reply.ino });
-      else handle.close();
+  const toBind = specs.filter((s) => !refused.has(s));
+  const bound = toBind.length === 0 ? new Map<SocketSpec, BindOutcome>() : await inBatch(toBind, options, dirs[0]);
+  return specs.map((spec) => refused.get(spec) ?? bound.get(spec) ?? { ok: false, error: new BindError(spec.name, 'EHELPER', `socket ${spec.name} was not bound`) });
+}
+
+function inBatch(specs: readonly SocketSpec[], options: BindOptions, cwd: string | undefined): Promise<Map<SocketSpec, BindOutcome>> {
+  const t = options.tenant;
+  const key = JSON.stringify([t?.uid, t?.gid, t?.initGroups, options.privilegedPorts ?? false, cwd]);
+  let batch = batches.get(key);
+  if (!batch) {
+    const created: Batch = { specs: [], options, cwd, waiting: [] };
+    batches.set(key, created);
+    batch = created;
+    setImmediate(() => {
+      batches.delete(key);
+      void runBatch(created).then((outcomes) => created.waiting.forEach((resolve) => resolve(outcomes)));
     });
+  }
+  batch.specs.push(...specs);
+  return new Promise((resolve) => batch.waiting.push(resolve));
+}
+
+/** One helper job for a batch; every socket gets its outcome, whatever happens to the job. */
+async function runBatch(batch: Batch): Promise<Map<SocketSpec, BindOutcome>> {
+  const { specs, options } = batch;
+  const outcomes = new Map<SocketSpec, BindOutcome>();
+  const failAll = (err: unknown): void => {
+    for (const spec of specs) if (!outcomes.has(spec)) outcomes.set(spec, { ok: false, error: asBindError(spec.name, err) });
+  };
+  let requests: BindRequest[];
+  try {
+    requests = await Promise.all(specs.map((spec) => toRequest(spec, options)));
+  } catch (err) {
+    failAll(err);
+    return outcomes;
+  }
+  const names = specs.map((s) => s.name).join(', ');
+  const received: ListeningSocket[] = [];
+  // Generous for a big batch: every fd is one message the emperor acknowledges.
+  const timeoutMs = (options.timeoutMs ?? 10_000) + 20 * specs.length;
+  try {
+    const { failures } = await runHelper(
+      { op: 'bind', as: identity(options.tenant), cwd: batch.cwd, sockets: requests },
+      names,
+      timeoutMs,
+      (reply, handle) => {
+        const spec = specs[reply.index];
+        if (spec) received.push({ spec, handle, dev: reply.dev, ino: reply.ino });
+        else handle.close();
+      },
+      [],
+      (index) => specs[index]?.name ?? names,
+    );
+    for (const [index, error] of failures) {
+      const spec = specs[index];
+      if (!spec) continue;
+      outcomes.set(spec, { ok: false, error });
+      // A socket whose listen() failed was handed over already: close our copy.
+      received.find((s) => s.spec === spec)?.handle.close();
+    }
+    for (const socket of received) if (!outcomes.has(socket.spec)) outcomes.set(socket.spec, { ok: true, socket });
+    failAll(new BindError(names, 'EHELPER', `socket bind helper for ${names} handed over ${received.length} of ${specs.length} sockets`));
   } catch (err) {
     received.forEach((s) => s.handle.close());
-    throw err;
+    outcomes.clear();
+    failAll(err);
   }
-  if (received.length !== specs.length) {
-    received.forEach((s) => s.handle.close());
-    throw new BindError(names, 'EHELPER', `socket bind helper for ${names} handed over ${received.length} of ${specs.length} sockets`);
-  }
-  return specs.map((spec) => received.find((s) => s.spec === spec) as ListeningSocket);
+  return outcomes;
+}
+
+function asBindError(name: string, err: unknown): BindError {
+  if (err instanceof BindError) return err;
+  return new BindError(name, (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN', (err as Error).message);
 }
 
 /** A new chmod-socket/chown-socket for a unix socket file the emperor already holds. */

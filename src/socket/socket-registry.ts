@@ -61,12 +61,20 @@ export class SocketRegistry {
     this.#refuseOthers(specs, owner);
     const missing = specs.filter((s) => !this.#entries.has(socketKey(s)) && !this.#binding.has(socketKey(s)));
     if (missing.length > 0) {
-      const done = bindSockets(missing, { tenant, privilegedPorts: this.#options.tyrantPrivilegedPorts }).then((bound) => {
-        for (const socket of bound) this.#entries.set(socketKey(socket.spec), { socket, owner, refs: 0, mode: socket.spec.mode, fileOwner: socket.spec.owner });
+      const done = bindSockets(missing, { tenant, privilegedPorts: this.#options.tyrantPrivilegedPorts }).then((outcomes) => {
+        // What was bound is registered (and dropped below if this lease fails); the first failure fails the lease.
+        for (const o of outcomes) {
+          if (o.ok) this.#entries.set(socketKey(o.socket.spec), { socket: o.socket, owner, refs: 0, mode: o.socket.spec.mode, fileOwner: o.socket.spec.owner });
+        }
+        const failed = outcomes.find((o) => !o.ok);
+        if (failed && !failed.ok) throw failed.error;
       });
       for (const s of missing) this.#binding.set(socketKey(s), { owner, done });
       try {
         await done;
+      } catch (err) {
+        this.#dropUnheld(missing);
+        throw err;
       } finally {
         for (const s of missing) this.#binding.delete(socketKey(s));
       }
@@ -76,13 +84,7 @@ export class SocketRegistry {
     try {
       await Promise.all(specs.map((s) => this.#binding.get(socketKey(s))?.done));
     } catch (err) {
-      this.#drop(
-        missing.flatMap((s) => {
-          const entry = this.#entries.get(socketKey(s));
-          return entry && entry.refs === 0 ? [Object.assign(entry, { refs: 1 })] : [];
-        }),
-        true,
-      );
+      this.#dropUnheld(missing);
       throw err;
     }
 
@@ -171,6 +173,17 @@ export class SocketRegistry {
       if (spec.mode !== undefined) entry.mode = spec.mode;
       if (spec.owner !== undefined) entry.fileOwner = spec.owner;
     }
+  }
+
+  /** Closes (and removes the files of) sockets this lease bound that nobody holds: its bind failed as a whole. */
+  #dropUnheld(bound: readonly SocketSpec[]): void {
+    this.#drop(
+      bound.flatMap((s) => {
+        const entry = this.#entries.get(socketKey(s));
+        return entry && entry.refs === 0 && !entry.inherited ? [Object.assign(entry, { refs: 1 })] : [];
+      }),
+      true,
+    );
   }
 
   #drop(entries: readonly Entry[], vacuum: boolean): void {
