@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, killAll, memoryKiB, startEmperor, tempDir, until } from './lib.mjs';
+import { cpuMs, descendants, killAll, memoryKiB, startEmperor, tempDir, until } from './lib.mjs';
 
 export const IDLE_WORKER = fileURLToPath(new URL('workers/idle.mjs', import.meta.url));
 export const TENANT = 'svtest-worker';
@@ -117,6 +117,15 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
     result.idleCpuMsPer30s = ((cpuMs(emperor.child.pid) - before) * 30) / idleSeconds;
     result.idleSeconds = idleSeconds;
     Object.assign(result, memoryKiB(emperor.child.pid));
+    const all = [emperor.child.pid, ...descendants(emperor.child.pid)].map((pid) => {
+      try {
+        return memoryKiB(pid);
+      } catch {
+        return { rssKiB: 0, pssKiB: 0 };
+      }
+    });
+    result.allRssKiB = all.reduce((sum, m) => sum + m.rssKiB, 0);
+    result.allPssKiB = all.reduce((sum, m) => sum + m.pssKiB, 0);
 
     const reloadStarted = performance.now();
     emperor.child.kill('SIGHUP');
@@ -146,7 +155,7 @@ export function describeScale(r, label = 'supervisor') {
   return [
     `${label}, ${r.vassals} vassals x ${r.workers} ${r.program} workers${r.tyrant ? ' (tyrant)' : ''}:`,
     `  all spawned ${s(r.spawnedMs)}, all ready ${s(r.readyMs)}; floor ${s(r.floorMs)} (workers' CPU until ready ${s(r.workerCpuMs)} / ${cpus().length} cores)${r.cpuUnread ? `, ${r.cpuUnread} workers gone before their CPU was read` : ''}`,
-    `  emperor CPU until all ready ${s(r.emperorStartCpuMs)}; RSS ${mib(r.rssKiB)}, PSS ${mib(r.pssKiB)}; idle CPU ${(r.idleCpuMsPer30s / 1000).toFixed(3)} s per 30 s (over ${r.idleSeconds} s)`,
+    `  emperor CPU until all ready ${s(r.emperorStartCpuMs)}; RSS ${mib(r.rssKiB)}, PSS ${mib(r.pssKiB)} (with the workers ${mib(r.allRssKiB)}, ${mib(r.allPssKiB)}); idle CPU ${(r.idleCpuMsPer30s / 1000).toFixed(3)} s per 30 s (over ${r.idleSeconds} s)`,
     `  SIGHUP reload of everything ${s(r.reloadMs)}; stop ${s(r.stopMs)}${r.leftovers ? `; ${r.leftovers} workers outlived the emperor (killed)` : ''}`,
     ...(r.problems?.length ? [`  warnings/errors logged: ${r.problems.join('; ')}`] : []),
   ].join('\n');
