@@ -47,13 +47,13 @@ function addScale(workload, label, peer, r) {
   const add = (figure, unit, value) => results.add(workload, `${label}: ${figure}`, peer, unit, value);
   add('all workers spawned', 'ms', r.spawnedMs);
   add('all workers ready', 'ms', r.readyMs);
-  add("floor: workers' CPU until ready / cores", 'ms', r.floorMs);
+  add("floor: workers' CPU until ready / cores (uWSGI: masters' and workers')", 'ms', r.floorMs);
   add('emperor CPU until all ready', 'ms', r.emperorStartCpuMs);
-  add(peer === 'uwsgi' ? 'RSS, emperor + vassal masters' : 'RSS, emperor', 'MiB', mib(r.rssKiB));
-  add(peer === 'uwsgi' ? 'PSS, emperor + vassal masters' : 'PSS, emperor', 'MiB', mib(r.pssKiB));
-  add('RSS, every process (with the workers)', 'MiB', mib(r.allRssKiB));
-  add('PSS, every process (with the workers)', 'MiB', mib(r.allPssKiB));
-  add(peer === 'uwsgi' ? 'idle CPU per 30 s, emperor + vassal masters' : 'idle CPU per 30 s, emperor', 'ms', r.idleCpuMsPer30s);
+  add('supervisor RSS (uWSGI: emperor + vassal masters)', 'MiB', mib(r.rssKiB));
+  add('supervisor PSS (uWSGI: emperor + vassal masters)', 'MiB', mib(r.pssKiB));
+  add('RSS of every process, workers included', 'MiB', mib(r.allRssKiB));
+  add('PSS of every process, workers included', 'MiB', mib(r.allPssKiB));
+  add('supervisor CPU while idle, per 30 s (uWSGI: emperor + vassal masters)', 'ms', r.idleCpuMsPer30s);
   add('SIGHUP: every vassal reloaded', 'ms', r.reloadMs);
   add('stop (until the emperor has exited)', 'ms', r.stopMs);
 }
