@@ -31,30 +31,33 @@ function vassal(dir, generation) {
 
 const LATENCY_UNITS = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
-/** Runs wrk; resolves with its counts and latency percentiles (ms). */
+/** wrk's text output (run with --latency) as numbers: requests, failures, rate, p50 and p99 latency in ms. */
+export function parseWrk(out) {
+  const num = (re) => Number(re.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  // wrk pads the unit to a fixed width: "99%    1.43s " has a trailing space.
+  const percentile = (p) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+    return m ? Number(m[1]) * LATENCY_UNITS[m[2]] : undefined;
+  };
+  return {
+    requests: num(/(\d+) requests in/),
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+    socketErrors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    perSecond: num(/Requests\/sec:\s+([\d.]+)/),
+    p50Ms: percentile(50),
+    p99Ms: percentile(99),
+  };
+}
+
+/** Runs wrk; resolves with parseWrk's figures and the raw text. */
 export function wrk(url, seconds, connections) {
   return new Promise((resolve, reject) => {
     const child = spawn(WRK, ['-t2', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', url], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.on('error', reject);
-    child.on('exit', () => {
-      const num = (re) => Number(re.exec(out)?.[1] ?? 0);
-      const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-      const percentile = (p) => {
-        const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
-        return m ? Number(m[1]) * LATENCY_UNITS[m[2]] : undefined;
-      };
-      resolve({
-        requests: num(/(\d+) requests in/),
-        non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
-        socketErrors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-        perSecond: num(/Requests\/sec:\s+([\d.]+)/),
-        p50Ms: percentile(50),
-        p99Ms: percentile(99),
-        raw: out,
-      });
-    });
+    child.on('exit', () => resolve({ ...parseWrk(out), raw: out }));
   });
 }
 

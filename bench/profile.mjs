@@ -1,0 +1,282 @@
+// Profiling evidence, without changing the emperor: Node's own flags on the emperor's command line.
+//
+//   node bench/profile.mjs cpu [VASSALS] [WORKERS] [node|sleep]   the scale start under --cpu-prof: where the
+//                                                                  emperor's CPU goes, from fork to all workers ready
+//   node bench/profile.mjs heap [RELOADS]                          heap snapshots (--heapsnapshot-signal=SIGUSR2)
+//                                                                  before and after RELOADS rolling reloads: what grows
+//   node bench/profile.mjs summary FILE.cpuprofile                 the CPU summary of a profile made elsewhere
+//   node bench/profile.mjs diff A.heapsnapshot B.heapsnapshot      the growth between two snapshots
+//
+// Files go to bench/results/profile-DATE/ (PROFILE_DIR overrides). The CPU profile needs one shim: the emperor
+// listens to SIGPROF (to ignore it), which stops V8's sampler; bench/workers/keep-sigprof.mjs, preloaded with
+// --import, keeps that listener out for the profiling run. SIGUSR2 is one of the signals the emperor
+// handles by logging and ignoring it (src/runtime/signals.ts); Node's --heapsnapshot-signal adds its own listener
+// beside that one, so the snapshot needs no change in src/.
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuMs, memoryKiB, ROOT, startEmperor, tempDir, until } from './lib.mjs';
+import { writeFleet } from './scale.mjs';
+
+const KEEP_SIGPROF = fileURLToPath(new URL('workers/keep-sigprof.mjs', import.meta.url));
+
+// ---- CPU profile --------------------------------------------------------------------------------------------------
+
+/** Where a frame's code comes from: a package, one of our dist/ files, a Node internal module, or V8's pseudo-frames. */
+function moduleOf(frame) {
+  const url = frame.url ?? '';
+  if (!url) return frame.functionName.startsWith('(') ? frame.functionName : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1];
+  const ours = /\/dist\/(.+)$/.exec(url);
+  if (ours) return `dist/${ours[1]}`;
+  if (url.startsWith('node:')) return url;
+  return url.replace(/^file:\/\//, '');
+}
+
+/**
+ * What a sample's CPU was spent on, from its whole stack (leaf first): the first rule, in this order, that any frame
+ * matches. Order matters: pino's work is logging wherever it is called from; a spawn is charged to whoever spawned.
+ */
+const CATEGORIES = [
+  ['module loading (import/require, compile)', (f) => /^node:internal\/modules\//.test(f.url) || f.functionName === 'compileSourceTextModule'],
+  ['logging (pino)', (f) => /node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|safe-stable-stringify|on-exit-leak-free|atomic-sleep)\//.test(f.url) || /\/dist\/runtime\/(logger|log-sink)\.js$/.test(f.url)],
+  ['account lookups (getent)', (f) => /\/dist\/runtime\/accounts\.js$/.test(f.url)],
+  ['tenant reader (tyrant config reads)', (f) => /\/dist\/tenant-reader\//.test(f.url)],
+  ['sockets: bind helper spawn, lease, hand-off', (f) => /\/dist\/socket\//.test(f.url)],
+  ['worker spawn (execa, launch plan)', (f) => /node_modules\/execa\//.test(f.url) || /\/dist\/worker\/(worker|launch-plan)\.js$/.test(f.url)],
+  ['worker readiness, notify socket, output', (f) => /\/dist\/worker\//.test(f.url)],
+  ['config parsing', (f) => /\/dist\/config\//.test(f.url)],
+  ['watching (chokidar, scans, settle)', (f) => /node_modules\/(chokidar|readdirp)\//.test(f.url) || /\/dist\/emperor\/(vassal-watcher|vassal-files|vassal-source|file-stamp|settle-timer|watch-advice|touch-reload)\.js$/.test(f.url)],
+  ['vassal lifecycle (group plan, rolls)', (f) => /\/dist\/vassal\//.test(f.url)],
+  ['emperor (reconcile, sync plan)', (f) => /\/dist\/emperor\//.test(f.url)],
+  ['runtime (signals, locks, pidfile, /proc reads)', (f) => /\/dist\/runtime\//.test(f.url)],
+  ['child processes: pipes, exits (no caller of ours on the stack)', (f) => /^node:(internal\/)?child_process/.test(f.url)],
+  ['streams, sockets, timers (Node internals, no caller of ours)', (f) => /^node:/.test(f.url)],
+  ['garbage collector', (f) => f.functionName === '(garbage collector)'],
+  ['(program): V8/libuv native work without a JS frame', (f) => f.functionName === '(program)'],
+];
+
+/** Who called child_process.spawn, for the samples inside it (a spawn forks and execs synchronously in libuv). */
+const SPAWNERS = [
+  ['bind helper', (f) => /\/dist\/socket\//.test(f.url)],
+  ['getent (account lookups)', (f) => /\/dist\/runtime\/accounts\.js$/.test(f.url)],
+  ['tenant reader', (f) => /\/dist\/tenant-reader\//.test(f.url)],
+  ['worker (execa)', (f) => /node_modules\/execa\//.test(f.url) || /\/dist\/worker\//.test(f.url)],
+];
+
+/** Reads a .cpuprofile: samples with their duration (µs) and stack (leaf first). */
+function loadProfile(file) {
+  const profile = JSON.parse(readFileSync(file, 'utf8'));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stacks = new Map();
+  const stackOf = (id) => {
+    if (!stacks.has(id)) {
+      const frames = [];
+      for (let at = id; at !== undefined; at = parent.get(at)) frames.push(byId.get(at).callFrame);
+      stacks.set(id, frames);
+    }
+    return stacks.get(id);
+  };
+  // timeDeltas[i] is the time from sample i-1 to sample i: it is charged to sample i-1.
+  const samples = profile.samples.map((id, i) => ({ id, micros: profile.timeDeltas[i + 1] ?? 0 }));
+  return { samples, stackOf, wallMicros: profile.endTime - profile.startTime };
+}
+
+const addTo = (map, key, micros) => map.set(key, (map.get(key) ?? 0) + micros);
+const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+
+/** Where the CPU of a profile went: by category, by module (self time), by function (self time), spawns by caller. */
+export function summariseCpuProfile(file) {
+  const { samples, stackOf, wallMicros } = loadProfile(file);
+  const categories = new Map();
+  const modules = new Map();
+  const functions = new Map();
+  const spawns = new Map();
+  let busy = 0;
+  for (const { id, micros } of samples) {
+    const stack = stackOf(id);
+    const leaf = stack[0];
+    if (leaf.functionName === '(idle)') continue;
+    busy += micros;
+    const category = CATEGORIES.find(([, match]) => stack.some(match))?.[0] ?? 'other JavaScript';
+    addTo(categories, category, micros);
+    addTo(modules, moduleOf(leaf), micros);
+    const where = leaf.url ? `${moduleOf(leaf)}:${leaf.lineNumber + 1}` : '';
+    addTo(functions, `${leaf.functionName || '(anonymous)'} ${where}`.trim(), micros);
+    if (stack.some((f) => /(^|\.)spawn$/.test(f.functionName) && /^node:internal\/child_process$/.test(f.url))) {
+      addTo(spawns, SPAWNERS.find(([, match]) => stack.some(match))?.[0] ?? 'other', micros);
+    }
+  }
+  return { file, wallMs: wallMicros / 1000, busyMs: busy / 1000, categories: top(categories, 30), modules: top(modules, 25), functions: top(functions, 30), spawns: top(spawns, 10) };
+}
+
+export function describeCpuSummary(s) {
+  const ms = (micros) => `${(micros / 1000).toFixed(0).padStart(6)} ms`;
+  const pct = (micros) => `${((100 * micros) / 1000 / s.busyMs).toFixed(1).padStart(5)} %`;
+  const table = (rows) => rows.map(([name, micros]) => `  ${ms(micros)} ${pct(micros)}  ${name}`).join('\n');
+  return [
+    `${path.basename(s.file)}: the main thread was busy (not waiting for events) in samples worth ${s.busyMs.toFixed(0)} ms over ${s.wallMs.toFixed(0)} ms.`,
+    'Samples are wall time: a thread preempted by other processes, or blocked in a system call (spawn waits for the',
+    "child's exec), still counts; /proc's CPU time counts only time on a CPU, but of all threads.",
+    'by category (a sample goes to the first category any frame of its stack matches, in the order listed in bench/profile.mjs):',
+    table(s.categories),
+    'inside child_process.spawn (fork + exec, synchronous in libuv), by caller:',
+    table(s.spawns),
+    'self time by module:',
+    table(s.modules),
+    'self time by function:',
+    table(s.functions),
+  ].join('\n');
+}
+
+/** The scale start (writeFleet) under --cpu-prof; the profile covers the emperor from its start to its exit. */
+export async function cpuProfile({ vassals = 100, workers = 2, program = 'node', out }) {
+  const fleet = writeFleet({ vassals, workers, program });
+  mkdirSync(out, { recursive: true });
+  let ready = 0;
+  const started = performance.now();
+  const emperor = startEmperor(['--emperor', fleet.vassalDir], {}, {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`, '--cpu-prof-name=emperor-start.cpuprofile', '--import', KEEP_SIGPROF],
+    onRecord: (r) => r.event === 'worker.ready' && r.generation === 1 && ready++,
+  });
+  try {
+    await until(() => ready >= vassals * workers, Math.max(120_000, vassals * workers * 500), 20);
+    const readyMs = performance.now() - started;
+    const emperorCpu = cpuMs(emperor.child.pid);
+    // Stopping right away keeps the profile to the start (plus the stop, which the summary shows apart).
+    await emperor.stop();
+    return { readyMs, emperorCpuMs: emperorCpu, file: path.join(out, 'emperor-start.cpuprofile') };
+  } finally {
+    emperor.child.kill('SIGKILL');
+    fleet.remove();
+  }
+}
+
+// ---- Heap snapshots -----------------------------------------------------------------------------------------------
+
+/** Totals of a .heapsnapshot by constructor/kind: { key: { count, bytes } }, and the whole heap's size. */
+export function heapTotals(file) {
+  const snap = JSON.parse(readFileSync(file, 'utf8'));
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[fields.indexOf('type')];
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const width = fields.length;
+  const byKey = new Map();
+  let bytes = 0;
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + typeAt]];
+    const name = snap.strings[snap.nodes[i + nameAt]];
+    const size = snap.nodes[i + sizeAt];
+    bytes += size;
+    // Objects by constructor; strings, code and arrays by kind (their names are their contents).
+    const key = type === 'object' || type === 'closure' || type === 'native' ? `${type} ${name}` : `(${type})`;
+    const entry = byKey.get(key) ?? { count: 0, bytes: 0 };
+    entry.count++;
+    entry.bytes += size;
+    byKey.set(key, entry);
+  }
+  return { bytes, nodes: snap.nodes.length / width, byKey };
+}
+
+/** What grew from snapshot `a` to `b`: the largest increases in bytes and in count. */
+export function heapDiff(a, b) {
+  const A = heapTotals(a);
+  const B = heapTotals(b);
+  const rows = [];
+  for (const key of new Set([...A.byKey.keys(), ...B.byKey.keys()])) {
+    const x = A.byKey.get(key) ?? { count: 0, bytes: 0 };
+    const y = B.byKey.get(key) ?? { count: 0, bytes: 0 };
+    rows.push({ key, count: y.count - x.count, bytes: y.bytes - x.bytes, countAfter: y.count, bytesAfter: y.bytes });
+  }
+  return {
+    before: { bytes: A.bytes, nodes: A.nodes },
+    after: { bytes: B.bytes, nodes: B.nodes },
+    byBytes: [...rows].sort((p, q) => q.bytes - p.bytes).slice(0, 20),
+    byCount: [...rows].sort((p, q) => q.count - p.count).slice(0, 20),
+  };
+}
+
+export function describeHeapDiff(d) {
+  const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
+  const row = (r) => `  ${r.count >= 0 ? '+' : ''}${r.count} objects, ${r.bytes >= 0 ? '+' : ''}${kib(r.bytes)}  ${r.key}  (now ${r.countAfter}, ${kib(r.bytesAfter)})`;
+  return [
+    `heap: ${kib(d.before.bytes)} in ${d.before.nodes} objects -> ${kib(d.after.bytes)} in ${d.after.nodes} objects`,
+    'largest growth in bytes:',
+    ...d.byBytes.filter((r) => r.bytes > 0).map(row),
+    'largest growth in count:',
+    ...d.byCount.filter((r) => r.count > 0).map(row),
+  ].join('\n');
+}
+
+const SH_READY = "/bin/sh -c 'echo >&\"$NOTIFICATION_FD\"; exec /bin/sleep 3600'";
+
+/** One vassal (2 workers, a unix socket, readiness on the notification fd, from sh), reloaded by editing its file. */
+export async function heapGrowth({ reloads = 500, warmup = 20, out }) {
+  mkdirSync(out, { recursive: true });
+  const dir = tempDir('bench-heap');
+  const file = path.join(dir.path, 'app.ini');
+  const write = (generation) =>
+    writeFileSync(file, ['[uwsgi]', `command = ${SH_READY}`, 'processes = 2', 'socket = app.sock', 'notification-fd = auto', 'vacuum = true', `env = GENERATION=${generation}`, ''].join('\n'));
+  write(0);
+  const emperor = startEmperor(['--emperor', dir.path], {}, { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`] });
+  let reloaded = 0;
+  const roll = async (generation) => {
+    const seen = emperor.records.length;
+    write(generation);
+    await until(() => emperor.records.slice(seen).some((r) => r.event === 'vassal.reloaded'), 60_000, 5);
+    reloaded++;
+    // Only this harness keeps log records; drop them so that it does not grow itself.
+    emperor.records.length = 0;
+  };
+  const snapshot = async () => {
+    // Memory before the snapshot: writing one allocates (RSS after it is larger).
+    const memory = memoryKiB(emperor.child.pid);
+    const before = new Set(readdirSync(out));
+    emperor.child.kill('SIGUSR2');
+    // Node's listener writes the snapshot synchronously, before the emperor's own listener logs the signal.
+    await until(() => emperor.records.some((r) => r.event === 'emperor.signal' && r.signal === 'SIGUSR2'), 120_000, 50);
+    const name = readdirSync(out).find((n) => n.endsWith('.heapsnapshot') && !before.has(n));
+    emperor.records.length = 0;
+    return { file: path.join(out, name), bytes: statSync(path.join(out, name)).size, ...memory };
+  };
+  try {
+    await until(() => emperor.records.some((r) => r.event === 'vassal.ready'), 60_000, 10);
+    for (let i = 1; i <= warmup; i++) await roll(i);
+    const first = await snapshot();
+    for (let i = warmup + 1; i <= warmup + reloads; i++) await roll(i);
+    const second = await snapshot();
+    return { warmup, reloads: reloaded - warmup, first, second };
+  } finally {
+    await emperor.stop();
+    dir.remove();
+  }
+}
+
+// ---- command line -------------------------------------------------------------------------------------------------
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [what, ...args] = process.argv.slice(2);
+  const out = process.env.PROFILE_DIR ?? path.join(ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
+  if (what === 'cpu') {
+    const [vassals = '100', workers = '2', program = 'node'] = args;
+    const r = await cpuProfile({ vassals: Number(vassals), workers: Number(workers), program, out });
+    console.log(`${vassals} vassals x ${workers} ${program} workers: all ready after ${r.readyMs.toFixed(0)} ms; emperor CPU until then ${r.emperorCpuMs} ms (/proc)`);
+    console.log(describeCpuSummary(summariseCpuProfile(r.file)));
+  } else if (what === 'heap') {
+    const r = await heapGrowth({ reloads: Number(args[0] ?? 500), out });
+    const mib = (k) => `${(k / 1024).toFixed(1)} MiB`;
+    console.log(`after ${r.warmup} reloads: RSS ${mib(r.first.rssKiB)}, PSS ${mib(r.first.pssKiB)}; ${r.first.file}`);
+    console.log(`after ${r.reloads} more:   RSS ${mib(r.second.rssKiB)}, PSS ${mib(r.second.pssKiB)}; ${r.second.file}`);
+    console.log(describeHeapDiff(heapDiff(r.first.file, r.second.file)));
+  } else if (what === 'summary') {
+    console.log(describeCpuSummary(summariseCpuProfile(args[0])));
+  } else if (what === 'diff') {
+    console.log(describeHeapDiff(heapDiff(args[0], args[1])));
+  } else {
+    console.error('usage: node bench/profile.mjs cpu [VASSALS] [WORKERS] [node|sleep] | heap [RELOADS] | summary FILE | diff A B');
+    process.exitCode = 2;
+  }
+}
