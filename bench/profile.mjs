@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuMs, memoryKiB, ROOT, startEmperor, tempDir, until } from './lib.mjs';
 import { writeFleet } from './scale.mjs';
 
-const KEEP_SIGPROF = fileURLToPath(new URL('workers/keep-sigprof.mjs', import.meta.url));
+export const KEEP_SIGPROF = fileURLToPath(new URL('workers/keep-sigprof.mjs', import.meta.url));
 
 // ---- CPU profile --------------------------------------------------------------------------------------------------
 

@@ -107,10 +107,10 @@ function scaleFor(median, unit) {
   return { shown: unit === 'count' ? '' : unit, divisor: 1 };
 }
 
-function number(value, unit) {
-  if (unit === 'count') return group(Math.round(value));
-  if (Math.abs(value) >= 100) return group(Math.round(value));
-  return value.toFixed(Math.abs(value) >= 10 ? 1 : 2);
+/** `value` with as many decimals as `like` deserves (three significant digits or more), so a range reads like its median. */
+function number(value, unit, like = value) {
+  if (unit === 'count' || Math.abs(like) >= 100) return group(Math.round(value));
+  return value.toFixed(Math.abs(like) >= 10 ? 1 : 2);
 }
 
 /** A value in its unit, for a table cell: ms below 10 s, then seconds; counts and MiB as they are. */
@@ -124,7 +124,8 @@ function cell(f) {
   const median = formatValue(f.median, f.unit);
   if (f.n === 1) return median;
   const { divisor } = scaleFor(f.median, f.unit);
-  return `${median} (${number(f.min / divisor, f.unit)}–${number(f.max / divisor, f.unit)}, n=${f.n})`;
+  const like = f.median / divisor;
+  return `${median} (${number(f.min / divisor, f.unit, like)}–${number(f.max / divisor, f.unit, like)}, n=${f.n})`;
 }
 
 /** The machine and versions in one line. */

@@ -99,7 +99,7 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
     if (exited) throw new Error(`the emperor exited early: ${state.problems.join('; ')}`);
     return true;
   };
-  const result = { vassals, workers, program, tyrant };
+  const result = { vassals, workers, program, tyrant, dir: fleet.dir };
   try {
     await until(() => alive() && state.spawned >= total, deadline, 20);
     result.spawnedMs = state.lastSpawnAt - started;
