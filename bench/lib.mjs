@@ -116,14 +116,16 @@ export const CLK_TCK = (() => {
 })();
 
 /**
- * Fields of /proc/PID/stat: parent, process group, state, CPU time (user + system, ms, all threads, from the fork on:
- * it keeps counting across exec), start time (ticks after boot). Throws when the process is gone.
+ * Fields of /proc/PID/stat: parent, process group, state, CPU time (user + system, and each, ms, all threads, from the
+ * fork on: it keeps counting across exec), start time (ticks after boot). Throws when the process is gone.
  */
 export function procStat(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3 (state) of proc(5); field N is f[N - 3].
-  return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK, starttime: Number(f[19]) };
+  const userMs = (Number(f[11]) * 1000) / CLK_TCK;
+  const systemMs = (Number(f[12]) * 1000) / CLK_TCK;
+  return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), cpuMs: userMs + systemMs, userMs, systemMs, starttime: Number(f[19]) };
 }
 
 /** CPU time (user + system, ms) of a process, or undefined when it is gone. */

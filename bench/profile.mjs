@@ -13,9 +13,10 @@
 // handles by logging and ignoring it (src/runtime/signals.ts); Node's --heapsnapshot-signal adds its own listener
 // beside that one, so the snapshot needs no change in src/.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, memoryKiB, ROOT, startEmperor, tempDir, until } from './lib.mjs';
+import { memoryKiB, procStat, ROOT, startEmperor, tempDir, until } from './lib.mjs';
 import { writeFleet } from './scale.mjs';
 
 export const KEEP_SIGPROF = fileURLToPath(new URL('workers/keep-sigprof.mjs', import.meta.url));
@@ -145,10 +146,10 @@ export async function cpuProfile({ vassals = 100, workers = 2, program = 'node',
   try {
     await until(() => ready >= vassals * workers, Math.max(120_000, vassals * workers * 500), 20);
     const readyMs = performance.now() - started;
-    const emperorCpu = cpuMs(emperor.child.pid);
+    const emperorCpu = procStat(emperor.child.pid);
     // Stopping right away keeps the profile to the start (plus the stop, which the summary shows apart).
     await emperor.stop();
-    return { readyMs, emperorCpuMs: emperorCpu, file: path.join(out, 'emperor-start.cpuprofile') };
+    return { readyMs, emperorCpuMs: emperorCpu.cpuMs, emperorUserMs: emperorCpu.userMs, emperorSystemMs: emperorCpu.systemMs, file: path.join(out, 'emperor-start.cpuprofile') };
   } finally {
     emperor.child.kill('SIGKILL');
     fleet.remove();
@@ -263,7 +264,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (what === 'cpu') {
     const [vassals = '100', workers = '2', program = 'node'] = args;
     const r = await cpuProfile({ vassals: Number(vassals), workers: Number(workers), program, out });
-    console.log(`${vassals} vassals x ${workers} ${program} workers: all ready after ${r.readyMs.toFixed(0)} ms; emperor CPU until then ${r.emperorCpuMs} ms (/proc)`);
+    console.log(`${vassals} vassals x ${workers} ${program} workers: all ready after ${r.readyMs.toFixed(0)} ms; emperor CPU until then ${r.emperorCpuMs} ms (user ${r.emperorUserMs}, system ${r.emperorSystemMs}; /proc, all threads); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(describeCpuSummary(summariseCpuProfile(r.file)));
   } else if (what === 'heap') {
     const r = await heapGrowth({ reloads: Number(args[0] ?? 500), out });
