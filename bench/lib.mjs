@@ -144,6 +144,27 @@ export function memoryKiB(pid) {
   return { rssKiB: field('Rss'), pssKiB: field('Pss') };
 }
 
+/**
+ * Resident memory (KiB) of a process by kind of mapping, from /proc/PID/smaps: `anonymous` (V8's heap, malloc's
+ * mmapped chunks and thread arenas), `brk` (malloc's main arena, [heap]), `stack`, and `files` (the node binary and
+ * libraries; mostly shared).
+ */
+export function memoryMap(pid) {
+  const totals = { anonymous: 0, brk: 0, stack: 0, files: 0, other: 0 };
+  let kind = 'other';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1];
+      kind = name === '' ? 'anonymous' : name === '[heap]' ? 'brk' : name === '[stack]' ? 'stack' : name.startsWith('/') ? 'files' : 'other';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) totals[kind] += Number(rss[1]);
+  }
+  return totals;
+}
+
 /** Every live process below `root` (not `root` itself), from the parent pid in each /proc/PID/stat. */
 export function descendants(root) {
   const children = new Map();

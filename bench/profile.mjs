@@ -6,6 +6,7 @@
 //                                                                  before and after RELOADS rolling reloads: what grows
 //   node bench/profile.mjs summary FILE.cpuprofile                 the CPU summary of a profile made elsewhere
 //   node bench/profile.mjs diff A.heapsnapshot B.heapsnapshot      the growth between two snapshots
+//   EMPEROR_NODE_ARGS='--max-semi-space-size=1' node bench/profile.mjs heap 200   the same with more Node options
 //
 // Files go to bench/results/profile-DATE/ (PROFILE_DIR overrides). The CPU profile needs one shim: the emperor
 // listens to SIGPROF (to ignore it), which stops V8's sampler; bench/workers/keep-sigprof.mjs, preloaded with
@@ -16,10 +17,12 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { memoryKiB, procStat, ROOT, startEmperor, tempDir, until } from './lib.mjs';
+import { memoryKiB, memoryMap, procStat, ROOT, startEmperor, tempDir, until } from './lib.mjs';
 import { writeFleet } from './scale.mjs';
 
 export const KEEP_SIGPROF = fileURLToPath(new URL('workers/keep-sigprof.mjs', import.meta.url));
+/** EMPEROR_NODE_ARGS: more options for the emperor's Node (an experiment, e.g. --max-semi-space-size=1). */
+const EXTRA_NODE_ARGS = (process.env.EMPEROR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 // ---- CPU profile --------------------------------------------------------------------------------------------------
 
@@ -140,7 +143,7 @@ export async function cpuProfile({ vassals = 100, workers = 2, program = 'node',
   let ready = 0;
   const started = performance.now();
   const emperor = startEmperor(['--emperor', fleet.vassalDir], {}, {
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`, '--cpu-prof-name=emperor-start.cpuprofile', '--import', KEEP_SIGPROF],
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`, '--cpu-prof-name=emperor-start.cpuprofile', '--import', KEEP_SIGPROF, ...EXTRA_NODE_ARGS],
     onRecord: (r) => r.event === 'worker.ready' && r.generation === 1 && ready++,
   });
   try {
@@ -214,15 +217,19 @@ export function describeHeapDiff(d) {
 
 const SH_READY = "/bin/sh -c 'echo >&\"$NOTIFICATION_FD\"; exec /bin/sleep 3600'";
 
-/** One vassal (2 workers, a unix socket, readiness on the notification fd, from sh), reloaded by editing its file. */
-export async function heapGrowth({ reloads = 500, warmup = 20, out }) {
+/**
+ * One vassal (2 workers, a unix socket, readiness on the notification fd, from sh), reloaded by editing its file:
+ * `warmup` reloads, a heap snapshot, `reloads` more with the emperor's memory sampled every `every` reloads (writing
+ * a snapshot itself allocates, so growth is counted from just after the first one), a second snapshot.
+ */
+export async function heapGrowth({ reloads = 500, warmup = 20, every = 50, out }) {
   mkdirSync(out, { recursive: true });
   const dir = tempDir('bench-heap');
   const file = path.join(dir.path, 'app.ini');
   const write = (generation) =>
     writeFileSync(file, ['[uwsgi]', `command = ${SH_READY}`, 'processes = 2', 'socket = app.sock', 'notification-fd = auto', 'vacuum = true', `env = GENERATION=${generation}`, ''].join('\n'));
   write(0);
-  const emperor = startEmperor(['--emperor', dir.path], {}, { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`] });
+  const emperor = startEmperor(['--emperor', dir.path], {}, { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`, ...EXTRA_NODE_ARGS] });
   let reloaded = 0;
   const roll = async (generation) => {
     const seen = emperor.records.length;
@@ -232,28 +239,41 @@ export async function heapGrowth({ reloads = 500, warmup = 20, out }) {
     // Only this harness keeps log records; drop them so that it does not grow itself.
     emperor.records.length = 0;
   };
+  const sample = (label) => ({ label, reloads: reloaded, ...memoryKiB(emperor.child.pid), ...memoryMap(emperor.child.pid) });
   const snapshot = async () => {
-    // Memory before the snapshot: writing one allocates (RSS after it is larger).
-    const memory = memoryKiB(emperor.child.pid);
     const before = new Set(readdirSync(out));
     emperor.child.kill('SIGUSR2');
     // Node's listener writes the snapshot synchronously, before the emperor's own listener logs the signal.
     await until(() => emperor.records.some((r) => r.event === 'emperor.signal' && r.signal === 'SIGUSR2'), 120_000, 50);
     const name = readdirSync(out).find((n) => n.endsWith('.heapsnapshot') && !before.has(n));
     emperor.records.length = 0;
-    return { file: path.join(out, name), bytes: statSync(path.join(out, name)).size, ...memory };
+    return path.join(out, name);
   };
   try {
     await until(() => emperor.records.some((r) => r.event === 'vassal.ready'), 60_000, 10);
+    const samples = [sample('started')];
     for (let i = 1; i <= warmup; i++) await roll(i);
+    samples.push(sample('warmed up'));
     const first = await snapshot();
-    for (let i = warmup + 1; i <= warmup + reloads; i++) await roll(i);
+    samples.push(sample('after the first snapshot'));
+    for (let i = 1; i <= reloads; i++) {
+      await roll(warmup + i);
+      if (i % every === 0) samples.push(sample(''));
+    }
     const second = await snapshot();
-    return { warmup, reloads: reloaded - warmup, first, second };
+    return { warmup, reloads, first, second, samples };
   } finally {
     await emperor.stop();
     dir.remove();
   }
+}
+
+export function describeSamples(samples) {
+  const mib = (k) => `${(k / 1024).toFixed(1)}`.padStart(6);
+  return [
+    'reloads    RSS    PSS   anon    brk  files  (MiB; anon: V8 heap, mmapped malloc chunks, thread arenas; brk: malloc main arena)',
+    ...samples.map((s) => `${String(s.reloads).padStart(7)} ${mib(s.rssKiB)} ${mib(s.pssKiB)} ${mib(s.anonymous)} ${mib(s.brk)} ${mib(s.files)}  ${s.label}`),
+  ].join('\n');
 }
 
 // ---- command line -------------------------------------------------------------------------------------------------
@@ -268,10 +288,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(describeCpuSummary(summariseCpuProfile(r.file)));
   } else if (what === 'heap') {
     const r = await heapGrowth({ reloads: Number(args[0] ?? 500), out });
-    const mib = (k) => `${(k / 1024).toFixed(1)} MiB`;
-    console.log(`after ${r.warmup} reloads: RSS ${mib(r.first.rssKiB)}, PSS ${mib(r.first.pssKiB)}; ${r.first.file}`);
-    console.log(`after ${r.reloads} more:   RSS ${mib(r.second.rssKiB)}, PSS ${mib(r.second.pssKiB)}; ${r.second.file}`);
-    console.log(describeHeapDiff(heapDiff(r.first.file, r.second.file)));
+    console.log(describeSamples(r.samples));
+    console.log(`snapshots: ${r.first} (after ${r.warmup} reloads), ${r.second} (${r.reloads} reloads later)`);
+    console.log(describeHeapDiff(heapDiff(r.first, r.second)));
   } else if (what === 'summary') {
     console.log(describeCpuSummary(summariseCpuProfile(args[0])));
   } else if (what === 'diff') {
