@@ -140,6 +140,16 @@ const WORKLOADS = {
       if (idleSeconds !== 30) results.notice(`idle CPU was measured over ${idleSeconds} s and scaled to 30 s`);
     },
   },
+  'spawn-cost': {
+    about: 'how long one spawn blocks the spawning Node process (fork + wait for exec), per kind of child',
+    async run() {
+      const { spawnCost } = await import('./spawn-cost.mjs');
+      for (const [name, s] of Object.entries(await spawnCost(quick ? 5 : 15))) {
+        console.log(`${name}: the call blocks median ${s.median.toFixed(1)} ms`);
+        results.add('spawn-cost', `${name}: the call blocks`, 'supervisor', 'ms', s);
+      }
+    },
+  },
   'emperor-rss': {
     about: 'emperor RSS with the two example vassals (4 workers)',
     async run() {

@@ -90,7 +90,7 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
       if (state.problems.length < 5) state.problems.push(`${r.event ?? r.level}: ${r.msg}`);
     }
   };
-  const deadline = Math.max(120_000, total * 500);
+  const deadline = Math.max(120_000, total * 1000);
   const started = performance.now();
   const emperor = startEmperor(['--emperor', fleet.vassalDir, ...(tyrant ? ['--emperor-tyrant'] : [])], {}, { nodeArgs, onRecord });
   let exited = false;
