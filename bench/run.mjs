@@ -150,6 +150,17 @@ const WORKLOADS = {
       }
     },
   },
+  'module-cost': {
+    about: 'what importing each dependency (and the emperor module graph) adds to a fresh Node process',
+    async run() {
+      const { moduleCost } = await import('./module-cost.mjs');
+      for (const r of moduleCost(quick ? 2 : 5)) {
+        console.log(`import ${r.module}: ${r.ms.median.toFixed(0)} ms, +${(r.rssKiB.median / 1024).toFixed(1)} MiB RSS (+${(r.anonKiB.median / 1024).toFixed(1)} anonymous)`);
+        results.add('module-cost', `import ${r.module}: RSS added`, 'supervisor', 'MiB', mib(r.rssKiB.median));
+        results.add('module-cost', `import ${r.module}: time`, 'supervisor', 'ms', r.ms);
+      }
+    },
+  },
   'emperor-rss': {
     about: 'emperor RSS with the two example vassals (4 workers)',
     async run() {
