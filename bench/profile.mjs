@@ -1,7 +1,7 @@
 // Profiling evidence, without changing the emperor: Node's own flags on the emperor's command line.
 //
-//   node bench/profile.mjs cpu [VASSALS] [WORKERS] [node|sleep]   the scale start under --cpu-prof: where the
-//                                                                  emperor's CPU goes, from fork to all workers ready
+//   node bench/profile.mjs cpu [VASSALS] [WORKERS] [node|sleep] [tyrant]   the scale start under --cpu-prof: where
+//                                                                  the emperor's time goes, from its start to all ready
 //   node bench/profile.mjs heap [RELOADS]                          heap snapshots (--heapsnapshot-signal=SIGUSR2)
 //                                                                  before and after RELOADS rolling reloads: what grows
 //   node bench/profile.mjs summary FILE.cpuprofile                 the CPU summary of a profile made elsewhere
@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryKiB, memoryMap, procStat, ROOT, startEmperor, tempDir, until } from './lib.mjs';
-import { writeFleet } from './scale.mjs';
+import { TENANT, tenantAccount, writeFleet } from './scale.mjs';
 
 export const KEEP_SIGPROF = fileURLToPath(new URL('workers/keep-sigprof.mjs', import.meta.url));
 /** EMPEROR_NODE_ARGS: more options for the emperor's Node (an experiment, e.g. --max-semi-space-size=1). */
@@ -137,12 +137,14 @@ export function describeCpuSummary(s) {
 }
 
 /** The scale start (writeFleet) under --cpu-prof; the profile covers the emperor from its start to its exit. */
-export async function cpuProfile({ vassals = 100, workers = 2, program = 'node', out }) {
-  const fleet = writeFleet({ vassals, workers, program });
+export async function cpuProfile({ vassals = 100, workers = 2, program = 'node', tyrant = false, out }) {
+  const tenant = tyrant ? tenantAccount() : undefined;
+  if (tyrant && !tenant) throw new Error(`tyrant mode needs the test user ${TENANT}`);
+  const fleet = writeFleet({ vassals, workers, program, tenant });
   mkdirSync(out, { recursive: true });
   let ready = 0;
   const started = performance.now();
-  const emperor = startEmperor(['--emperor', fleet.vassalDir], {}, {
+  const emperor = startEmperor(['--emperor', fleet.vassalDir, ...(tyrant ? ['--emperor-tyrant'] : [])], {}, {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`, '--cpu-prof-name=emperor-start.cpuprofile', '--import', KEEP_SIGPROF, ...EXTRA_NODE_ARGS],
     onRecord: (r) => r.event === 'worker.ready' && r.generation === 1 && ready++,
   });
@@ -282,9 +284,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [what, ...args] = process.argv.slice(2);
   const out = process.env.PROFILE_DIR ?? path.join(ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
   if (what === 'cpu') {
-    const [vassals = '100', workers = '2', program = 'node'] = args;
-    const r = await cpuProfile({ vassals: Number(vassals), workers: Number(workers), program, out });
-    console.log(`${vassals} vassals x ${workers} ${program} workers: all ready after ${r.readyMs.toFixed(0)} ms; emperor CPU until then ${r.emperorCpuMs} ms (user ${r.emperorUserMs}, system ${r.emperorSystemMs}; /proc, all threads); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    const [vassals = '100', workers = '2', program = 'node', mode] = args;
+    const r = await cpuProfile({ vassals: Number(vassals), workers: Number(workers), program, tyrant: mode === 'tyrant', out });
+    console.log(`${vassals} vassals x ${workers} ${program} workers${mode === 'tyrant' ? ' (tyrant mode)' : ''}: all ready after ${r.readyMs.toFixed(0)} ms; emperor CPU until then ${r.emperorCpuMs} ms (user ${r.emperorUserMs}, system ${r.emperorSystemMs}; /proc, all threads); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(describeCpuSummary(summariseCpuProfile(r.file)));
   } else if (what === 'heap') {
     const r = await heapGrowth({ reloads: Number(args[0] ?? 500), out });
