@@ -122,13 +122,14 @@ function liveWorkers(emperor) {
   return emperor.records.filter((r) => r.event === 'worker.ready' && !exited.has(r.pid)).map((r) => r.pid);
 }
 
-export function describeLoad(r) {
+/** `reloads`: what the reload phase did, in words (the supervisor's by default). */
+export function describeLoad(r, reloads = `${r.reloads?.actions} reloads (edit/SIGHUP alternating; ${r.reloads?.rollsCompleted} rolls completed)`) {
   if (r.skipped) return `load test skipped: ${r.skipped}`;
   const line = (name, x, what) =>
     `${name}: ${x.requests} requests (${x.perSecond.toFixed(0)}/s), ${x.socketErrors} socket errors, ${x.non2xx} non-2xx, p99 ${x.p99Ms?.toFixed(1)} ms, during ${what}`;
   return [
     line('baseline', r.baseline, 'nothing (no reloads, no kills)'),
-    line('reloads under load', r.reloads, `${r.reloads.actions} reloads (edit/SIGHUP alternating; ${r.reloads.rollsCompleted} rolls completed)`),
+    line('reloads under load', r.reloads, reloads),
     line('SIGKILLs under load', r.kills, `${r.kills.killed} workers SIGKILLed`),
   ].join('\n');
 }

@@ -101,13 +101,15 @@ const WORKLOADS = {
           results.add('reload-under-load', `${phase.replace(/^20 (chain )?reloads.*$/, 'reloads')}: p99 latency`, peer, 'ms', x.p99Ms);
         }
         results.add('reload-under-load', 'reloads: completed rolls (uWSGI: chains; a touch during a chain is ignored)', peer, 'count', r.reloads.rollsCompleted);
+        results.add('reload-under-load', 'worker SIGKILLs made (a moment without a live worker skips one)', peer, 'count', r.kills.killed);
       };
       const ours = await reloadUnderLoad({ seconds });
       console.log(describeLoad(ours));
       phases('supervisor', ours);
       if (withUwsgi) {
         const theirs = await uwsgiReloadUnderLoad({ seconds });
-        if (!theirs.skipped) console.log(`uWSGI: ${describeLoad(theirs).replaceAll('\n', '\nuWSGI: ')}`);
+        const chains = `${theirs.reloads?.actions} touches of the touch-chain-reload file (${theirs.reloads?.chainsStarted} chain reloads started, ${theirs.reloads?.rollsCompleted} completed)`;
+        if (!theirs.skipped) console.log(`uWSGI: ${describeLoad(theirs, chains).replaceAll('\n', '\nuWSGI: ')}`);
         phases('uwsgi', theirs);
       }
     },
