@@ -56,6 +56,8 @@ function addScale(workload, label, peer, r) {
   add('supervisor CPU while idle, per 30 s (uWSGI: emperor + vassal masters)', 'ms', r.idleCpuMsPer30s);
   add('SIGHUP: every vassal reloaded', 'ms', r.reloadMs);
   add('stop (until the emperor has exited)', 'ms', r.stopMs);
+  // Warnings and errors the emperor logged meanwhile (e.g. bind helpers that timed out, vassals retried).
+  for (const [event, n] of Object.entries(r.problemCounts ?? {})) add(`${event} records (warnings, errors)`, 'count', n);
 }
 
 const WORKLOADS = {

@@ -21,6 +21,7 @@ export interface ScaleResult {
   stopMs: number;
   leftovers: number;
   problems: string[];
+  problemCounts: Record<string, number>;
 }
 export declare function tenantAccount(name?: string): { name: string; uid: number; gid: number } | undefined;
 export declare function scaleSupervisor(options?: {

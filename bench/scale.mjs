@@ -67,7 +67,7 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
   if (tyrant && !tenant) return { skipped: `tyrant mode needs the test user ${TENANT} (the test suite creates it when run as root)` };
   const fleet = writeFleet({ vassals, workers, program, tenant });
   const total = vassals * workers;
-  const state = { spawned: 0, ready: 0, lastSpawnAt: 0, lastReadyAt: 0, workerCpuMs: 0, cpuUnread: 0, reloaded: new Set(), lastReloadedAt: 0, problems: [] };
+  const state = { spawned: 0, ready: 0, lastSpawnAt: 0, lastReadyAt: 0, workerCpuMs: 0, cpuUnread: 0, reloaded: new Set(), lastReloadedAt: 0, problems: [], problemCounts: {} };
   const pids = new Set();
   const onRecord = (r) => {
     if (r.event === 'worker.spawn') {
@@ -87,7 +87,9 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
       state.reloaded.add(r.vassal);
       state.lastReloadedAt = r.receivedAt;
     } else if (r.level === 'error' || r.level === 'fatal' || r.level === 'warn') {
-      if (state.problems.length < 5) state.problems.push(`${r.event ?? r.level}: ${r.msg}`);
+      const event = r.event ?? r.level;
+      state.problemCounts[event] = (state.problemCounts[event] ?? 0) + 1;
+      if (state.problems.length < 5) state.problems.push(`${event}: ${r.msg}`);
     }
   };
   const deadline = Math.max(120_000, total * 1000);
@@ -138,6 +140,7 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
     result.stopMs = performance.now() - stopStarted;
     result.leftovers = killAll(pids);
     result.problems = state.problems;
+    result.problemCounts = state.problemCounts;
     return result;
   } finally {
     if (!exited) emperor.child.kill('SIGKILL');
@@ -157,7 +160,7 @@ export function describeScale(r, label = 'supervisor') {
     `  all spawned ${s(r.spawnedMs)}, all ready ${s(r.readyMs)}; floor ${s(r.floorMs)} (workers' CPU until ready ${s(r.workerCpuMs)} / ${cpus().length} cores)${r.cpuUnread ? `, ${r.cpuUnread} workers gone before their CPU was read` : ''}`,
     `  emperor CPU until all ready ${s(r.emperorStartCpuMs)}; RSS ${mib(r.rssKiB)}, PSS ${mib(r.pssKiB)} (with the workers ${mib(r.allRssKiB)}, ${mib(r.allPssKiB)}); idle CPU ${(r.idleCpuMsPer30s / 1000).toFixed(3)} s per 30 s (over ${r.idleSeconds} s)`,
     `  SIGHUP reload of everything ${s(r.reloadMs)}; stop ${s(r.stopMs)}${r.leftovers ? `; ${r.leftovers} workers outlived the emperor (killed)` : ''}`,
-    ...(r.problems?.length ? [`  warnings/errors logged: ${r.problems.join('; ')}`] : []),
+    ...(r.problems?.length ? [`  warnings/errors logged: ${Object.entries(r.problemCounts).map(([e, n]) => `${n} ${e}`).join(', ')}; the first: ${r.problems.join('; ')}`] : []),
   ].join('\n');
 }
 
