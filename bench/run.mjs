@@ -125,20 +125,34 @@ const WORKLOADS = {
         if (!m) throw new Error(`--scale: ${spec} is not VASSALSxWORKERS:node|sleep`);
         const [vassals, workers, program] = [Number(m[1]), Number(m[2]), m[3]];
         const label = `${vassals} × ${workers} ${program === 'node' ? 'idle Node workers' : '`sleep` workers'}${program === 'node' && withUwsgi && first ? ' (uWSGI: WSGI app)' : ''}`;
-        const ours = await scaleSupervisor({ vassals, workers, program, idleSeconds });
-        console.log(describeScale(ours));
-        addScale('scale', label, 'supervisor', ours);
+        // Each run on its own: one that fails is reported and the others still run.
+        const attempt = async (what, run) => {
+          try {
+            await run();
+          } catch (err) {
+            results.error(`scale ${spec} ${what}`, err);
+          }
+        };
+        await attempt('supervisor', async () => {
+          const ours = await scaleSupervisor({ vassals, workers, program, idleSeconds });
+          console.log(describeScale(ours));
+          addScale('scale', label, 'supervisor', ours);
+        });
         if (workers === 2) {
-          const tyrant = await scaleSupervisor({ vassals, workers, program, idleSeconds, tyrant: true });
-          console.log(describeScale(tyrant, 'supervisor, tyrant mode'));
-          if (tyrant.skipped) results.notice(`scale, tyrant mode skipped: ${tyrant.skipped}`);
-          else addScale('scale', label, 'tyrant', tyrant);
+          await attempt('tyrant', async () => {
+            const tyrant = await scaleSupervisor({ vassals, workers, program, idleSeconds, tyrant: true });
+            console.log(describeScale(tyrant, 'supervisor, tyrant mode'));
+            if (tyrant.skipped) results.notice(`scale, tyrant mode skipped: ${tyrant.skipped}`);
+            else addScale('scale', label, 'tyrant', tyrant);
+          });
         }
         if (program === 'node' && withUwsgi && first) {
-          const theirs = await uwsgiScale({ vassals, workers, idleSeconds });
-          console.log(`uWSGI, ${vassals} vassals x ${workers} workers (WSGI app, preforking):`, JSON.stringify(theirs));
-          addScale('scale', label, 'uwsgi', theirs);
           first = false;
+          await attempt('uwsgi', async () => {
+            const theirs = await uwsgiScale({ vassals, workers, idleSeconds });
+            console.log(`uWSGI, ${vassals} vassals x ${workers} workers (WSGI app, preforking):`, JSON.stringify(theirs));
+            addScale('scale', label, 'uwsgi', theirs);
+          });
         }
       }
       if (idleSeconds !== 30) results.notice(`idle CPU was measured over ${idleSeconds} s and scaled to 30 s`);

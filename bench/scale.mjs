@@ -9,7 +9,7 @@
 // Times are when this process read the emperor's log record (receivedAt), so both peers are timed alike.
 // Run: npm run build && node bench/scale.mjs [VASSALS] [WORKERS] [node|sleep] [tyrant]
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,6 +101,11 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
     if (exited) throw new Error(`the emperor exited early: ${state.problems.join('; ')}`);
     return true;
   };
+  const progress = () =>
+    `after ${((performance.now() - started) / 1000).toFixed(0)} s: ${state.spawned} of ${total} workers spawned, ${state.ready} ready, ${state.reloaded.size} vassals reloaded; ` +
+    `warnings/errors: ${Object.entries(state.problemCounts).map(([e, n]) => `${n} ${e}`).join(', ') || 'none'}`;
+  // A line a minute, so that a long start shows its rate.
+  const ticker = setInterval(() => console.log(`  (scale ${vassals}x${workers} ${program}${tyrant ? ' tyrant' : ''}: ${progress()})`), 60_000);
   const result = { vassals, workers, program, tyrant, dir: fleet.dir };
   try {
     await until(() => alive() && state.spawned >= total, deadline, 20);
@@ -142,11 +147,20 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
     result.problems = state.problems;
     result.problemCounts = state.problemCounts;
     return result;
+  } catch (err) {
+    err.message += ` (${progress()})`;
+    throw err;
   } finally {
+    clearInterval(ticker);
     if (!exited) emperor.child.kill('SIGKILL');
     await emperor.exited;
     killAll(pids);
-    fleet.remove();
+    // A bind helper of the killed emperor may still be creating its socket: retry, and never hide the real error.
+    try {
+      rmSync(fleet.dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
+    } catch (err) {
+      console.log(`  could not remove ${fleet.dir}: ${err.message}`);
+    }
   }
 }
 
