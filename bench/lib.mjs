@@ -66,13 +66,17 @@ export function startEmperor(args, env = {}, { nodeArgs = [], onRecord } = {}) {
   };
 }
 
+/** An error that ends an `until` at once (e.g. the process waited for has exited), where others mean "not yet". */
+export class GiveUp extends Error {}
+
 export async function until(fn, timeoutMs = 30_000, intervalMs = 2) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const value = await fn();
       if (value) return value;
-    } catch {
+    } catch (err) {
+      if (err instanceof GiveUp) throw err;
       // not yet
     }
     if (Date.now() > deadline) throw new Error('timed out');

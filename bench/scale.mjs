@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, descendants, killAll, memoryKiB, startEmperor, tempDir, until } from './lib.mjs';
+import { cpuMs, descendants, GiveUp, killAll, memoryKiB, startEmperor, tempDir, until } from './lib.mjs';
 
 export const IDLE_WORKER = fileURLToPath(new URL('workers/idle.mjs', import.meta.url));
 export const TENANT = 'svtest-worker';
@@ -92,13 +92,13 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
       if (state.problems.length < 5) state.problems.push(`${event}: ${r.msg}`);
     }
   };
-  const deadline = Math.max(120_000, total * 1000);
+  const deadline = Math.max(120_000, total * 600);
   const started = performance.now();
   const emperor = startEmperor(['--emperor', fleet.vassalDir, ...(tyrant ? ['--emperor-tyrant'] : [])], {}, { nodeArgs, onRecord });
   let exited = false;
   emperor.exited.then(() => (exited = true));
   const alive = () => {
-    if (exited) throw new Error(`the emperor exited early: ${state.problems.join('; ')}`);
+    if (exited) throw new GiveUp(`the emperor exited early: ${state.problems.join('; ')}`);
     return true;
   };
   const progress = () =>

@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { benchEnv, cpuMs, descendants, fmt, get, killAll, memoryKiB, procStat, summary, tempDir, until } from './lib.mjs';
+import { benchEnv, cpuMs, descendants, fmt, get, GiveUp, killAll, memoryKiB, procStat, summary, tempDir, until } from './lib.mjs';
 import { freePort, NGINX, writeNginxConf } from './nginx.mjs';
 import { WRK, wrk } from './reload-under-load.mjs';
 
@@ -112,7 +112,7 @@ export function startUwsgiEmperor(vassalDir, cwd) {
           const m = re.exec(lines[i].text);
           if (m) return { ...lines[i], match: m, index: i };
         }
-        if (exited) throw new Error('uwsgi exited');
+        if (exited) throw new GiveUp('uwsgi exited');
         return undefined;
       }, timeoutMs, 2),
     /** The last `n` lines, to show with an error. */
@@ -304,7 +304,7 @@ export async function uwsgiScale({ vassals = 100, workers = 2, idleSeconds = 30 
   });
   const deadline = Math.max(180_000, total * 1000);
   const running = () => {
-    if (!emperor.isRunning()) throw new Error('uwsgi exited early');
+    if (!emperor.isRunning()) throw new GiveUp('uwsgi exited early');
     return true;
   };
   const result = { vassals, workers, program: 'wsgi' };

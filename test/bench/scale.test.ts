@@ -1,7 +1,7 @@
 // The scale workload's harness on a small fleet, with real emperors and workers: every figure it reports is
 // measured (non-zero where it must be, consistent with the others), and it leaves no process and no file behind.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type ScaleResult, scaleSupervisor, tenantAccount } from '../../bench/scale.mjs';
 import { isRoot } from '../support/test-users.js';
 
@@ -45,6 +45,24 @@ function expectMeasured(r: ScaleResult, vassals: number): void {
 describe('scale workload', () => {
   it('measures a small fleet of idle Node workers in the default mode, and cleans up', async () => {
     expectMeasured(await scaleSupervisor({ vassals: 3, workers: 2, program: 'node', idleSeconds: 1 }), 3);
+  });
+
+  it('gives up at once, with its progress, when the emperor dies during the start', async () => {
+    const run = scaleSupervisor({ vassals: 20, workers: 1, program: 'sleep', idleSeconds: 1 });
+    // The emperor is this process's child running bin/supervisor.js on a bench-scale directory.
+    const emperor = await vi.waitFor(
+      () => {
+        const [pid] = processesIn('bench-scale-').filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('supervisor.js') && readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(process.pid));
+        if (pid === undefined) throw new Error('no emperor yet');
+        return pid;
+      },
+      { timeout: 30_000, interval: 20 },
+    );
+    const killedAt = Date.now();
+    process.kill(emperor, 'SIGKILL');
+    await expect(run).rejects.toThrow(/the emperor exited early.*\(after \d+ s: \d+ of 20 workers spawned/);
+    // Well before the start's deadline (120 s).
+    expect(Date.now() - killedAt).toBeLessThan(30_000);
   });
 
   it.runIf(isRoot && tenantAccount() !== undefined)('measures the same fleet in tyrant mode (files owned by the test user)', async () => {
