@@ -2,6 +2,9 @@
 //
 //   node bench/profile.mjs cpu [VASSALS] [WORKERS] [node|sleep] [tyrant]   the scale start under --cpu-prof: where
 //                                                                  the emperor's time goes, from its start to all ready
+//   node bench/profile.mjs cpu-idle [VASSALS] [WORKERS] [node|sleep] [SECONDS]   what the emperor does while idle
+//   node bench/profile.mjs idle-threads [VASSALS] [WORKERS] [node|sleep] [SECONDS]  the same without a profiler,
+//                                                                  the emperor's CPU by thread
 //   node bench/profile.mjs heap [RELOADS]                          heap snapshots (--heapsnapshot-signal=SIGUSR2)
 //                                                                  before and after RELOADS rolling reloads: what grows
 //   node bench/profile.mjs summary FILE.cpuprofile                 the CPU summary of a profile made elsewhere
@@ -14,10 +17,11 @@
 // handles by logging and ignoring it (src/runtime/signals.ts); Node's --heapsnapshot-signal adds its own listener
 // beside that one, so the snapshot needs no change in src/.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { memoryKiB, memoryMap, procStat, ROOT, startEmperor, tempDir, until } from './lib.mjs';
+import { CLK_TCK, memoryKiB, memoryMap, procStat, ROOT, startEmperor, tempDir, until } from './lib.mjs';
 import { TENANT, tenantAccount, writeFleet } from './scale.mjs';
 
 export const KEEP_SIGPROF = fileURLToPath(new URL('workers/keep-sigprof.mjs', import.meta.url));
@@ -69,8 +73,11 @@ const SPAWNERS = [
   ['worker (execa)', (f) => /node_modules\/execa\//.test(f.url) || /\/dist\/worker\//.test(f.url)],
 ];
 
-/** Reads a .cpuprofile: samples with their duration (µs) and stack (leaf first). */
-function loadProfile(file) {
+/**
+ * Reads a .cpuprofile: samples with their duration (µs) and stack (leaf first). `window` (ms from the profile's
+ * start): only the samples taken within it.
+ */
+function loadProfile(file, window) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
@@ -85,16 +92,22 @@ function loadProfile(file) {
     return stacks.get(id);
   };
   // timeDeltas[i] is the time from sample i-1 to sample i: it is charged to sample i-1.
-  const samples = profile.samples.map((id, i) => ({ id, micros: profile.timeDeltas[i + 1] ?? 0 }));
-  return { samples, stackOf, wallMicros: profile.endTime - profile.startTime };
+  let at = 0;
+  const samples = [];
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i];
+    if (!window || (at >= window.fromMs * 1000 && at < window.toMs * 1000)) samples.push({ id, micros: profile.timeDeltas[i + 1] ?? 0 });
+  });
+  const wallMicros = window ? (window.toMs - window.fromMs) * 1000 : profile.endTime - profile.startTime;
+  return { samples, stackOf, wallMicros };
 }
 
 const addTo = (map, key, micros) => map.set(key, (map.get(key) ?? 0) + micros);
 const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
 
 /** Where the CPU of a profile went: by category, by module (self time), by function (self time), spawns by caller. */
-export function summariseCpuProfile(file) {
-  const { samples, stackOf, wallMicros } = loadProfile(file);
+export function summariseCpuProfile(file, window) {
+  const { samples, stackOf, wallMicros } = loadProfile(file, window);
   const categories = new Map();
   const modules = new Map();
   const functions = new Map();
@@ -155,6 +168,78 @@ export async function cpuProfile({ vassals = 100, workers = 2, program = 'node',
     // Stopping right away keeps the profile to the start (plus the stop, which the summary shows apart).
     await emperor.stop();
     return { readyMs, emperorCpuMs: emperorCpu.cpuMs, emperorUserMs: emperorCpu.userMs, emperorSystemMs: emperorCpu.systemMs, file: path.join(out, 'emperor-start.cpuprofile') };
+  } finally {
+    emperor.child.kill('SIGKILL');
+    fleet.remove();
+  }
+}
+
+/**
+ * The emperor idle with the scale fleet: the profile covers its whole run, and the summary only the `idleSeconds`
+ * window that starts 5 s after every worker is ready (times from the emperor's spawn, which is within ~0.1 s of
+ * the profile's start). Also the emperor's CPU over that window from /proc.
+ */
+export async function cpuIdleProfile({ vassals = 100, workers = 2, program = 'sleep', idleSeconds = 30, out }) {
+  const fleet = writeFleet({ vassals, workers, program });
+  mkdirSync(out, { recursive: true });
+  let ready = 0;
+  const started = performance.now();
+  const emperor = startEmperor(['--emperor', fleet.vassalDir], {}, {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`, '--cpu-prof-name=emperor-idle.cpuprofile', '--import', KEEP_SIGPROF, ...EXTRA_NODE_ARGS],
+    onRecord: (r) => r.event === 'worker.ready' && r.generation === 1 && ready++,
+  });
+  try {
+    await until(() => ready >= vassals * workers, Math.max(120_000, vassals * workers * 600), 20);
+    await sleep(5000);
+    const fromMs = performance.now() - started;
+    const before = procStat(emperor.child.pid);
+    await sleep(idleSeconds * 1000);
+    const after = procStat(emperor.child.pid);
+    const toMs = performance.now() - started;
+    await emperor.stop();
+    return { window: { fromMs, toMs }, cpuMs: after.cpuMs - before.cpuMs, userMs: after.userMs - before.userMs, systemMs: after.systemMs - before.systemMs, file: path.join(out, 'emperor-idle.cpuprofile') };
+  } finally {
+    emperor.child.kill('SIGKILL');
+    fleet.remove();
+  }
+}
+
+/** CPU time (ms) of a process's main thread and of its other threads (/proc/PID/task/TID/stat and comm). */
+function threadCpu(pid) {
+  const byName = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const name = Number(tid) === pid ? `${comm} (main thread)` : `${comm} (other threads: libuv's pool, V8's helpers)`;
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName[name] = (byName[name] ?? 0) + ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+    } catch {
+      // thread gone
+    }
+  }
+  return byName;
+}
+
+/**
+ * The emperor idle with the scale fleet, without a profiler: its CPU over `idleSeconds`, 5 s after every worker is
+ * ready, by thread (main thread, libuv's threadpool, V8's helpers, ...).
+ */
+export async function idleThreads({ vassals = 100, workers = 2, program = 'sleep', idleSeconds = 30 }) {
+  const fleet = writeFleet({ vassals, workers, program });
+  let ready = 0;
+  const emperor = startEmperor(['--emperor', fleet.vassalDir], {}, { nodeArgs: EXTRA_NODE_ARGS, onRecord: (r) => r.event === 'worker.ready' && r.generation === 1 && ready++ });
+  try {
+    await until(() => ready >= vassals * workers, Math.max(120_000, vassals * workers * 600), 20);
+    await sleep(5000);
+    const before = threadCpu(emperor.child.pid);
+    const stat0 = procStat(emperor.child.pid);
+    await sleep(idleSeconds * 1000);
+    const after = threadCpu(emperor.child.pid);
+    const stat1 = procStat(emperor.child.pid);
+    const threads = Object.fromEntries(Object.keys(after).map((name) => [name, after[name] - (before[name] ?? 0)]));
+    await emperor.stop();
+    return { idleSeconds, userMs: stat1.userMs - stat0.userMs, systemMs: stat1.systemMs - stat0.systemMs, threads };
   } finally {
     emperor.child.kill('SIGKILL');
     fleet.remove();
@@ -288,6 +373,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const r = await cpuProfile({ vassals: Number(vassals), workers: Number(workers), program, tyrant: mode === 'tyrant', out });
     console.log(`${vassals} vassals x ${workers} ${program} workers${mode === 'tyrant' ? ' (tyrant mode)' : ''}: all ready after ${r.readyMs.toFixed(0)} ms; emperor CPU until then ${r.emperorCpuMs} ms (user ${r.emperorUserMs}, system ${r.emperorSystemMs}; /proc, all threads); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(describeCpuSummary(summariseCpuProfile(r.file)));
+  } else if (what === 'cpu-idle') {
+    const [vassals = '100', workers = '2', program = 'sleep', seconds = '30'] = args;
+    const r = await cpuIdleProfile({ vassals: Number(vassals), workers: Number(workers), program, idleSeconds: Number(seconds), out });
+    console.log(`${vassals} vassals x ${workers} ${program} workers, idle for ${seconds} s (${(r.window.fromMs / 1000).toFixed(1)}-${(r.window.toMs / 1000).toFixed(1)} s into the profile): emperor CPU ${r.cpuMs} ms (user ${r.userMs}, system ${r.systemMs}; /proc); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(describeCpuSummary(summariseCpuProfile(r.file, r.window)));
+  } else if (what === 'idle-threads') {
+    const [vassals = '100', workers = '2', program = 'sleep', seconds = '30'] = args;
+    const r = await idleThreads({ vassals: Number(vassals), workers: Number(workers), program, idleSeconds: Number(seconds) });
+    console.log(`${vassals} vassals x ${workers} ${program} workers, idle for ${seconds} s, no profiler: emperor CPU user ${r.userMs} ms, system ${r.systemMs} ms; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    for (const [name, ms] of Object.entries(r.threads).sort((a, b) => b[1] - a[1])) console.log(`  ${String(ms).padStart(6)} ms  thread ${name}`);
   } else if (what === 'heap') {
     const r = await heapGrowth({ reloads: Number(args[0] ?? 500), out });
     console.log(describeSamples(r.samples));
@@ -298,7 +393,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } else if (what === 'diff') {
     console.log(describeHeapDiff(heapDiff(args[0], args[1])));
   } else {
-    console.error('usage: node bench/profile.mjs cpu [VASSALS] [WORKERS] [node|sleep] | heap [RELOADS] | summary FILE | diff A B');
+    console.error('usage: node bench/profile.mjs cpu [VASSALS] [WORKERS] [node|sleep] [tyrant] | cpu-idle [VASSALS] [WORKERS] [node|sleep] [SECONDS] | heap [RELOADS] | summary FILE | diff A B');
     process.exitCode = 2;
   }
 }
