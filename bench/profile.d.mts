@@ -6,6 +6,7 @@ export interface CpuSummary {
   modules: [string, number][];
   functions: [string, number][];
   spawns: [string, number][];
+  timeline: ({ idle: number; bindSpawn: number; otherSpawn: number; other: number } | undefined)[];
 }
 export declare function summariseCpuProfile(file: string): CpuSummary;
 export interface HeapGrowthRow {

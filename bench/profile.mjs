@@ -96,7 +96,7 @@ function loadProfile(file, window) {
   const samples = [];
   profile.samples.forEach((id, i) => {
     at += profile.timeDeltas[i];
-    if (!window || (at >= window.fromMs * 1000 && at < window.toMs * 1000)) samples.push({ id, micros: profile.timeDeltas[i + 1] ?? 0 });
+    if (!window || (at >= window.fromMs * 1000 && at < window.toMs * 1000)) samples.push({ id, at, micros: profile.timeDeltas[i + 1] ?? 0 });
   });
   const wallMicros = window ? (window.toMs - window.fromMs) * 1000 : profile.endTime - profile.startTime;
   return { samples, stackOf, wallMicros };
@@ -112,10 +112,18 @@ export function summariseCpuProfile(file, window) {
   const modules = new Map();
   const functions = new Map();
   const spawns = new Map();
+  // Main-thread time by 5 s of the profile: idle, inside spawns of bind helpers, of other children, the rest.
+  const timeline = [];
   let busy = 0;
-  for (const { id, micros } of samples) {
+  for (const { id, at, micros } of samples) {
     const stack = stackOf(id);
     const leaf = stack[0];
+    const bucket = (timeline[Math.floor(at / 5e6)] ??= { idle: 0, bindSpawn: 0, otherSpawn: 0, other: 0 });
+    const inSpawn = stack.some((f) => /(^|\.)spawn$/.test(f.functionName) && /^node:internal\/child_process$/.test(f.url));
+    if (leaf.functionName === '(idle)') bucket.idle += micros;
+    else if (inSpawn && stack.some((f) => /\/dist\/socket\//.test(f.url))) bucket.bindSpawn += micros;
+    else if (inSpawn) bucket.otherSpawn += micros;
+    else bucket.other += micros;
     if (leaf.functionName === '(idle)') continue;
     busy += micros;
     const category = CATEGORIES.find(([, match]) => stack.some(match))?.[0] ?? 'other JavaScript';
@@ -123,11 +131,11 @@ export function summariseCpuProfile(file, window) {
     addTo(modules, moduleOf(leaf), micros);
     const where = leaf.url ? `${moduleOf(leaf)}:${leaf.lineNumber + 1}` : '';
     addTo(functions, `${leaf.functionName || '(anonymous)'} ${where}`.trim(), micros);
-    if (stack.some((f) => /(^|\.)spawn$/.test(f.functionName) && /^node:internal\/child_process$/.test(f.url))) {
+    if (inSpawn) {
       addTo(spawns, SPAWNERS.find(([, match]) => stack.some(match))?.[0] ?? 'other', micros);
     }
   }
-  return { file, wallMs: wallMicros / 1000, busyMs: busy / 1000, categories: top(categories, 30), modules: top(modules, 25), functions: top(functions, 30), spawns: top(spawns, 10) };
+  return { file, wallMs: wallMicros / 1000, busyMs: busy / 1000, categories: top(categories, 30), modules: top(modules, 25), functions: top(functions, 30), spawns: top(spawns, 10), timeline };
 }
 
 export function describeCpuSummary(s) {
@@ -142,6 +150,8 @@ export function describeCpuSummary(s) {
     table(s.categories),
     'inside child_process.spawn (fork + exec, synchronous in libuv), by caller:',
     table(s.spawns),
+    'main thread by 5 s of the profile (ms): idle, in spawns of bind helpers, in other spawns, anything else:',
+    ...s.timeline.map((b, i) => `  ${String(i * 5).padStart(4)} s ${[b?.idle, b?.bindSpawn, b?.otherSpawn, b?.other].map((x) => ((x ?? 0) / 1000).toFixed(0).padStart(7)).join(' ')}`),
     'self time by module:',
     table(s.modules),
     'self time by function:',
