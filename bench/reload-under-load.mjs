@@ -1,6 +1,7 @@
 // Load test: nginx in front of the 4-worker example app (vassals.example/apps/hello.mjs), 32 connections for 30 s
-// (wrk), while the vassal is reloaded 20 times, alternating file edits and SIGHUP. Then the same load while a random
-// worker is SIGKILLed 20 times. Prints requests, failures and non-2xx answers for each phase.
+// (wrk): first with nothing happening (the baseline), then while the vassal is reloaded 20 times, alternating file
+// edits and SIGHUP, then while a random worker is SIGKILLed 20 times. Prints requests, failures, non-2xx answers
+// and the 99th percentile latency of each phase.
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, NGINX, writeNginxConf } from './nginx.mjs';
 import { get, ROOT, startEmperor, tempDir, until } from './lib.mjs';
 
-const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
+export const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
 
 function vassal(dir, generation) {
   writeFileSync(
@@ -28,24 +29,35 @@ function vassal(dir, generation) {
   );
 }
 
-/** Runs wrk; resolves with its counts. */
-function wrk(url, seconds, connections) {
+const LATENCY_UNITS = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+/** wrk's text output (run with --latency) as numbers: requests, failures, rate, p50 and p99 latency in ms. */
+export function parseWrk(out) {
+  const num = (re) => Number(re.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  // wrk pads the unit to a fixed width: "99%    1.43s " has a trailing space.
+  const percentile = (p) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+    return m ? Number(m[1]) * LATENCY_UNITS[m[2]] : undefined;
+  };
+  return {
+    requests: num(/(\d+) requests in/),
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+    socketErrors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    perSecond: num(/Requests\/sec:\s+([\d.]+)/),
+    p50Ms: percentile(50),
+    p99Ms: percentile(99),
+  };
+}
+
+/** Runs wrk; resolves with parseWrk's figures and the raw text. */
+export function wrk(url, seconds, connections) {
   return new Promise((resolve, reject) => {
-    const child = spawn(WRK, ['-t2', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(WRK, ['-t2', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', url], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.on('error', reject);
-    child.on('exit', () => {
-      const num = (re) => Number(re.exec(out)?.[1] ?? 0);
-      const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-      resolve({
-        requests: num(/(\d+) requests in/),
-        non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
-        socketErrors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-        perSecond: num(/Requests\/sec:\s+([\d.]+)/),
-        raw: out,
-      });
-    });
+    child.on('exit', () => resolve({ ...parseWrk(out), raw: out }));
   });
 }
 
@@ -64,6 +76,9 @@ export async function reloadUnderLoad({ seconds = 30, connections = 32, actions 
   try {
     await until(async () => (await get({ socketPath: path.join(dir.path, 'hello.sock') })).status === 200);
     await until(async () => (await get({ host: '127.0.0.1', port })).status === 200);
+
+    // Phase 0: the same load with nothing happening.
+    results.baseline = await wrk(url, seconds, connections);
 
     // Phase 1: reloads, alternating an edit of the file and SIGHUP to the emperor.
     const gap = (seconds * 1000) / (actions + 1);
@@ -107,12 +122,14 @@ function liveWorkers(emperor) {
   return emperor.records.filter((r) => r.event === 'worker.ready' && !exited.has(r.pid)).map((r) => r.pid);
 }
 
-export function describeLoad(r) {
+/** `reloads`: what the reload phase did, in words (the supervisor's by default). */
+export function describeLoad(r, reloads = `${r.reloads?.actions} reloads (edit/SIGHUP alternating; ${r.reloads?.rollsCompleted} rolls completed)`) {
   if (r.skipped) return `load test skipped: ${r.skipped}`;
   const line = (name, x, what) =>
-    `${name}: ${x.requests} requests (${x.perSecond.toFixed(0)}/s), ${x.socketErrors} socket errors, ${x.non2xx} non-2xx, during ${what}`;
+    `${name}: ${x.requests} requests (${x.perSecond.toFixed(0)}/s), ${x.socketErrors} socket errors, ${x.non2xx} non-2xx, p99 ${x.p99Ms?.toFixed(1)} ms, during ${what}`;
   return [
-    line('reloads under load', r.reloads, `${r.reloads.actions} reloads (edit/SIGHUP alternating; ${r.reloads.rollsCompleted} rolls completed)`),
+    line('baseline', r.baseline, 'nothing (no reloads, no kills)'),
+    line('reloads under load', r.reloads, reloads),
     line('SIGKILLs under load', r.kills, `${r.kills.killed} workers SIGKILLed`),
   ].join('\n');
 }

@@ -1,17 +1,19 @@
 // The cost of tyrant mode's privilege-dropping config reader (src/tenant-reader/): one reader run, what it is made
 // of, and 100 vassals started at once with and without emperor-tyrant. Needs root and the test user (svtest-worker,
 // created by the test suite's global setup). Run: npm run build && node bench/tenant-reader.mjs
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fmt, ROOT, startEmperor, summary, tempDir, until } from './lib.mjs';
+import { TENANT, tenantAccount } from './scale.mjs';
 
 const READER = `${ROOT}dist/tenant-reader/reader-child.js`;
 const ROOT_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-const [, , uidText, gidText] = execFileSync('getent', ['passwd', 'svtest-worker'], { encoding: 'utf8' }).trim().split(':');
-const uid = Number(uidText);
-const gid = Number(gidText);
+// The test tenant's ids, looked up when a benchmark runs (undefined without the account).
+let uid;
+let gid;
 
 /** CPU time (ms) of the children this process has waited for: cutime + cstime of /proc/self/stat (10 ms ticks). */
 function childrenCpuMs() {
@@ -100,19 +102,41 @@ async function startMany(count, tyrant, owners = 'one', extra = '') {
 
 const line = (label, s) => `  ${label}: wall ${fmt(s.wall)}; CPU ${fmt(s.cpu)}`;
 
-console.log(`node ${process.version}, ${cpus().length} cores; CPU times from /proc/self/stat cutime+cstime (10 ms ticks)`);
-const one = await oneReader(20);
-console.log('one reader run, started as root, dropping to the tenant (20 runs each):');
-console.log(line('node -e 0 (Node start alone)', one.bare));
-console.log(line('reader, empty vassal file (start + modules + privilege drop)', one.empty));
-console.log(line('reader, typical vassal file', one.reader));
-console.log(`  parsing that file in-process (warm): ${fmt(one.parse)}`);
-// Default mode with uid/gid set starts workers exactly as tyrant mode does (account lookups, setpriv to the user):
-// the difference to tyrant mode is the reader.
-const asTenant = `uid = ${uid}\ngid = ${gid}\n`;
-for (const [tyrant, owners, extra] of [[false, 'one', ''], [false, 'one', asTenant], [true, 'one', ''], [true, 'many', '']]) {
-  const many = await startMany(100, tyrant, owners, extra);
-  const mode = tyrant ? `emperor-tyrant, ${owners === 'one' ? 'one owner' : '100 owners'}` : `default mode${extra ? ', uid/gid = the tenant' : ''}`;
-  console.log(`100 vassals at once, ${mode}: every vassal has a worker after ${many.totalMs.toFixed(0)} ms (from the emperor's start)`);
-  if (many.readerWall) console.log(`  ${many.readers} readers for ${many.reads} files: reader wall ${fmt(many.readerWall)}; waiting for a reader ${fmt(many.queued)}`);
+/**
+ * Every figure of this benchmark: one reader run and its parts (`reader`), and 100 vassals started at once in each
+ * mode (`many`: [{mode, totalMs, ...}]). Needs root and the test tenant; `skipped` says why not.
+ */
+export async function tenantReaderBench({ runs = 20, vassals = 100 } = {}) {
+  if (process.getuid?.() !== 0) return { skipped: 'needs root' };
+  const tenant = tenantAccount();
+  if (!tenant) return { skipped: `needs the test user ${TENANT} (the test suite creates it when run as root)` };
+  ({ uid, gid } = tenant);
+  const reader = await oneReader(runs);
+  // Default mode with uid/gid set starts workers exactly as tyrant mode does (account lookups, setpriv to the user):
+  // the difference to tyrant mode is the reader.
+  const asTenant = `uid = ${uid}\ngid = ${gid}\n`;
+  const many = [];
+  for (const [tyrant, owners, extra] of [[false, 'one', ''], [false, 'one', asTenant], [true, 'one', ''], [true, 'many', '']]) {
+    const mode = tyrant ? `emperor-tyrant, ${owners === 'one' ? 'one owner' : `${vassals} owners`}` : `default mode${extra ? ', uid/gid = the tenant' : ''}`;
+    many.push({ mode, vassals, ...(await startMany(vassals, tyrant, owners, extra)) });
+  }
+  return { reader, many };
+}
+
+export function printTenantReader(r) {
+  if (r.skipped) return console.log(`tenant reader: skipped: ${r.skipped}`);
+  console.log(`one reader run, started as root, dropping to the tenant (${r.reader.bare.wall.n} runs each; CPU from /proc/self/stat cutime+cstime, 10 ms ticks):`);
+  console.log(line('node -e 0 (Node start alone)', r.reader.bare));
+  console.log(line('reader, empty vassal file (start + modules + privilege drop)', r.reader.empty));
+  console.log(line('reader, typical vassal file', r.reader.reader));
+  console.log(`  parsing that file in-process (warm): ${fmt(r.reader.parse)}`);
+  for (const many of r.many) {
+    console.log(`${many.vassals} vassals at once, ${many.mode}: every vassal has a worker after ${many.totalMs.toFixed(0)} ms (from the emperor's start)`);
+    if (many.readerWall) console.log(`  ${many.readers} readers for ${many.reads} files: reader wall ${fmt(many.readerWall)}; waiting for a reader ${fmt(many.queued)}`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(`node ${process.version}, ${cpus().length} cores`);
+  printTenantReader(await tenantReaderBench());
 }

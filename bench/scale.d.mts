@@ -1,0 +1,34 @@
+export interface ScaleResult {
+  skipped?: string;
+  vassals: number;
+  workers: number;
+  program: 'node' | 'sleep';
+  tyrant: boolean;
+  dir: string;
+  spawnedMs: number;
+  readyMs: number;
+  emperorStartCpuMs: number;
+  workerCpuMs: number;
+  floorMs: number;
+  cpuUnread: number;
+  idleCpuMsPer30s: number;
+  idleSeconds: number;
+  rssKiB: number;
+  pssKiB: number;
+  allRssKiB: number;
+  allPssKiB: number;
+  reloadMs: number;
+  stopMs: number;
+  leftovers: number;
+  problems: string[];
+  problemCounts: Record<string, number>;
+}
+export declare function tenantAccount(name?: string): { name: string; uid: number; gid: number } | undefined;
+export declare function scaleSupervisor(options?: {
+  vassals?: number;
+  workers?: number;
+  program?: 'node' | 'sleep';
+  tyrant?: boolean;
+  idleSeconds?: number;
+  nodeArgs?: string[];
+}): Promise<ScaleResult>;
