@@ -42,21 +42,56 @@ async function getent(db: 'passwd' | 'group', key: string, timeoutMs = LOOKUP_TI
   }
 }
 
+/**
+ * How long a lookup that found its entry is reused (ms). Starting a hundred vassals of one user asks the same
+ * question a hundred times, each a getent process; an account changed meanwhile is seen within this time
+ * (supplementary groups are not cached here: setpriv --init-groups reads them at every start).
+ */
+export const LOOKUP_CACHE_MS = 30_000;
+
+const cache = new Map<string, { at: number; entry: Promise<string[] | undefined> }>();
+
+/** getent, with found entries (and lookups in flight) shared for LOOKUP_CACHE_MS. */
+function cachedGetent(db: 'passwd' | 'group', key: string): Promise<string[] | undefined> {
+  const k = `${db}\0${key}`;
+  const hit = cache.get(k);
+  if (hit && Date.now() - hit.at < LOOKUP_CACHE_MS) return hit.entry;
+  const entry = getent(db, key);
+  cache.set(k, { at: Date.now(), entry });
+  // Only what was found is kept: a missing account or a failed lookup is asked again next time.
+  entry.then(
+    (fields) => {
+      if (!fields && cache.get(k)?.entry === entry) cache.delete(k);
+    },
+    () => {
+      if (cache.get(k)?.entry === entry) cache.delete(k);
+    },
+  );
+  return entry;
+}
+
+/** A numeric id field of a getent line; throws Error when it is not one (getent answered something unexpected). */
+function idField(fields: readonly string[], index: number, what: string): number {
+  const raw = fields[index] ?? '';
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new Error(`getent gave no ${what} (${JSON.stringify(fields.join(':').slice(0, 80))})`);
+  return Number(raw);
+}
+
 /** A user by name or numeric uid. Throws Error("no such user ...") when unknown. */
 export async function lookupUser(user: string): Promise<Account> {
-  const fields = await getent('passwd', user);
+  const fields = await cachedGetent('passwd', user);
   if (!fields) throw new Error(`no such user: ${user}`);
-  return { name: fields[0] ?? user, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] || '/', shell: fields[6] ?? '' };
+  return { name: fields[0] || user, uid: idField(fields, 2, `uid for ${user}`), gid: idField(fields, 3, `gid for ${user}`), home: fields[5] || '/', shell: fields[6] ?? '' };
 }
 
 /** A group by name or numeric gid. A number with no group entry is still usable as a gid. */
 export async function lookupGroup(group: string): Promise<Group> {
-  const fields = await getent('group', group);
+  const fields = await cachedGetent('group', group);
   if (!fields) {
     if (/^\d+$/.test(group)) return { name: group, gid: Number(group) };
     throw new Error(`no such group: ${group}`);
   }
-  return { name: fields[0] ?? group, gid: Number(fields[2]) };
+  return { name: fields[0] || group, gid: idField(fields, 2, `gid for ${group}`) };
 }
 
 /** Who a worker runs as, resolved to numbers. */
@@ -81,7 +116,8 @@ export async function resolveCredentials(uid: string | undefined, gid: string | 
     try {
       account = await lookupUser(uid);
     } catch (err) {
-      if (!/^\d+$/.test(uid)) throw err;
+      // A numeric uid needs no passwd entry; a lookup that failed (timed out) is an error for any uid.
+      if (!/^\d+$/.test(uid) || (err as Error).message !== `no such user: ${uid}`) throw err;
     }
   }
   const userId = account?.uid ?? (uid !== undefined ? Number(uid) : myUid);

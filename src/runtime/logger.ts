@@ -1,9 +1,16 @@
 import pino, { type Logger } from 'pino';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostic.js';
-import { prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type { prettyFactory as PrettyFactory } from 'pino-pretty';
 import { LogSink } from './log-sink.js';
 
 export type LogFormat = 'json' | 'pretty';
+
+let prettyFactory: typeof PrettyFactory | undefined;
+function prettyFactoryOnce(): typeof PrettyFactory {
+  prettyFactory ??= (createRequire(import.meta.url)('pino-pretty') as { prettyFactory: typeof PrettyFactory }).prettyFactory;
+  return prettyFactory;
+}
 
 /**
  * Where records go: anything with a `write` of one whole line that never throws. One that can fill up says so with
@@ -43,7 +50,8 @@ export function createLogger(format: LogFormat = defaultLogFormat(), destination
           onRecovered: (dropped, error) =>
             log?.warn({ event: 'log.recovered', dropped, error }, `the log could be written again: ${dropped} record(s) were dropped meanwhile (${error})`),
         });
-  const prettify = format === 'pretty' ? prettyFactory({ ignore: 'event', translateTime: 'SYS:HH:MM:ss.l', singleLine: true }) : undefined;
+  // pino-pretty (about 8 MiB of memory) is loaded only for a terminal; a daemon's JSON log never needs it.
+  const prettify = format === 'pretty' ? prettyFactoryOnce()({ ignore: 'event', translateTime: 'SYS:HH:MM:ss.l', singleLine: true }) : undefined;
   // The stream pino holds: it also carries the destination's backpressure, which children share (backpressure.ts).
   const stream = {
     write: prettify ? (line: string) => sink.write(prettify(line)) : (line: string) => sink.write(line),

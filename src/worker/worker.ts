@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable, Writable } from 'node:stream';
-import { execa } from 'execa';
+import { spawn, type StdioOptions } from 'node:child_process';
 import type { Logger } from 'pino';
 import { planLaunch, type LaunchRequest } from './launch-plan.js';
 import { runtimeDir } from '../runtime/runtime-dir.js';
@@ -115,16 +115,14 @@ export class Worker {
       this.#notify?.close();
       throw err;
     }
-    const child = execa(plan.file, plan.args, {
+    // Node's own spawn, not execa: a supervisor spawns many workers, and execa's import (about 14 MiB) and its
+    // per-spawn work buy nothing here (output is streamed, exits are watched, the chain's paths are absolute).
+    const child = spawn(plan.file, plan.args, {
       cwd: plan.cwd,
       env: plan.env,
-      extendEnv: false,
-      stdio: plan.stdio as never,
+      stdio: plan.stdio as StdioOptions,
+      // Its own session and process group: a stop reaches its children too.
       detached: true,
-      // Output is streamed to the log line by line; execa must not also keep it (the daemon would grow).
-      buffer: false,
-      reject: false,
-      cleanup: false,
     });
     this.#pid = child.pid;
     // The setup text (environment, directory) travels on stdin: a worker that dies before reading it all closes
@@ -143,9 +141,8 @@ export class Worker {
         resolve({ code, signal, forced: this.#forced, requested: this.#stopRequested, uptimeMs: Date.now() - this.startedAt, spawnError });
       };
       child.on('exit', (code, signal) => finish(code, signal));
-      void child.then((result) => {
-        if (child.pid === undefined || result.exitCode === undefined) finish(null, null, result.shortMessage ?? 'spawn failed');
-      });
+      // The exec of setpriv failed (it is missing): no process ever ran.
+      child.on('error', (err) => finish(null, null, `${plan.file}: ${err.message}`));
     });
 
     this.ready = this.#watchReadiness(options, child.stdio[launch.notificationFd ?? -1] as NodeJS.ReadableStream | undefined, notified);
