@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
-import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_CONFIG_FILE_BYTES } from '../config/config-host.js';
 import { errnoReason, notRegularReason, readRegularFile } from '../config/regular-file.js';
@@ -149,10 +150,12 @@ export class VassalScanner {
   ): Promise<void> {
     let entries: Dirent[];
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      // Synchronous: the safety-net rescan lists and stats every file every few seconds, and through fs/promises
+      // each call costs a thread-pool round trip and a promise, ten times the stat itself (bench/PROFILE.md).
+      entries = readdirSync(dir, { withFileTypes: true });
       // Stat after listing: a rename between the two must show as a recent change of the directory, or a
       // listing without the renamed-away file would look settled (and its vassal be stopped mid-save).
-      noteDir(dir, await stat(dir));
+      noteDir(dir, statSync(dir));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') scan.unreadable.set(dir, (err as Error).message);
@@ -177,12 +180,17 @@ export class VassalScanner {
     cache: Map<string, Cached>,
     noteDir: (dir: string, st: DirStat) => void,
   ): Promise<void> {
-    const link = await lstat(file, { bigint: true }).catch(() => undefined);
+    let link: BigIntStats | undefined;
+    try {
+      link = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+    } catch {
+      link = undefined;
+    }
     if (!link) return; // Gone since the listing: just absent.
     if (link.isSymbolicLink()) await this.#noteLinkDirs(file, scan, noteDir);
     let st: BigIntStats;
     try {
-      st = await stat(file, { bigint: true });
+      st = statSync(file, { bigint: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && link.isSymbolicLink()) scan.dangling.add(file);

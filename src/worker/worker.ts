@@ -248,7 +248,10 @@ export class Worker {
     } else {
       signalGroup(pgid, signal);
     }
-    await Promise.race([this.exited, sleep(mercyMs)]);
+    // The mercy timer is cancelled when the worker exits first: a stop leaves no timer behind for the mercy time.
+    const mercy = new AbortController();
+    await Promise.race([this.exited, sleep(mercyMs, undefined, { signal: mercy.signal }).catch(() => undefined)]);
+    mercy.abort();
     if (mode === 'control-group') {
       while (Date.now() < deadline && (await groupMembers(pgid)).length > 0) await sleep(GROUP_POLL_MS);
     }
