@@ -10,6 +10,7 @@ import { passedVariables } from '../runtime/tenant-env.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
+import type { ConfigErrorFacts, EmperorFacts, VassalFileFacts } from './emperor-facts.js';
 import { EMPEROR_MARKER } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
 import { ownerKey, readTenantVassal } from './tyrant.js';
@@ -76,6 +77,13 @@ interface Known {
   findings?: string;
   /** Tyrant mode: `uid:gid` of the owner the running vassal belongs to (its workers and its sockets). */
   account?: string;
+  /** For the status snapshot: the file's hash as last read, the one last given to the vassal, what went wrong. */
+  fileHash?: string;
+  appliedHash?: string;
+  configError?: ConfigErrorFacts;
+  startError?: { at: number; message: string };
+  /** A SIGHUP's roll of this vassal, queued or running (reload() waits for it). */
+  rolling?: Promise<unknown>;
 }
 
 // A vassal that cannot start is retried after 1 s, 2 s, 4 s ... up to a minute, or at once when its file changes:
@@ -88,6 +96,7 @@ const START_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, healthyAfte
  */
 export class Emperor {
   readonly registry: SocketRegistry;
+  readonly startedAt = Date.now();
   readonly #options: EmperorOptions;
   readonly #log: Logger;
   readonly #known = new Map<string, Known>();
@@ -107,6 +116,9 @@ export class Emperor {
   #stopping: Promise<void> | undefined;
   /** Vassals being stopped. */
   readonly #retiring = new Set<Promise<void>>();
+  /** Vassals being stopped whose file is gone, by file (for the status snapshot). */
+  readonly #retiringVassals = new Set<Vassal>();
+  #lastSync: { at: number; trigger: string } | undefined;
   /** Vassal files to reload even though their content did not change (touch-reload). */
   readonly #forced = new Set<string>();
   readonly #touchReload = new TouchReloadWatch((file) => {
@@ -177,6 +189,7 @@ export class Emperor {
         this.#pending = undefined;
         try {
           await this.#syncOnce(next.force, next.trigger);
+          this.#lastSync = { at: Date.now(), trigger: next.trigger };
         } catch (err) {
           // The daemon never dies of what it finds on disk; the next event or rescan tries again.
           this.#log.error({ event: 'emperor.sync-failed', err: (err as Error).message }, `reading the vassal files failed: ${(err as Error).message}`);
@@ -322,6 +335,7 @@ export class Emperor {
     const entry: Known = known ?? { hash: key };
     if (entry.hash !== key) entry.startFailures = undefined;
     entry.hash = key;
+    entry.fileHash = file.hash;
     this.#known.set(file.path, entry);
 
     const name = path.basename(file.path);
@@ -352,6 +366,8 @@ export class Emperor {
       // Only its own text is wrong: nothing to retry until the file changes.
       if (!external) entry.startFailures = undefined;
       const retryInMs = external ? this.#retryLater(entry) : undefined;
+      const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ file: d.file, line: d.line, message: d.message }));
+      entry.configError = { at: Date.now(), errors, retryAt: entry.startFailures?.retryAt };
       if (repeated) return;
       const outcome = running ? 'the running version is left untouched' : 'not started';
       const retry = retryInMs === undefined ? '' : `; its cause is outside the file: retrying in ${retryInMs / 1000} s (or when the file changes)`;
@@ -359,6 +375,8 @@ export class Emperor {
       return;
     }
     entry.config = result.config;
+    entry.configError = undefined;
+    entry.appliedHash = file.hash;
     this.#touchReload.set(file.path, result.config.touchReload);
     if (entry.starting) await entry.starting;
     const account = owner ? `${owner.uid}:${owner.gid}` : undefined;
@@ -378,7 +396,7 @@ export class Emperor {
       entry.startFailures = undefined;
       if (force && !touched) {
         // SIGHUP: every vassal rolls, a bounded number at a time; each takes the newest config when its turn comes.
-        void this.#rolls(() => this.#update(entry, name, true).then(() => entry.vassal?.settled()));
+        entry.rolling = this.#rolls(() => this.#update(entry, name, true).then(() => entry.vassal?.settled()));
       } else {
         await this.#update(entry, name, force || touched);
       }
@@ -395,11 +413,13 @@ export class Emperor {
         entry.vassal = vassal;
         entry.account = account;
         entry.startFailures = undefined;
+        entry.startError = undefined;
         return vassal;
       },
       (err: Error) => {
         const delayMs = this.#retryLater(entry);
         const count = entry.startFailures?.count;
+        entry.startError = { at: Date.now(), message: err.message };
         this.#log.error(
           { event: 'vassal.start-failed', vassal: name, err: err.message, failures: count, retryInMs: delayMs },
           `vassal ${name}: cannot start: ${err.message}; retrying in ${delayMs / 1000} s (or when the file changes)`,
@@ -435,12 +455,68 @@ export class Emperor {
     const stopping = (async () => {
       await after;
       const vassal = known.vassal ?? (await known.starting);
-      await vassal?.stop();
+      if (!vassal) return;
+      this.#retiringVassals.add(vassal);
+      await vassal.stop().finally(() => this.#retiringVassals.delete(vassal));
     })().catch((err: Error) => {
       this.#log.error({ event: 'vassal.stop-failed', err: err.message }, `stopping a vassal failed: ${err.message}`);
     });
     this.#retiring.add(stopping);
     void stopping.finally(() => this.#retiring.delete(stopping));
+  }
+
+  /** What the emperor knows now, as plain data (for the status snapshot). Read-only; samples nothing. */
+  snapshot(): EmperorFacts {
+    const files: VassalFileFacts[] = [...this.#known].map(([file, k]) => ({
+      file,
+      name: path.basename(file),
+      hash: k.fileHash,
+      appliedHash: k.appliedHash,
+      configError: k.configError,
+      startError: k.startError && k.startFailures && { ...k.startError, failures: k.startFailures.count, retryAt: k.startFailures.retryAt },
+      starting: k.starting !== undefined,
+      retiring: false,
+      account: k.account,
+      vassal: k.vassal?.snapshot(),
+    }));
+    for (const vassal of this.#retiringVassals) {
+      const facts = vassal.snapshot();
+      files.push({ file: facts.file, name: facts.name, starting: false, retiring: true, vassal: facts });
+    }
+    return {
+      startedAt: this.startedAt,
+      sources: this.#options.dirs,
+      tyrant: this.#options.tyrant ?? false,
+      settling: this.#settle.pending,
+      syncing: this.#syncing !== undefined,
+      lastSync: this.#lastSync,
+      rescanMs: this.#options.rescanMs ?? 3000,
+      stopping: this.#stopping !== undefined,
+      files,
+    };
+  }
+
+  /** The running vassal of a vassal file (its full path), if any. */
+  vassalAt(file: string): Vassal | undefined {
+    const vassal = this.#known.get(file)?.vassal;
+    return vassal && !vassal.stopped ? vassal : undefined;
+  }
+
+  /**
+   * Reloads one vassal file (its full path), as touch-reload does, or every vassal, as SIGHUP does: the files are
+   * read again and each vassal rolls to a new generation. Resolves once the rolls it started are done or failed
+   * (Vassal.settled); what happened is then in snapshot(). A file that is not (or no longer) a vassal file is left.
+   */
+  async reload(file?: string): Promise<void> {
+    if (file !== undefined) this.#forced.add(file);
+    await this.sync(file === undefined ? { force: true } : { trigger: 'signal' });
+    // Tyrant mode: the sync does not wait for tenants' reconciles.
+    await Promise.all(file === undefined ? this.#detached.values() : [this.#detached.get(file)]);
+    const entries = file === undefined ? [...this.#known.values()] : [this.#known.get(file)].filter((k) => k !== undefined);
+    await Promise.all(entries.map(async (k) => {
+      await k.rolling;
+      await k.vassal?.settled();
+    }));
   }
 
   /** Stops watching, then stops every vassal gracefully and releases every socket. Idempotent. */

@@ -24,6 +24,8 @@ export interface WorkerOptions {
   readonly readiness: Readiness;
   /** Not ready within this time counts as failed to start (systemd's TimeoutStartSec). */
   readonly readyTimeoutMs: number;
+  /** Called with every complete line the worker prints (for `supervisor --logs`); besides the log, not instead. */
+  readonly onOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
 }
 
 /** How a worker process ended. */
@@ -74,6 +76,7 @@ export class Worker {
   readonly #tail = new OutputTail();
   readonly #log: Logger;
   readonly #notify: NotifySocket | undefined;
+  readonly #onOutput: WorkerOptions['onOutput'];
   #stopRequested = false;
   #forced = false;
   #stopping: Promise<WorkerExit> | undefined;
@@ -81,6 +84,7 @@ export class Worker {
   constructor(options: WorkerOptions, log: Logger) {
     this.id = options.launch.workerId;
     this.generation = options.launch.generation;
+    this.#onOutput = options.onOutput;
     let notifyReady: (() => void) | undefined;
     const notified = new Promise<void>((resolve) => (notifyReady = resolve));
     let launch = options.launch;
@@ -169,7 +173,10 @@ export class Worker {
   }
 
   #output(stream: 'stdout' | 'stderr', lines: string[]): void {
-    for (const line of lines) this.#log.info({ event: 'worker.output', stream }, line);
+    for (const line of lines) {
+      this.#log.info({ event: 'worker.output', stream }, line);
+      this.#onOutput?.(stream, line);
+    }
   }
 
   #onNotify(fields: Map<string, string>, ready: (() => void) | undefined): void {
