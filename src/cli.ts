@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCommandLine, UsageError } from './cli/command-line.js';
+import { runControl } from './cli/control-command.js';
 import { helpText } from './cli/help.js';
 import { checkFiles, showConfig, type Output } from './cli/inspect-files.js';
 import { runEmperor } from './cli/run-emperor.js';
@@ -63,6 +64,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`emperor ${pid} stopped\n`);
       return 0;
     }
+    case 'control':
+      return runControl(command.action, command.socket, command.json, stdio);
     case 'check':
     case 'show-config': {
       const host = systemHost();

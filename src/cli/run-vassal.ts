@@ -32,6 +32,10 @@ export async function runVassal(load: () => VassalConfigResult, report: (result:
       if (!command) continue;
       log.info({ event: 'vassal.signal', signal: command.signal, command: command.type }, `${command.signal}: ${command.type}`);
       if (command.type === 'stop') break;
+      if (command.type === 'status') {
+        log.info({ event: 'vassal.status', status: vassal.snapshot() }, `vassal ${vassal.name}: status`);
+        continue;
+      }
       const next = load();
       report(next);
       if (!next.ok) {

@@ -505,13 +505,15 @@ export class Emperor {
   /**
    * Reloads one vassal file (its full path), as touch-reload does, or every vassal, as SIGHUP does: the files are
    * read again and each vassal rolls to a new generation. Resolves once the rolls it started are done or failed
-   * (Vassal.settled); what happened is then in snapshot(). A file that is not (or no longer) a vassal file is left.
+   * (Vassal.settled); with `wait` false, once the files are read and the rolls started or queued. What happened is
+   * then in snapshot(). A file that is not (or no longer) a vassal file is left.
    */
-  async reload(file?: string): Promise<void> {
+  async reload(file?: string, options: { readonly wait?: boolean } = {}): Promise<void> {
     if (file !== undefined) this.#forced.add(file);
     await this.sync(file === undefined ? { force: true } : { trigger: 'signal' });
     // Tyrant mode: the sync does not wait for tenants' reconciles.
     await Promise.all(file === undefined ? this.#detached.values() : [this.#detached.get(file)]);
+    if (options.wait === false) return;
     const entries = file === undefined ? [...this.#known.values()] : [this.#known.get(file)].filter((k) => k !== undefined);
     await Promise.all(entries.map(async (k) => {
       await k.rolling;

@@ -2,9 +2,10 @@
  * What each signal means to the emperor (and to a single vassal run in the foreground). Every signal it can receive
  * has a defined meaning; the table is in the README ("Signals").
  *
- * - SIGINT, SIGQUIT: stop. SIGTERM: stop (or reload with die-on-term = false). SIGHUP: reload.
- * - IGNORED_SIGNALS: handled, logged and otherwise ignored. Among them SIGUSR1, which without a listener makes Node
- *   start its inspector (a debugger anyone on the host could attach to, as root), and SIGUSR2.
+ * - SIGINT, SIGQUIT: stop. SIGTERM: stop (or reload with die-on-term = false). SIGHUP: reload. SIGUSR1: write the
+ *   status snapshot to the log (uWSGI's habit); without a listener it would make Node start its inspector (a
+ *   debugger anyone on the host could attach to, as root), so it is guarded from the very start (guardSignals).
+ * - IGNORED_SIGNALS: handled, logged and otherwise ignored. Among them SIGUSR2.
  * - SIGPIPE and SIGXFSZ: ignored by Node itself (a write then fails with EPIPE or EFBIG, which the log sink
  *   handles). Not logged: a log write that raises one would raise it again.
  * - SIGCHLD, SIGCONT, SIGURG, SIGWINCH: ignored by default. SIGTSTP, SIGTTIN, SIGTTOU: stop the process (job control),
@@ -16,14 +17,17 @@
  */
 
 /** What a signal asks the emperor to do. Handlers only enqueue; the emperor's loop acts (circus, s6). */
-export type SignalCommand = { readonly type: 'stop'; readonly signal: NodeJS.Signals } | { readonly type: 'reload'; readonly signal: NodeJS.Signals };
+export type SignalCommand =
+  | { readonly type: 'stop'; readonly signal: NodeJS.Signals }
+  | { readonly type: 'reload'; readonly signal: NodeJS.Signals }
+  | { readonly type: 'status'; readonly signal: NodeJS.Signals };
 
 export interface SignalPolicy {
   /** uWSGI 2.1 semantics: SIGTERM stops (true, the default); false restores 2.0's "SIGTERM reloads". */
   readonly dieOnTerm: boolean;
 }
 
-/** The meaning of each handled signal. SIGINT and SIGQUIT always stop; SIGHUP always reloads. */
+/** The meaning of each handled signal. SIGINT and SIGQUIT always stop; SIGHUP always reloads; SIGUSR1 logs the status. */
 export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): SignalCommand | undefined {
   switch (signal) {
     case 'SIGINT':
@@ -33,19 +37,20 @@ export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): Signal
       return policy.dieOnTerm ? { type: 'stop', signal } : { type: 'reload', signal };
     case 'SIGHUP':
       return { type: 'reload', signal };
+    case 'SIGUSR1':
+      return { type: 'status', signal };
     default:
       return undefined;
   }
 }
 
-const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'];
+const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'];
 
 /**
  * Signals that are handled and ignored, with what they are kept for. Their default action would end the process
  * (SIGUSR1: start the inspector); an operator's habit or a stray `kill` must not end supervision.
  */
 export const IGNORED_SIGNALS: Readonly<Partial<Record<NodeJS.Signals, string>>> = {
-  SIGUSR1: 'reserved for a status snapshot (uWSGI prints statistics on SIGUSR1); ignored for now',
   SIGUSR2: 'reserved for reopening log files; ignored for now',
   SIGALRM: 'not used by the emperor; ignored',
   SIGVTALRM: 'not used by the emperor; ignored',
@@ -93,6 +98,8 @@ export function signalMeaning(signal: NodeJS.Signals): string | undefined {
       return 'stop (reload with die-on-term = false)';
     case 'SIGHUP':
       return 'reload every vassal';
+    case 'SIGUSR1':
+      return 'write the status snapshot to the log (uWSGI prints its vassals on SIGUSR1)';
     default:
       return IGNORED_SIGNALS[signal] ?? DEFAULT_SIGNALS[signal];
   }
@@ -106,8 +113,11 @@ export function signalMeaning(signal: NodeJS.Signals): string | undefined {
  * that off; `--disable-sigusr1` came with Node 22.14.)
  */
 export function guardSignals(): void {
-  for (const signal of Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[]) process.on(signal, () => {});
+  for (const signal of GUARDED_SIGNALS) process.on(signal, () => {});
 }
+
+/** Signals whose default action would start the inspector or end the process, before routeSignals gives them a use. */
+export const GUARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', ...(Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[])];
 
 /**
  * Routes the command signals to `onCommand` and the ignored ones to `onIgnored` (to be logged, with the reason).

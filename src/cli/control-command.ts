@@ -1,0 +1,107 @@
+import type { ControlAction } from './command-line.js';
+import type { Output } from './inspect-files.js';
+import { sendRequest } from '../control/control-client.js';
+import { findControlSocket } from '../control/control-path.js';
+import type { ControlRequest } from '../control/control-protocol.js';
+import type { Snapshot } from '../control/snapshot.js';
+import { formatStatusTable, statusExitCode } from '../control/status-table.js';
+import type { OutputLine } from '../vassal/vassal-output.js';
+
+/**
+ * `supervisor --status`, `--metrics`, `--reload-vassal`, `--restart-worker`, `--logs`: one request to a running
+ * emperor's control socket, its answer printed. Exit status: 0 done (for --status: everything running and ready),
+ * 1 the command failed or the emperor could not be reached, 3 --status found something not running as it should.
+ */
+export async function runControl(action: ControlAction, socket: string | undefined, json: boolean, out: Output, signal?: AbortSignal): Promise<number> {
+  let socketPath = socket;
+  if (socketPath === undefined) {
+    const found = findControlSocket();
+    if ('error' in found) {
+      out.err(`supervisor: ${found.error}\n`);
+      return 1;
+    }
+    socketPath = found.path;
+  }
+  const request = requestFor(action);
+  let code = 1;
+  let first = true;
+  await sendRequest(
+    socketPath,
+    request,
+    (message) => {
+      const isFirst = first;
+      first = false;
+      if (isFirst && message.ok !== true) {
+        out.err(`supervisor: ${String(message.error ?? 'the emperor refused the command')}\n`);
+        if (json) out.out(`${JSON.stringify(message)}\n`);
+        code = 1;
+        return;
+      }
+      code = print(action, message, json, out, isFirst) ?? code;
+    },
+    signal,
+  );
+  return code;
+}
+
+function requestFor(action: ControlAction): ControlRequest {
+  switch (action.kind) {
+    case 'status':
+    case 'metrics':
+      return { command: action.kind };
+    case 'reload-vassal':
+      return { command: 'reload', vassal: action.vassal, wait: true };
+    case 'restart-worker':
+      return { command: 'restart-worker', vassal: action.vassal, worker: action.worker, force: action.force };
+    case 'logs':
+      return { command: 'logs', vassal: action.vassal, follow: action.follow, lines: action.lines ?? 50 };
+  }
+}
+
+/** The vassal's name as the emperor knows it (from the first answer of --logs). */
+let name = '';
+
+/** Prints one answer message; returns the exit code it decides, if any. */
+function print(action: ControlAction, message: Record<string, unknown>, json: boolean, out: Output, first: boolean): number | undefined {
+  switch (action.kind) {
+    case 'status': {
+      const snapshot = message.snapshot as Snapshot;
+      out.out(json ? `${JSON.stringify(snapshot, null, 2)}\n` : formatStatusTable(snapshot));
+      return statusExitCode(snapshot);
+    }
+    case 'metrics':
+      out.out(String(message.metrics));
+      return 0;
+    case 'reload-vassal':
+    case 'restart-worker':
+      if (json) out.out(`${JSON.stringify(message)}\n`);
+      else out.out(`${action.kind === 'reload-vassal' ? describeReload(message) : describeRestart(action.vassal, action.worker, message)}\n`);
+      return 0;
+    case 'logs': {
+      if (first) {
+        name = typeof message.vassal === 'string' ? message.vassal : action.vassal;
+        return 0;
+      }
+      if (json) out.out(`${JSON.stringify(message)}\n`);
+      else if (message.line) out.out(`${formatLine(name, message.line as OutputLine)}\n`);
+      else if (message.dropped) out.err(`supervisor: ${String(message.dropped)} line(s) dropped: this client did not read fast enough\n`);
+      return undefined;
+    }
+  }
+}
+
+function describeReload(message: Record<string, unknown>): string {
+  const results = (message.results ?? []) as { vassal: string; result: string; generation?: number }[];
+  return results.map((r) => `${r.vassal}: ${r.result === 'started' ? 'started' : `reloaded: runs generation ${r.generation}`}`).join('\n');
+}
+
+function describeRestart(vassal: string, worker: number, message: Record<string, unknown>): string {
+  const replaced = (message.replaced ?? []) as number[];
+  return `worker ${worker} of ${vassal} restarted: pid ${replaced.join(', ') || '?'} replaced by ${String(message.pid ?? '?')}`;
+}
+
+/** `12:04:05.123 app.ini[2] 4711 out| text`: time, vassal and worker id, pid, stream. */
+export function formatLine(vassal: string, line: OutputLine): string {
+  const time = new Date(line.at).toISOString().slice(11, 23);
+  return `${time} ${vassal}[${line.worker}] ${line.pid ?? '-'} ${line.stream === 'stderr' ? 'err' : 'out'}| ${line.line}`;
+}

@@ -1,0 +1,122 @@
+import { readdir, readFile } from 'node:fs/promises';
+
+/**
+ * Memory and CPU of processes, from /proc (proc(5)), sampled when someone asks (a status request, a scrape): nothing
+ * here runs on a timer, so an idle emperor stays idle.
+ */
+
+/** The fields of /proc/PID/stat used for figures. CPU times in clock ticks, RSS in pages. */
+export interface ProcFigures {
+  readonly pid: number;
+  /** One letter: R, S, D, Z (zombie), T, ... */
+  readonly state: string;
+  readonly pgrp: number;
+  /** Time spent in user and kernel mode by the process itself (fields 14, 15). */
+  readonly utime: number;
+  readonly stime: number;
+  /** The same for its children that have exited and that it waited for (fields 16, 17). */
+  readonly cutime: number;
+  readonly cstime: number;
+  /** Resident set size, in pages (field 24): the same count as VmRSS. */
+  readonly rssPages: number;
+}
+
+/** Parses /proc/PID/stat; undefined when it does not have the fields. Pure. */
+export function parseStatFigures(pid: number, text: string): ProcFigures | undefined {
+  // The command name, in parentheses, may itself contain spaces and parentheses: fields count from the last ")".
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3 (state), so field N of proc(5) is f[N - 3].
+  if (f.length < 22) return undefined;
+  const n = (i: number): number => Number(f[i]);
+  const figures = { pid, state: f[0] ?? '', pgrp: n(2), utime: n(11), stime: n(12), cutime: n(13), cstime: n(14), rssPages: n(21) };
+  return Object.values(figures).every((v) => typeof v === 'string' || Number.isFinite(v)) ? figures : undefined;
+}
+
+/** Every process's figures at one moment, with the units to read them in. */
+export interface ProcessTable {
+  readonly processes: ReadonlyMap<number, ProcFigures>;
+  /** Bytes per page (RSS is counted in pages). */
+  readonly pageSize: number;
+  /** Clock ticks per second (CPU times are counted in ticks). */
+  readonly ticksPerSecond: number;
+}
+
+/** The memory and CPU of one process, or of a process group. */
+export interface Usage {
+  /** How many processes it counts (1 for a process). */
+  readonly processes: number;
+  readonly rssBytes: number;
+  readonly cpuSeconds: number;
+}
+
+/** The figures of one worker: the process itself, and its whole process group (itself and its descendants). */
+export interface WorkerUsage {
+  /** Undefined when the process is gone (or not readable). */
+  readonly self: Usage | undefined;
+  readonly group: Usage | undefined;
+}
+
+/**
+ * The usage of worker `pid` (a process group leader: workers start in their own session). The worker's own CPU is
+ * its user and system time. The group's is that of every live member plus what they have reaped of their exited
+ * children (a uWSGI master's workers that died count, and are not counted twice, since they are no longer members).
+ * Zombies count for nothing (their memory is gone; their time is in their parent's once reaped). Pure.
+ */
+export function workerUsage(table: ProcessTable, pid: number | undefined): WorkerUsage {
+  if (pid === undefined) return { self: undefined, group: undefined };
+  const seconds = (ticks: number): number => ticks / table.ticksPerSecond;
+  const own = table.processes.get(pid);
+  const self = own && own.state !== 'Z' ? { processes: 1, rssBytes: own.rssPages * table.pageSize, cpuSeconds: seconds(own.utime + own.stime) } : undefined;
+  let processes = 0;
+  let pages = 0;
+  let ticks = 0;
+  for (const p of table.processes.values()) {
+    if (p.pgrp !== pid || p.state === 'Z') continue;
+    processes++;
+    pages += p.rssPages;
+    ticks += p.utime + p.stime + p.cutime + p.cstime;
+  }
+  const group = processes > 0 ? { processes, rssBytes: pages * table.pageSize, cpuSeconds: seconds(ticks) } : undefined;
+  return { self, group };
+}
+
+// USER_HZ: the unit of the times in /proc/PID/stat, part of the kernel's user-space ABI (100 on every architecture
+// Linux runs Node on); Node has no sysconf(_SC_CLK_TCK) to ask.
+const USER_HZ = 100;
+
+let pageSize: number | undefined;
+
+/** The base page size, from the kernel's own account of our mappings (Node has no sysconf(_SC_PAGESIZE)). */
+async function systemPageSize(): Promise<number> {
+  if (pageSize !== undefined) return pageSize;
+  try {
+    const smaps = await readFile('/proc/self/smaps', 'utf8');
+    const kb = /^KernelPageSize:\s+(\d+) kB/m.exec(smaps)?.[1];
+    pageSize = kb ? Number(kb) * 1024 : 4096;
+  } catch {
+    pageSize = 4096;
+  }
+  return pageSize;
+}
+
+/**
+ * Reads /proc/PID/stat of every process (a process group's members can only be found that way). A process that
+ * exits meanwhile, or that we may not look at, is left out. Costs one small read per process on the host.
+ */
+export async function sampleProcesses(): Promise<ProcessTable> {
+  const names = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const read = await Promise.all(
+    names.map(async (name) => {
+      try {
+        return parseStatFigures(Number(name), await readFile(`/proc/${name}/stat`, 'latin1'));
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  const processes = new Map<number, ProcFigures>();
+  for (const figures of read) if (figures) processes.set(figures.pid, figures);
+  return { processes, pageSize: await systemPageSize(), ticksPerSecond: USER_HZ };
+}
