@@ -29,11 +29,13 @@ export function formatStatusTable(snapshot: Snapshot, options: { readonly maxErr
 }
 
 /**
- * The exit status of `supervisor --status`: 0 when every vassal is running with all its workers ready, 3 otherwise
- * (something starts, reloads, waits out a crash loop, stops or failed), as `supervisorctl status` does. Pure.
+ * The exit status of `supervisor --status`: 0 when every vassal is running what its file says with all its workers
+ * ready, 3 otherwise (something starts, reloads, waits out a crash loop, stops or failed; or its file has errors, or
+ * its last reload failed, so that an older generation serves), as `supervisorctl status` exits 3. Pure.
  */
 export function statusExitCode(snapshot: Snapshot): 0 | 3 {
-  return snapshot.vassals.every((v) => v.state === 'running' && v.ready === v.processes) ? 0 : 3;
+  const healthy = (v: VassalStatus): boolean => v.state === 'running' && v.ready === v.processes && v.configErrors === undefined && v.lastReload?.result !== 'failed';
+  return snapshot.vassals.every(healthy) ? 0 : 3;
 }
 
 function row(v: VassalStatus, now: number, maxError: number): string[] {

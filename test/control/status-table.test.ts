@@ -33,13 +33,18 @@ describe('the --status table', () => {
     );
   });
 
-  it('exits 0 only when every vassal runs with all its workers ready, else 3', () => {
+  it('exits 0 only when every vassal runs its file\'s config with all its workers ready, else 3', () => {
     const ok = buildSnapshot(emperor([file(vassal('a.ini'))]), sample(now));
     expect(statusExitCode(ok)).toBe(0);
     const degraded = buildSnapshot(emperor([file(vassal('a.ini', { workers: [worker(1, 1), worker(2, 2, { phase: 'starting' })] }))]), sample(now));
     expect(statusExitCode(degraded)).toBe(3);
     expect(statusExitCode(buildSnapshot(emperor([file(undefined, { starting: true })]), sample(now)))).toBe(3);
     expect(statusExitCode(buildSnapshot(emperor([]), sample(now)))).toBe(0);
+    // All ready, but not what the file says: its last reload failed, or the file has an error now.
+    const failedReload = vassal('a.ini', { generation: 2, rollBlocked: true, lastReload: { generation: 2, result: 'failed', startedAt: now, error: 'x' } });
+    expect(statusExitCode(buildSnapshot(emperor([file(failedReload)]), sample(now)))).toBe(3);
+    const configError = file(vassal('a.ini'), { configError: { at: now, errors: [{ file: 'a.ini', line: 1, message: 'x' }] } });
+    expect(statusExitCode(buildSnapshot(emperor([configError]), sample(now)))).toBe(3);
   });
 
   it('never lets a file name break a line, and cuts a long error', () => {
