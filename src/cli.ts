@@ -6,8 +6,6 @@ import { parseCommandLine, UsageError } from './cli/command-line.js';
 import { runControl } from './cli/control-command.js';
 import { helpText } from './cli/help.js';
 import { checkFiles, showConfig, type Output } from './cli/inspect-files.js';
-import { runEmperor } from './cli/run-emperor.js';
-import { runVassal } from './cli/run-vassal.js';
 import { firstIniFile, readCommandLineVassal } from './config/config-file.js';
 import { systemHost, type ConfigHost } from './config/config-host.js';
 import { readCommandLine } from './config/config-reader.js';
@@ -17,7 +15,6 @@ import type { IniEntry } from './config/ini-lines.js';
 import { NO_DEFAULTS, type VassalDefaults } from './config/load-vassal.js';
 import { References } from './config/references.js';
 import { reloadByPidfile, stopByPidfile } from './runtime/control.js';
-import { createLogger, logDiagnostics } from './runtime/logger.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -77,6 +74,12 @@ async function main(argv: readonly string[]): Promise<number> {
       if (command.positionals.length > 0) {
         throw new UsageError(`unexpected argument ${JSON.stringify(command.positionals[0])} (config files end in .ini; see supervisor --help)`);
       }
+      // Loaded only to run something: `supervisor --status` starts faster without them.
+      const [{ runEmperor }, { runVassal }, { createLogger, logDiagnostics }] = await Promise.all([
+        import('./cli/run-emperor.js'),
+        import('./cli/run-vassal.js'),
+        import('./runtime/logger.js'),
+      ]);
       const host = systemHost();
       const { read, built } = readEmperor(command.entries, host);
       if (describesEmperor(read.entries)) {

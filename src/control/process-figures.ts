@@ -1,4 +1,6 @@
+import { close, open, read } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 
 /**
  * Memory and CPU of processes, from /proc (proc(5)), sampled when someone asks (a status request, a scrape): nothing
@@ -107,16 +109,32 @@ async function systemPageSize(): Promise<number> {
  */
 export async function sampleProcesses(): Promise<ProcessTable> {
   const names = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
-  const read = await Promise.all(
-    names.map(async (name) => {
-      try {
-        return parseStatFigures(Number(name), await readFile(`/proc/${name}/stat`, 'latin1'));
-      } catch {
-        return undefined;
-      }
-    }),
-  );
+  const figures = await Promise.all(names.map(async (name) => parseStatFigures(Number(name), await readStat(name))));
   const processes = new Map<number, ProcFigures>();
-  for (const figures of read) if (figures) processes.set(figures.pid, figures);
+  for (const f of figures) if (f) processes.set(f.pid, f);
   return { processes, pageSize: await systemPageSize(), ticksPerSecond: USER_HZ };
+}
+
+const openFile = promisify(open);
+const readFd = promisify(read);
+const closeFd = promisify(close);
+/** A stat line is about 300 bytes (the command name is at most 16); the fields used come long before 1 KiB. */
+const STAT_BYTES = 1024;
+
+/**
+ * /proc/PID/stat in one read (open, read, close: fs.readFile would stat and read until end of file as well, which
+ * costs more than the line itself when every process on the host is read). Empty when the process is gone.
+ */
+async function readStat(pid: string): Promise<string> {
+  let fd: number | undefined;
+  try {
+    fd = await openFile(`/proc/${pid}/stat`, 'r');
+    const buffer = Buffer.allocUnsafe(STAT_BYTES);
+    const { bytesRead } = await readFd(fd, buffer, 0, STAT_BYTES, 0);
+    return buffer.toString('latin1', 0, bytesRead);
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) await closeFd(fd).catch(() => {});
+  }
 }
