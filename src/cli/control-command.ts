@@ -25,6 +25,8 @@ export async function runControl(action: ControlAction, socket: string | undefin
   const request = requestFor(action);
   let code = 1;
   let first = true;
+  // --logs: the vassal's name as the emperor knows it, from the first answer.
+  const state = { vassal: 'vassal' in action ? action.vassal : '' };
   await sendRequest(
     socketPath,
     request,
@@ -37,7 +39,7 @@ export async function runControl(action: ControlAction, socket: string | undefin
         code = 1;
         return;
       }
-      code = print(action, message, json, out, isFirst) ?? code;
+      code = print(action, message, { json, first: isFirst, state }, out) ?? code;
     },
     signal,
   );
@@ -58,11 +60,9 @@ function requestFor(action: ControlAction): ControlRequest {
   }
 }
 
-/** The vassal's name as the emperor knows it (from the first answer of --logs). */
-let name = '';
-
 /** Prints one answer message; returns the exit code it decides, if any. */
-function print(action: ControlAction, message: Record<string, unknown>, json: boolean, out: Output, first: boolean): number | undefined {
+function print(action: ControlAction, message: Record<string, unknown>, how: { json: boolean; first: boolean; state: { vassal: string } }, out: Output): number | undefined {
+  const { json, first, state } = how;
   switch (action.kind) {
     case 'status': {
       const snapshot = message.snapshot as Snapshot;
@@ -79,11 +79,11 @@ function print(action: ControlAction, message: Record<string, unknown>, json: bo
       return 0;
     case 'logs': {
       if (first) {
-        name = typeof message.vassal === 'string' ? message.vassal : action.vassal;
+        if (typeof message.vassal === 'string') state.vassal = message.vassal;
         return 0;
       }
       if (json) out.out(`${JSON.stringify(message)}\n`);
-      else if (message.line) out.out(`${formatLine(name, message.line as OutputLine)}\n`);
+      else if (message.line) out.out(`${formatLine(state.vassal, message.line as OutputLine)}\n`);
       else if (message.dropped) out.err(`supervisor: ${String(message.dropped)} line(s) dropped: this client did not read fast enough\n`);
       return undefined;
     }

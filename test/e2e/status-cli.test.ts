@@ -9,7 +9,7 @@ import { ask, cli } from '../support/control.js';
 import { CLI, EmperorProcess, NODE, fixtureCommand, vassalIni } from '../support/emperor.js';
 import { get } from '../support/http.js';
 import { freePort } from '../support/nginx.js';
-import { PROMETHEUS_PARSER, parseMetrics } from '../support/prometheus.js';
+import { PROMETHEUS_SKIP, parseMetrics } from '../support/prometheus.js';
 import { sandbox } from '../support/sandbox.js';
 import { OTHER_USER, TEST_EXTRA_GROUP, TEST_USER, isRoot, testAccount, testGroupId } from '../support/test-users.js';
 
@@ -96,7 +96,7 @@ describe('supervisor --logs', () => {
   });
 });
 
-describe.skipIf(!PROMETHEUS_PARSER)('metrics', () => {
+describe.skipIf(Boolean(PROMETHEUS_SKIP))(`metrics${PROMETHEUS_SKIP}`, () => {
   it('supervisor --metrics and metrics-http /metrics parse with the official Prometheus parser; /status is the snapshot; nothing else is accepted', async () => {
     await writeFile(dir.file('app.ini'), sleeper());
     const socket = dir.file('control.sock');

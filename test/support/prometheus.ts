@@ -22,7 +22,11 @@ export interface ParsedFamily {
   readonly samples: readonly { readonly name: string; readonly labels: Record<string, string>; readonly value: number }[];
 }
 
-export const PROMETHEUS_PARSER = spawnSync(PYTHON, ['-c', 'import prometheus_client.parser'], { stdio: 'ignore' }).status === 0;
+const PARSER = spawnSync(PYTHON, ['-c', 'import prometheus_client.parser'], { stdio: 'ignore' }).status === 0;
+
+/** In CI the parser is installed by .ci/run and these tests must run; elsewhere a missing parser skips them, visibly. */
+export const PROMETHEUS_SKIP = !PARSER && process.env.CI !== 'true' ? ' [SKIPPED: no Prometheus parser; apt-get install python3-prometheus-client]' : '';
+if (PROMETHEUS_SKIP) console.warn(`metrics tests${PROMETHEUS_SKIP}`);
 
 /** Parses exposition text; throws with the parser's own error when the text is not valid. */
 export function parseMetrics(text: string): ParsedFamily[] {

@@ -45,7 +45,7 @@ export const EMPEROR_STATS = option({
   aliases: ['emperor-stats-server'],
   type: statusAddress(true),
   scope: 'emperor',
-  doc: 'Serve uWSGI\'s emperor stats JSON (the same keys) on this address: written on connect, then closed; read-only. A unix path gets mode 0600. An address other than loopback is logged as a warning.',
+  doc: 'Serve uWSGI\'s emperor stats JSON (the same keys) on this address: written on connect, then closed; read-only. A unix path gets mode 0600. Every interface must be written out (0.0.0.0:PORT; uWSGI\'s :PORT is refused), and an address other than loopback is logged as a warning.',
   uwsgi: 'emperor-stats (a vassal is a group of workers here: its pid is its first serving worker\'s)',
 });
 
@@ -53,7 +53,7 @@ export const METRICS_HTTP = option({
   name: 'metrics-http',
   type: statusAddress(false),
   scope: 'emperor',
-  doc: 'Serve /metrics (Prometheus text format) and /status (the JSON snapshot) over HTTP on this address, read-only: no command is accepted over TCP. Anything but loopback is logged as a warning.',
+  doc: 'Serve /metrics (Prometheus text format) and /status (the JSON snapshot) over HTTP on this address, e.g. 127.0.0.1:9101; read-only: no command is accepted over TCP. Every interface must be written out (0.0.0.0:PORT), and anything but loopback is logged as a warning.',
 });
 
 export const CONTROL_OPTIONS = [CONTROL_SOCKET, CONTROL_SOCKET_GROUP, EMPEROR_STATS, METRICS_HTTP] as const;
