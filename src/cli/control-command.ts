@@ -100,8 +100,13 @@ function describeRestart(vassal: string, worker: number, message: Record<string,
   return `worker ${worker} of ${vassal} restarted: pid ${replaced.join(', ') || '?'} replaced by ${String(message.pid ?? '?')}`;
 }
 
-/** `12:04:05.123 app.ini[2] 4711 out| text`: time, vassal and worker id, pid, stream. */
+/**
+ * `12:04:05.123 app.ini[2] 4711 out| text`: time (UTC), vassal and worker id, pid, stream. A worker's bytes never
+ * reach the terminal as control characters (a tenant's worker could otherwise send escape sequences to an
+ * administrator's terminal): C0 (but tab), DEL and C1 are written as `\xNN`, as journalctl does.
+ */
 export function formatLine(vassal: string, line: OutputLine): string {
   const time = new Date(line.at).toISOString().slice(11, 23);
-  return `${time} ${vassal}[${line.worker}] ${line.pid ?? '-'} ${line.stream === 'stderr' ? 'err' : 'out'}| ${line.line}`;
+  const text = line.line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `${time} ${vassal.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}[${line.worker}] ${line.pid ?? '-'} ${line.stream === 'stderr' ? 'err' : 'out'}| ${text}`;
 }

@@ -56,9 +56,12 @@ function row(v: VassalStatus, now: number, maxError: number): string[] {
   ];
 }
 
-/** A file name may hold a newline or a control character: never let one break the table. */
+/**
+ * A file name may hold a newline or a control character: never let one break the table, or send a terminal an
+ * escape sequence (C0, DEL and C1: ESC and CSI start them).
+ */
 function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? ' ' : '?'));
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? ' ' : '?'));
 }
 
 function truncate(text: string, max: number): string {
