@@ -3,9 +3,11 @@ import { account, filePath, type ValueType } from '../values.js';
 import { option } from './option-spec.js';
 
 /**
- * An address to serve read-only status on. Every interface must be asked for by name (`0.0.0.0:PORT`, `[::]:PORT`):
- * uWSGI's `:PORT` shorthand for "every interface" is refused here, so that no one opens status to the network by
- * omission. `unix` says whether a unix socket path is accepted too.
+ * An address to serve read-only status on. For metrics-http (ours) every interface must be asked for by name
+ * (`0.0.0.0:PORT`, `[::]:PORT`): uWSGI's `:PORT` shorthand for "every interface" is refused, so that no one opens
+ * status to the network by omission. emperor-stats is uWSGI's option and keeps uWSGI's meaning of `:PORT` (real
+ * emperor files have `emperor-stats-server = :8001`); it is logged as a warning when it listens. `unix` says whether a
+ * unix socket path is accepted too.
  */
 function statusAddress(unix: boolean): ValueType<SocketAddress> {
   return {
@@ -13,7 +15,7 @@ function statusAddress(unix: boolean): ValueType<SocketAddress> {
     typed: true,
     parse(raw, ctx) {
       const shorthand = /^\*?:(\d+)$/.exec(raw);
-      if (shorthand) {
+      if (shorthand && !unix) {
         return { ok: false, reason: `${JSON.stringify(raw)} would listen on every interface: write 127.0.0.1:${shorthand[1]} for this host only, or 0.0.0.0:${shorthand[1]} if every interface is really meant` };
       }
       const address = parseSocketAddress(raw, ctx.baseDir);
@@ -45,7 +47,7 @@ export const EMPEROR_STATS = option({
   aliases: ['emperor-stats-server'],
   type: statusAddress(true),
   scope: 'emperor',
-  doc: 'Serve uWSGI\'s emperor stats JSON (the same keys) on this address: written on connect, then closed; read-only. A unix path gets mode 0600. Every interface must be written out (0.0.0.0:PORT; uWSGI\'s :PORT is refused), and an address other than loopback is logged as a warning.',
+  doc: 'Serve uWSGI\'s emperor stats JSON (the same keys) on this address: written on connect, then closed; read-only. A unix path gets mode 0600. As in uWSGI, :PORT means every interface; an address other than loopback is logged as a warning.',
   uwsgi: 'emperor-stats (a vassal is a group of workers here: its pid is its first serving worker\'s)',
 });
 
