@@ -8,6 +8,7 @@ import {
   EMPEROR,
   EMPEROR_EXTENSION,
   EMPEROR_FREQ,
+  EMPEROR_ON_TOUCH,
   EMPEROR_RELOAD_CONCURRENCY,
   EMPEROR_SETTLE,
   EMPEROR_STATS,
@@ -187,8 +188,9 @@ function controlSettings(values: OptionValues): ControlSettings {
 }
 
 /** The emperor's file-watching settings (watch-options.ts), in the units EmperorOptions takes. */
-function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 'rescanMs' | 'extensions'> {
+function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 'rescanMs' | 'extensions' | 'onTouch'> {
   return {
+    onTouch: values.get(EMPEROR_ON_TOUCH) ?? defaultValue(EMPEROR_ON_TOUCH),
     settleMs: (values.get(EMPEROR_SETTLE) ?? defaultValue(EMPEROR_SETTLE)) * 1000,
     rescanMs: (values.get(EMPEROR_FREQ) ?? defaultValue(EMPEROR_FREQ)) * 1000,
     extensions: vassalExtensions(values),

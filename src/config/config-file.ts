@@ -1,6 +1,6 @@
 import type { ConfigHost } from './config-host.js';
 import type { ConfigEntry } from './config-entry.js';
-import { readCommandLine, readVassalText } from './config-reader.js';
+import { readCommandLine, readVassalText, splitSectionSpec } from './config-reader.js';
 import { inReadingOrder, type Diagnostic } from './diagnostic.js';
 import { buildEmperorConfig, describesEmperor } from './emperor-config.js';
 import type { IniEntry } from './ini-lines.js';
@@ -23,22 +23,23 @@ export interface InspectedFile {
 }
 
 /**
- * Reads and validates one file the way the emperor would use it: as an emperor config when it sets `emperor`,
+ * Reads and validates one file (`file.ini`, or `file.ini:section` as uWSGI's `--ini` takes it) the way the emperor would use it: as an emperor config when it sets `emperor`,
  * otherwise as a vassal with the given defaults (the emperor's `vassals-include`/`vassal-set`). Never throws.
  */
-export function inspectConfigFile(file: string, host: ConfigHost, defaults: VassalDefaults = NO_DEFAULTS): InspectedFile {
+export function inspectConfigFile(spec: string, host: ConfigHost, defaults: VassalDefaults = NO_DEFAULTS): InspectedFile {
+  const { file, sections } = splitSectionSpec(spec, (p) => host.pathKind(p) !== 'missing');
   const text = host.readText(file);
   if (!text.ok) {
     const references = new References([], host);
     return { kind: 'vassal', entries: [], references, tested: new Set(), diagnostics: [{ severity: 'error', file, message: `cannot read: ${text.reason}` }] };
   }
-  const plain = readVassalText(text.text, file, host);
+  const plain = readVassalText(text.text, file, host, {}, sections);
   if (describesEmperor(plain.entries)) {
     const references = new References(plain.entries, host);
     const built = buildEmperorConfig(plain.entries, { references, tested: plain.tested, host });
     return { kind: 'emperor', entries: plain.entries, references, tested: plain.tested, diagnostics: inReadingOrder([...plain.diagnostics, ...built.diagnostics]) };
   }
-  const read = defaults === NO_DEFAULTS ? plain : readVassalText(text.text, file, host, defaults);
+  const read = defaults === NO_DEFAULTS ? plain : readVassalText(text.text, file, host, defaults, sections);
   const references = new References(read.entries, host);
   if (!read.sectionFound) return { kind: 'vassal', entries: read.entries, references, tested: read.tested, diagnostics: read.diagnostics };
   const built = buildVassalConfig(read.entries, file, { references, tested: read.tested });
@@ -62,7 +63,5 @@ export function readCommandLineVassal(entries: readonly IniEntry[], file: string
 /** The vassal file a command line names: its first `--ini` (or bare FILE.ini), without a `:section` suffix. */
 export function firstIniFile(entries: readonly IniEntry[], host: ConfigHost): string | undefined {
   const spec = entries.find((e) => findOption(e.key) === INI)?.value;
-  if (spec === undefined || host.pathKind(spec) !== 'missing') return spec;
-  const colon = spec.lastIndexOf(':');
-  return colon > spec.lastIndexOf('/') ? spec.slice(0, colon) : spec;
+  return spec === undefined ? undefined : splitSectionSpec(spec, (p) => host.pathKind(p) !== 'missing').file;
 }

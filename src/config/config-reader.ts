@@ -244,13 +244,23 @@ class Reader {
    * as a file is taken whole, so a file whose name has a colon still works (uWSGI splits at the last colon).
    */
   #splitSection(spec: string, entry: IniEntry, frame: Frame): { named: string; sections: readonly string[] } {
-    if (this.#host.pathKind(path.resolve(frame.baseDir, spec)) !== 'missing') return { named: spec, sections: DEFAULT_SECTIONS };
-    const colon = spec.lastIndexOf(':');
-    if (colon < 0 || colon < spec.lastIndexOf('/')) return { named: spec, sections: DEFAULT_SECTIONS };
-    const section = spec.slice(colon + 1);
-    const named = colon === 0 ? entry.file : spec.slice(0, colon);
-    return { named, sections: section === '' ? DEFAULT_SECTIONS : [section] };
+    const { file, sections } = splitSectionSpec(spec, (p) => this.#host.pathKind(path.resolve(frame.baseDir, p)) !== 'missing');
+    return { named: file === '' ? entry.file : file, sections };
   }
+}
+
+/**
+ * `file.ini:section` as uWSGI's `--ini` and `ini =` read it: the part after the last colon (when no `/` follows it)
+ * picks the section, `file.ini:` or no colon the default ones. A name that exists as a file is taken whole, so a
+ * file whose name has a colon still works. `:section` alone gives file `''` (another section of the current file).
+ * `exists` says whether a path names something. Pure.
+ */
+export function splitSectionSpec(spec: string, exists: (file: string) => boolean): { file: string; sections: readonly string[] } {
+  if (exists(spec)) return { file: spec, sections: DEFAULT_SECTIONS };
+  const colon = spec.lastIndexOf(':');
+  if (colon < 0 || colon < spec.lastIndexOf('/')) return { file: spec, sections: DEFAULT_SECTIONS };
+  const section = spec.slice(colon + 1);
+  return { file: spec.slice(0, colon), sections: section === '' ? DEFAULT_SECTIONS : [section] };
 }
 
 function topFile(file: string, cwd: string): MagicFile {
@@ -267,6 +277,7 @@ export function readVassalText(
   file: string,
   host: ConfigHost,
   defaults: { readonly include?: readonly TemplateRef[]; readonly set?: readonly IniEntry[] } = {},
+  sections: readonly string[] = DEFAULT_SECTIONS,
 ): ConfigRead {
   const reader = new Reader(host);
   const top = topFile(file, host.facts.cwd);
@@ -277,7 +288,7 @@ export function readVassalText(
     if (!read.ok) reader.error(template.source, `cannot read vassals-include ${template.path}: ${read.reason}`, 'vassals-include', true);
     else reader.readText(read.text, { named: template.path, absolute, section: 'uwsgi' }, DEFAULT_SECTIONS, frame, template.source);
   }
-  reader.readText(text, top, DEFAULT_SECTIONS, frame);
+  reader.readText(text, { ...top, section: sections[0] ?? top.section }, sections, frame);
   for (const entry of defaults.set ?? []) reader.emit({ ...entry, stray: [] }, frame, false);
   return { entries: reader.entries, diagnostics: reader.diagnostics, tested: reader.tested, sectionFound: reader.sectionFound };
 }

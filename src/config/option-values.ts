@@ -9,6 +9,12 @@ import { boolean } from './values.js';
 /** Where a value came from: an ini line, or the command line (no file). */
 export type ValueSource = Pick<IniEntry, 'file' | 'line' | 'key'>;
 
+/** Where an option's value was written: a file and a 1-based line (0 on the command line). */
+export interface OptionPlace {
+  readonly file: string;
+  readonly line: number;
+}
+
 export interface Occurrence<T = unknown> {
   readonly value: T;
   readonly source: ValueSource;
@@ -44,10 +50,16 @@ export class OptionValues {
     return this.#values.has(spec);
   }
 
-  /** Line of the effective value of every option given (0 for the command line), by option name. */
-  lines(): Record<string, number> {
-    const lines: Record<string, number> = {};
-    for (const [spec, list] of this.#values) lines[spec.name] = list[list.length - 1]?.source.line ?? 0;
+  /**
+   * Where the effective value of every option given was written, by option name: the file (the vassal file, or an
+   * include or template it read) and line (0 for the command line).
+   */
+  lines(): Record<string, OptionPlace> {
+    const lines: Record<string, OptionPlace> = {};
+    for (const [spec, list] of this.#values) {
+      const source = list[list.length - 1]?.source;
+      if (source) lines[spec.name] = Object.freeze({ file: source.file, line: source.line });
+    }
     return lines;
   }
 

@@ -2,7 +2,9 @@ import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../config/diagnostic.js';
+import { systemHost } from '../config/config-host.js';
 import { parseVassalText, type VassalDefaults } from '../config/load-vassal.js';
+import { recordingHost, type Observation } from '../config/recording-host.js';
 import type { VassalConfig, VassalConfigResult } from '../config/vassal-config.js';
 import { logDiagnostics } from '../runtime/logger.js';
 import { removeRuntimeDir } from '../runtime/runtime-dir.js';
@@ -10,6 +12,7 @@ import { passedVariables } from '../runtime/tenant-env.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
+import { addWatchDirs, dependenciesOf, firstChange, type Dependencies, type StampCache } from './dependencies.js';
 import type { ConfigErrorFacts, EmperorFacts, VassalFileFacts } from './emperor-facts.js';
 import { EMPEROR_MARKER } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
@@ -39,6 +42,8 @@ export interface EmperorOptions {
   readonly tyrantPrivilegedPorts?: boolean;
   /** How many vassals a SIGHUP rolls at the same time. */
   readonly reloadConcurrency?: number;
+  /** emperor-on-touch: `reload` (default) a vassal whose file was touched (same inode and content, newer mtime), or `ignore`. */
+  readonly onTouch?: 'reload' | 'ignore';
   /**
    * This emperor run's id, exported to every worker as SUPERVISOR_EMPEROR: a later run of the same emperor finds
    * what this one left behind by it (orphan-sweep.ts, run by the cli before start).
@@ -51,7 +56,7 @@ export interface EmperorOptions {
 }
 
 /** Why a sync runs: for logs, and to tell a change that no event announced. */
-type SyncTrigger = 'start' | 'event' | 'rescan' | 'signal';
+type SyncTrigger = 'start' | 'event' | 'rescan' | 'signal' | 'control';
 
 /** What was last reported about the files, so that each problem is logged when it appears, not at every rescan. */
 interface Reported {
@@ -77,13 +82,28 @@ interface Known {
   findings?: string;
   /** Tyrant mode: `uid:gid` of the owner the running vassal belongs to (its workers and its sockets). */
   account?: string;
+  /** The file as last seen (its inode and mtime), to tell a touch from a replacement. */
+  seen?: { inode: string; mtimeNs: bigint };
+  /** What its config read besides the file, at the last read: a change there reloads it too. */
+  deps?: Dependencies;
   /** For the status snapshot: the file's hash as last read, the one last given to the vassal, what went wrong. */
   fileHash?: string;
   appliedHash?: string;
   configError?: ConfigErrorFacts;
   startError?: { at: number; message: string };
-  /** A SIGHUP's roll of this vassal, queued or running (reload() waits for it). */
+  /** A bounded roll of this vassal (SIGHUP, a shared include), queued or running: reload() waits for it. */
   rolling?: Promise<unknown>;
+}
+
+/**
+ * What a sync asks of one vassal file, and why (logged with every decision). `if-changed`: act if its content
+ * changed (a scale when only `processes` did); `now`: roll now, content changed or not (a touch, touch-reload);
+ * `bounded`: roll, at most emperor-reload-concurrency vassals at a time (SIGHUP); `dependency`: something its config
+ * read changed on disk: read it again, and roll (bounded) if what it sees changed.
+ */
+interface Decision {
+  readonly roll: 'if-changed' | 'now' | 'bounded' | 'dependency';
+  readonly reason: string;
 }
 
 // A vassal that cannot start is retried after 1 s, 2 s, 4 s ... up to a minute, or at once when its file changes:
@@ -116,14 +136,14 @@ export class Emperor {
   #stopping: Promise<void> | undefined;
   /** Vassals being stopped. */
   readonly #retiring = new Set<Promise<void>>();
-  /** Vassals being stopped whose file is gone, by file (for the status snapshot). */
+  /** Vassals being stopped whose file is gone (for the status snapshot). */
   readonly #retiringVassals = new Set<Vassal>();
   #lastSync: { at: number; trigger: string } | undefined;
-  /** Vassal files to reload even though their content did not change (touch-reload). */
-  readonly #forced = new Set<string>();
-  readonly #touchReload = new TouchReloadWatch((file) => {
-    this.#log.info({ event: 'vassal.touched', vassal: path.basename(file) }, `touch-reload: reloading ${path.basename(file)}`);
-    this.#forced.add(file);
+  /** Vassal files to reload even though their content did not change, with why (touch-reload, touched). */
+  readonly #forced = new Map<string, string>();
+  readonly #touchReload = new TouchReloadWatch((file, touched) => {
+    this.#log.info({ event: 'vassal.touched', vassal: path.basename(file), path: touched }, `touch-reload: ${touched} changed, reloading ${path.basename(file)}`);
+    this.#forced.set(file, `touch-reload ${touched} changed`);
     void this.sync();
   });
   /** Bounds how many vassals roll at once after a SIGHUP. */
@@ -132,6 +152,8 @@ export class Emperor {
   readonly #fixedEnv: Readonly<Record<string, string>>;
   /** tyrant-pass-env: the emperor's variables that tenants get, in their workers and in their `$(VAR)`. */
   readonly #passed: Readonly<Record<string, string>>;
+  /** The directories the last scan walked (the watched set is these plus the dependencies' directories). */
+  #scanDirs: ReadonlyMap<string, string> = new Map();
   /** Kills tyrant-mode config readers still running when the emperor stops. */
   readonly #readers = new AbortController();
   /** Tyrant mode: the last reconcile asked for, per vassal file, that the sync did not wait for. */
@@ -164,7 +186,7 @@ export class Emperor {
 
   /** Starts watching, then brings up every vassal already there. Resolves once that first sync is done. */
   async start(): Promise<void> {
-    this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs }, `emperor watching ${this.#options.dirs.join(', ')}`);
+    this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs, run: this.#options.marker }, `emperor watching ${this.#options.dirs.join(', ')}`);
     await this.sync({ trigger: 'start' });
     const rescanMs = this.#options.rescanMs ?? 3000;
     if (rescanMs > 0 && !this.#stopping) this.#rescanTimer = setInterval(() => void this.sync({ trigger: 'rescan' }), rescanMs);
@@ -206,8 +228,10 @@ export class Emperor {
     const startedAt = Date.now();
     this.#hintsSinceScan = 0;
     const scan = await this.#scanner.scan(this.#sources, this.#settleMs);
-    // Watch what this scan walked, before acting: a change made from here on is an event.
-    await this.#watchSet.watch(scan.watchDirs);
+    // Watch what this scan walked, and the directories of what the configs read, before acting: a change made from
+    // here on is an event.
+    this.#scanDirs = scan.watchDirs;
+    await this.#watchSet.watch(await this.#withDependencyDirs(scan.watchDirs));
     this.#reportScan(scan);
 
     const actual = new Map([...this.#known].map(([file, known]) => [file, known.hash]));
@@ -215,11 +239,20 @@ export class Emperor {
     // Held: vassals whose file (or a directory above it) is in the middle of a change, and new files still being written.
     const held = new Set([...actual.keys(), ...scan.settling.keys()].filter((file) => settledAt(file, scan) > 0));
     const planned = planSync({ files: identities, held, keep: (f) => isUnder(f, scan.unreadable) }, actual, force);
-    // touch-reload asked for these, or their start failed and is due again; their content may well be unchanged.
-    // One still settling waits its turn.
+    this.#noteTouches(scan, held);
+    // Why each one is acted on: every decision is logged with its reason.
+    const why = new Map<string, Decision>();
+    for (const f of planned.start) why.set(f, { roll: 'if-changed', reason: 'new vassal file' });
+    for (const f of planned.reload) {
+      why.set(f, actual.get(f) !== identities.get(f) ? { roll: 'if-changed', reason: 'its file changed' } : { roll: 'bounded', reason: 'reload of every vassal' });
+    }
+    // touch-reload or a touch asked for these, or their start failed and is due again; their content may well be
+    // unchanged. One still settling waits its turn.
     const now = Date.now();
-    const retries = [...this.#known].filter(([, k]) => k.startFailures && k.startFailures.retryAt <= now).map(([f]) => f);
-    const extra = [...this.#forced, ...retries].filter((f) => scan.files.has(f) && this.#known.has(f) && !held.has(f) && !planned.reload.includes(f));
+    for (const [f, k] of this.#known) if (k.startFailures && k.startFailures.retryAt <= now && !why.has(f)) why.set(f, { roll: 'if-changed', reason: 'retry' });
+    for (const [f, reason] of this.#forced) if (!why.has(f) || why.get(f)?.roll === 'if-changed') why.set(f, { roll: 'now', reason });
+    for (const [f, changed] of await this.#changedDependencies(scan, held)) if (!why.has(f)) why.set(f, { roll: 'dependency', reason: `${changed} changed` });
+    const extra = [...why.keys()].filter((f) => scan.files.has(f) && this.#known.has(f) && !held.has(f) && !planned.reload.includes(f) && !planned.start.includes(f));
     const plan: SyncPlan = { ...planned, reload: [...new Set([...planned.reload, ...extra])] };
     const nextRetry = Math.min(...[...this.#known.values()].flatMap((k) => (k.startFailures ? [k.startFailures.retryAt] : [])));
     if (Number.isFinite(nextRetry) && nextRetry > now) this.#settle.wakeAt(nextRetry);
@@ -233,9 +266,9 @@ export class Emperor {
       const vassalFile = scan.files.get(file) as VassalFile;
       if (this.#options.tyrant) {
         const account = `${vassalFile.owner.uid}:${vassalFile.owner.gid}`;
-        detached.set(account, [...(detached.get(account) ?? []), this.#reconcileDetached(vassalFile, force)]);
+        detached.set(account, [...(detached.get(account) ?? []), this.#reconcileDetached(vassalFile, why.get(file) as Decision)]);
       } else {
-        work.push(this.#reconcileFile(vassalFile, force));
+        work.push(this.#reconcileFile(vassalFile, why.get(file) as Decision));
       }
     }
     const retiring: Known[] = [];
@@ -249,7 +282,7 @@ export class Emperor {
     }
     // Something still settling (a file being written, a directory being swapped): look again once it has.
     if (held.size > 0) this.#settle.wakeAt(Math.max(...[...held].map((f) => settledAt(f, scan))) + 1);
-    if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, held, startedAt);
+    if (!isEmptyPlan(plan) || held.size > 0) this.#logSync(trigger, plan, planned, held, startedAt, why);
     // Stops begin once the starts have their sockets (a start looks up its uid first, which takes a few ms), so a
     // renamed vassal's successor always finds them still held. Not awaited: a stop may take the whole mercy time.
     // In tyrant mode the sync does not wait for a tenant's reconciles; a stop waits (not the sync) for those of the
@@ -266,9 +299,9 @@ export class Emperor {
    * so the sync does not wait for it: no tenant holds up the others' files. Reconciles of one file still run one
    * after the other, in the order the syncs asked for them.
    */
-  #reconcileDetached(file: VassalFile, force: boolean): Promise<void> {
+  #reconcileDetached(file: VassalFile, decision: Decision): Promise<void> {
     const previous = this.#detached.get(file.path) ?? Promise.resolve();
-    const next = previous.then(() => (this.#stopping ? undefined : this.#reconcileFile(file, force))).catch((err: Error) => {
+    const next = previous.then(() => (this.#stopping ? undefined : this.#reconcileFile(file, decision))).catch((err: Error) => {
       this.#log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
     });
     this.#detached.set(file.path, next);
@@ -278,15 +311,21 @@ export class Emperor {
     return next;
   }
 
-  #logSync(trigger: SyncTrigger, plan: SyncPlan, held: ReadonlySet<string>, startedAt: number): void {
-    const fields = { event: 'emperor.sync', trigger, ...plan, settling: [...held], durationMs: Date.now() - startedAt };
+  #logSync(trigger: SyncTrigger, plan: SyncPlan, planned: SyncPlan, held: ReadonlySet<string>, startedAt: number, why: ReadonlyMap<string, Decision>): void {
+    const reasons = Object.fromEntries([...plan.start, ...plan.reload].map((f) => [f, why.get(f)?.reason]));
+    // A changed dependency is a reason to read the config again, not yet to reload: what it then sees decides.
+    const check = plan.reload.filter((f) => why.get(f)?.roll === 'dependency');
+    const reload = plan.reload.filter((f) => !check.includes(f));
+    const fields = { event: 'emperor.sync', trigger, ...plan, reload, check, reasons, settling: [...held], durationMs: Date.now() - startedAt };
+    const checking = check.length > 0 ? `, ${check.length} to read again (something their config read changed)` : '';
     this.#log.info(
       fields,
-      `${trigger}: ${plan.start.length} to start, ${plan.reload.length} to reload, ${plan.stop.length} to stop, ${held.size} still settling`,
+      `${trigger}: ${plan.start.length} to start, ${reload.length} to reload, ${plan.stop.length} to stop${checking}, ${held.size} still settling`,
     );
-    // A rescan that finds work while no file event came since it began: events were lost (or never sent).
-    if (trigger === 'rescan' && !isEmptyPlan(plan) && this.#hintsSinceScan === 0 && !this.#settle.pending) {
-      const files = [...plan.start, ...plan.reload, ...plan.stop];
+    // A rescan that finds vassal files changed while no file event came since it began: events were lost (or never
+    // sent). What it adds on its own (retries, changed includes found by their stamps) does not count.
+    if (trigger === 'rescan' && !isEmptyPlan(planned) && this.#hintsSinceScan === 0 && !this.#settle.pending) {
+      const files = [...planned.start, ...planned.reload, ...planned.stop];
       this.#log.warn({ event: 'emperor.missed-events', files }, `the rescan found ${files.length} change(s) no file event reported: ${lostEventsAdvice(readInotifyLimits())}`);
     }
   }
@@ -320,19 +359,63 @@ export class Emperor {
     );
   }
 
+  /**
+   * A touch (uWSGI's way to ask for a reload): the same file (same inode), the same content, and an mtime that moved
+   * forward since it was last seen. A file replaced by another with the same content (an editor's save, a deploy
+   * tool's rename, a ConfigMap swap) is another inode, and is not a touch. With emperor-on-touch = ignore, only
+   * content decides.
+   */
+  #noteTouches(scan: Scan, held: ReadonlySet<string>): void {
+    for (const [file, vassalFile] of scan.files) {
+      const known = this.#known.get(file);
+      if (!known || held.has(file)) continue;
+      const seen = known.seen;
+      known.seen = { inode: vassalFile.inode, mtimeNs: vassalFile.mtimeNs };
+      if (this.#options.onTouch === 'ignore' || !seen || seen.inode !== vassalFile.inode || vassalFile.mtimeNs <= seen.mtimeNs) continue;
+      if (known.hash !== this.#identity(vassalFile)) continue; // A change of content is a reload of its own.
+      this.#forced.set(file, 'its file was touched');
+    }
+  }
+
+  /**
+   * Vassal files (settled, acted on before) some of whose dependencies changed on disk since their config was read,
+   * with the first such path. A shared include is looked at once per sync.
+   */
+  async #changedDependencies(scan: Scan, held: ReadonlySet<string>): Promise<Map<string, string>> {
+    const stamps: StampCache = new Map();
+    const changed = new Map<string, string>();
+    await Promise.all(
+      [...this.#known].map(async ([file, known]) => {
+        if (!known.deps || known.deps.followed.length === 0 || held.has(file) || !scan.files.has(file)) return;
+        const path = await firstChange(known.deps, stamps);
+        if (path !== undefined) changed.set(file, path);
+      }),
+    );
+    return changed;
+  }
+
+  /** `dirs` plus the directories where what the vassals' configs read lives (see addWatchDirs). */
+  async #withDependencyDirs(dirs: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    const all = new Map(dirs);
+    const identities = new Map<string, Promise<string | undefined>>();
+    await Promise.all([...this.#known.values()].map((k) => (k.deps ? addWatchDirs(k.deps, all, identities) : undefined)));
+    return all;
+  }
+
   /** What must change for a vassal to be reloaded: its content, and in tyrant mode also who owns its file. */
   #identity(file: VassalFile): string {
     return this.#options.tyrant ? `${file.hash}:${ownerKey(file.owner)}` : file.hash;
   }
 
-  async #reconcileFile(file: VassalFile, force: boolean): Promise<void> {
-    const touched = this.#forced.delete(file.path);
+  async #reconcileFile(file: VassalFile, decision: Decision): Promise<void> {
+    this.#forced.delete(file.path);
     const owner = this.#options.tyrant ? file.owner : undefined;
     const key = this.#identity(file);
     const known = this.#known.get(file.path);
+    const sameFile = known?.hash === key;
     const retryDue = known?.startFailures !== undefined && known.startFailures.retryAt <= Date.now();
-    if (known && known.hash === key && !force && !touched && !retryDue) return;
-    const entry: Known = known ?? { hash: key };
+    if (known && known.hash === key && decision.roll === 'if-changed' && !retryDue) return;
+    const entry: Known = known ?? { hash: key, seen: { inode: file.inode, mtimeNs: file.mtimeNs } };
     if (entry.hash !== key) entry.startFailures = undefined;
     entry.hash = key;
     entry.fileHash = file.hash;
@@ -340,10 +423,12 @@ export class Emperor {
 
     const name = path.basename(file.path);
     let result: VassalConfigResult;
+    let observations: readonly Observation[];
     if (owner) {
       // Tyrant mode: read with the owner's rights and environment, in a reader process; the tyrant rules after.
       const read = await readTenantVassal(file, { defaults: this.#options.vassalDefaults, passed: this.#passed, signal: this.#readers.signal });
       result = read.result;
+      observations = read.observations;
       if (read.reader) {
         const { pid, wallMs, queuedMs, files } = read.reader;
         const fields = { event: 'vassal.read-as-owner', vassal: name, uid: owner.uid, gid: owner.gid, pid, files, wallMs: Math.round(wallMs), queuedMs: Math.round(queuedMs) };
@@ -352,7 +437,21 @@ export class Emperor {
       // Stopping meanwhile (its reader was killed): nothing to report, nothing to start.
       if (this.#stopping) return;
     } else {
-      result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults });
+      const recorder = recordingHost(systemHost());
+      result = parseVassalText(file.text, file.path, { defaults: this.#options.vassalDefaults, host: recorder.host });
+      observations = recorder.observations();
+    }
+    const before = entry.deps;
+    entry.deps = dependenciesOf(observations);
+    // Watch where the new dependencies live now, not at the next sync: an edit from here on is an event.
+    if (before?.key !== entry.deps.key && entry.deps.followed.length > 0) await this.#watchSet.watch(await this.#withDependencyDirs(this.#scanDirs));
+    if (decision.roll === 'dependency' && sameFile && before?.key === entry.deps.key) {
+      // A file it read was touched or rewritten with the same text: what the config sees did not change.
+      this.#log.info(
+        { event: 'vassal.unchanged', vassal: name, reason: decision.reason },
+        `vassal ${name}: ${decision.reason} on disk, but not what its config reads: nothing to do`,
+      );
+      return;
     }
     // A retry that finds what the last read found says nothing new: log only what changed.
     const findings = result.diagnostics.map(formatDiagnostic).join('\n');
@@ -394,11 +493,12 @@ export class Emperor {
     }
     if (entry.vassal) {
       entry.startFailures = undefined;
-      if (force && !touched) {
-        // SIGHUP: every vassal rolls, a bounded number at a time; each takes the newest config when its turn comes.
-        entry.rolling = this.#rolls(() => this.#update(entry, name, true).then(() => entry.vassal?.settled()));
+      if (decision.roll === 'bounded' || decision.roll === 'dependency') {
+        // SIGHUP, a shared include: every vassal concerned rolls, a bounded number at a time; each takes the newest
+        // config when its turn comes.
+        entry.rolling = this.#rolls(() => this.#update(entry, name, decision).then(() => entry.vassal?.settled()));
       } else {
-        await this.#update(entry, name, force || touched);
+        await this.#update(entry, name, decision);
       }
       return;
     }
@@ -440,10 +540,12 @@ export class Emperor {
     return delayMs;
   }
 
-  async #update(entry: Known, name: string, force: boolean): Promise<void> {
+  async #update(entry: Known, name: string, decision: Decision): Promise<void> {
     if (!entry.vassal || !entry.config || entry.vassal.stopped) return;
     try {
-      await entry.vassal.update(entry.config, { force });
+      // A changed file or dependency scales when only `processes` changed; a touch or SIGHUP always rolls.
+      const force = decision.roll === 'now' || decision.roll === 'bounded';
+      await entry.vassal.update(entry.config, { force, reason: decision.reason });
     } catch (err) {
       const message = (err as Error).message;
       this.#log.error({ event: 'vassal.reload-failed', vassal: name, err: message }, `vassal ${name}: reload failed: ${message}; the running version keeps serving`);
@@ -509,8 +611,8 @@ export class Emperor {
    * then in snapshot(). A file that is not (or no longer) a vassal file is left.
    */
   async reload(file?: string, options: { readonly wait?: boolean } = {}): Promise<void> {
-    if (file !== undefined) this.#forced.add(file);
-    await this.sync(file === undefined ? { force: true } : { trigger: 'signal' });
+    if (file !== undefined) this.#forced.set(file, 'reload asked on the control socket');
+    await this.sync({ force: file === undefined, trigger: 'control' });
     // Tyrant mode: the sync does not wait for tenants' reconciles.
     await Promise.all(file === undefined ? this.#detached.values() : [this.#detached.get(file)]);
     if (options.wait === false) return;

@@ -8,10 +8,11 @@ import { isDeepStrictEqual } from 'node:util';
  */
 export class TouchReloadWatch {
   readonly #watchers = new Map<string, { paths: readonly string[]; watcher: FSWatcher }>();
-  readonly #onTouch: (vassalFile: string) => void;
+  readonly #onTouch: (vassalFile: string, touched: string) => void;
   #closed = false;
 
-  constructor(onTouch: (vassalFile: string) => void) {
+  /** `onTouch(vassalFile, touched)`: `touched` is the path that changed. */
+  constructor(onTouch: (vassalFile: string, touched: string) => void) {
     this.#onTouch = onTouch;
   }
 
@@ -23,7 +24,7 @@ export class TouchReloadWatch {
     this.remove(vassalFile);
     if (paths.length === 0) return;
     const watcher = watch([...paths], { ignoreInitial: true, atomic: false, depth: 0 });
-    watcher.on('all', () => this.#onTouch(vassalFile));
+    watcher.on('all', (_event, touched) => this.#onTouch(vassalFile, touched));
     watcher.on('error', () => {});
     this.#watchers.set(vassalFile, { paths, watcher });
   }

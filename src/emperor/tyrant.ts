@@ -2,7 +2,8 @@ import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic } from '../config/diagnostic.js';
 import type { VassalDefaults } from '../config/load-vassal.js';
-import type { VassalConfig, VassalConfigResult } from '../config/vassal-config.js';
+import { optionDiagnostic, type VassalConfig, type VassalConfigResult } from '../config/vassal-config.js';
+import type { Observation } from '../config/recording-host.js';
 import { lookupGroup, lookupUser } from '../runtime/accounts.js';
 import { readAsOwner, type ReaderRun } from '../tenant-reader/read-as-owner.js';
 import type { FileOwner, VassalFile } from './vassal-files.js';
@@ -26,15 +27,19 @@ export interface TenantReadOptions {
  * reader process (tenant-reader/), and the tyrant rules are applied to the result (applyTyranny). `reader` says
  * how the reader process went, when one ran. Never throws.
  */
-export async function readTenantVassal(file: VassalFile, options: TenantReadOptions = {}): Promise<{ result: VassalConfigResult; reader?: ReaderRun }> {
+export async function readTenantVassal(
+  file: VassalFile,
+  options: TenantReadOptions = {},
+): Promise<{ result: VassalConfigResult; reader?: ReaderRun; observations: readonly Observation[] }> {
   const refused = await refuseTenantFile(file.path, file.owner);
-  if (refused) return { result: { ok: false, diagnostics: [refused] } };
-  const { result, run } = await readAsOwner(file, file.owner, options);
-  if (!result.ok) return { result, reader: run };
+  if (refused) return { result: { ok: false, diagnostics: [refused] }, observations: [] };
+  const { result, run, observations } = await readAsOwner(file, file.owner, options);
+  if (!result.ok) return { result, reader: run, observations };
   const ruled = await applyTyranny(result.config, file.owner);
   return {
     result: ruled.ok ? { ...result, config: ruled.config } : { ok: false, diagnostics: [...result.diagnostics, ruled.diagnostic] },
     reader: run,
+    observations,
   };
 }
 
@@ -114,7 +119,7 @@ export async function applyTyranny(
 ): Promise<{ ok: true; config: VassalConfig } | { ok: false; diagnostic: Diagnostic }> {
   const refuse = (message: string, key?: 'uid' | 'gid'): { ok: false; diagnostic: Diagnostic } => ({
     ok: false,
-    diagnostic: { severity: 'error', file: config.file, line: key ? config.lines[key] : undefined, key, message: `emperor-tyrant: ${message}` },
+    diagnostic: key ? optionDiagnostic(config, key, `emperor-tyrant: ${message}`) : { severity: 'error', file: config.file, message: `emperor-tyrant: ${message}` },
   });
   const problem = ownershipProblem(owner);
   if (problem) return refuse(problem);

@@ -15,6 +15,10 @@ export interface VassalFile {
   readonly hash: string;
   /** Who owns it (emperor-tyrant runs the vassal as that user); a chown changes ctime, so it is never stale. */
   readonly owner: FileOwner;
+  /** `dev:ino` of the file read (the target, for a symlink): a file replaced by another is another inode. */
+  readonly inode: string;
+  /** Its mtime (ns) when read: with the same inode and content, a later one means it was touched. */
+  readonly mtimeNs: bigint;
 }
 
 /**
@@ -226,7 +230,7 @@ export class VassalScanner {
       return;
     }
     const owner = { uid: Number(fst.uid), gid: Number(fst.gid), linkUid: Number(link.uid) };
-    const vassalFile: VassalFile = { path: file, text: read.text, hash: hashText(read.text), owner };
+    const vassalFile: VassalFile = { path: file, text: read.text, hash: hashText(read.text), owner, inode: `${fst.dev}:${fst.ino}`, mtimeNs: fst.mtimeNs };
     cache.set(file, { stamp: stampOf(fst), file: vassalFile, trusted: isTrustworthy(fst, readAtNs) });
     scan.files.set(file, vassalFile);
   }

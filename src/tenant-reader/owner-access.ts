@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import type { ConfigEntry } from '../config/config-entry.js';
 import type { Diagnostic } from '../config/diagnostic.js';
 import { findOption, TOUCH_RELOAD } from '../config/options/index.js';
+import type { OptionPlace } from '../config/option-values.js';
 import type { Expansion } from '../config/references.js';
 import type { VassalConfig } from '../config/vassal-config.js';
 
@@ -21,21 +22,21 @@ export function ownerAccessProblems(
 ): Diagnostic[] {
   const uid = process.geteuid?.() ?? -1;
   const problems: Diagnostic[] = [];
-  const error = (line: number | undefined, key: string, message: string): void => {
-    problems.push({ severity: 'error', file: config.file, line: line || undefined, key, message, external: true });
+  const error = (place: OptionPlace | undefined, key: string, message: string): void => {
+    problems.push({ severity: 'error', file: place?.file || config.file, line: place?.line || undefined, key, message, external: true });
   };
 
   const chdir = config.chdir;
   const chdirProblem = directoryProblem(chdir);
   if (chdirProblem) {
-    const line = config.lines.chdir;
-    error(line, 'chdir', `chdir ${chdir}: ${chdirProblem === 'EACCES' ? `permission denied for uid ${uid}` : chdirProblem}${line ? '' : ' (the vassal file\'s directory, where workers start by default)'}`);
+    const place = config.lines.chdir;
+    error(place, 'chdir', `chdir ${chdir}: ${chdirProblem === 'EACCES' ? `permission denied for uid ${uid}` : chdirProblem}${place ? '' : ' (the vassal file\'s directory, where workers start by default)'}`);
   }
 
   for (const file of new Set(config.touchReload)) {
     const reason = statProblem(file);
     if (!reason) continue;
-    error(touchReloadLine(file, entries, expansions) ?? config.lines[TOUCH_RELOAD.name], TOUCH_RELOAD.name,
+    error(touchReloadPlace(file, entries, expansions) ?? config.lines[TOUCH_RELOAD.name], TOUCH_RELOAD.name,
       `touch-reload ${file}: ${reason === 'EACCES' ? `permission denied for uid ${uid}` : `cannot stat it as uid ${uid}: ${reason}`}; the emperor watches only what the vassal's user can see`);
   }
   return problems;
@@ -70,14 +71,14 @@ function statProblem(file: string): string | undefined {
   }
 }
 
-/** The line that named `file` in a touch-reload option (the last one, as it is the value that counts). */
-function touchReloadLine(file: string, entries: readonly ConfigEntry[], expansions: readonly (Expansion | null)[]): number | undefined {
-  let line: number | undefined;
+/** Where `file` was named in a touch-reload option (the last one, as it is the value that counts). */
+function touchReloadPlace(file: string, entries: readonly ConfigEntry[], expansions: readonly (Expansion | null)[]): OptionPlace | undefined {
+  let place: OptionPlace | undefined;
   entries.forEach((entry, i) => {
     const expansion = expansions[i];
     if (!expansion || expansion.problems.length > 0 || findOption(entry.key) !== TOUCH_RELOAD) return;
     const parsed = TOUCH_RELOAD.type.parse(expansion.value, { baseDir: entry.baseDir });
-    if (parsed.ok && parsed.value === file) line = entry.line;
+    if (parsed.ok && parsed.value === file) place = { file: entry.file, line: entry.line };
   });
-  return line;
+  return place;
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { systemFacts } from '../config/config-host.js';
 import { inReadingOrder, type Diagnostic } from '../config/diagnostic.js';
 import { buildFromRead, NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
+import type { Observation } from '../config/recording-host.js';
 import type { VassalConfigResult } from '../config/vassal-config.js';
 import { runReader } from './reader-process.js';
 import { decodeReplies, MAX_REPLY_BYTES_PER_FILE, ReplayedReferences, type Checked, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
@@ -48,7 +49,8 @@ export interface ReaderRun {
 }
 
 type Owner = { readonly uid: number; readonly gid: number };
-type Answer = { result: VassalConfigResult; run: ReaderRun };
+/** The config (or why not), how the reader ran, and what the config looked at besides its file (for reloads). */
+type Answer = { result: VassalConfigResult; run: ReaderRun; observations: readonly Observation[] };
 
 interface Waiting {
   readonly file: { readonly path: string; readonly text: string };
@@ -105,7 +107,9 @@ function pump(): void {
     void readBatch(batch)
       .catch((err: Error) => {
         // A bug here must not leave a vassal waiting for ever.
-        for (const w of batch) w.resolve({ result: failed(w.file.path, w.owner, `internal error: ${err.message}`), run: { pid: undefined, wallMs: 0, queuedMs: 0, files: batch.length } });
+        for (const w of batch) {
+          w.resolve({ result: failed(w.file.path, w.owner, `internal error: ${err.message}`), run: { pid: undefined, wallMs: 0, queuedMs: 0, files: batch.length }, observations: [] });
+        }
       })
       .finally(() => {
         running--;
@@ -139,7 +143,7 @@ async function readBatch(batch: readonly Waiting[]): Promise<void> {
   batch.forEach((w, i) => {
     const run: ReaderRun = { pid: outcome.pid, wallMs, queuedMs: startedAt - w.queuedAt, files: batch.length };
     const reply: Checked<ReaderReply> = replies.ok ? replies.value[i]! : { ok: false, reason: replies.reason };
-    w.resolve({ result: reply.ok ? build(w.file.path, reply.value) : failed(w.file.path, owner, reply.reason), run });
+    w.resolve({ result: reply.ok ? build(w.file.path, reply.value) : failed(w.file.path, owner, reply.reason), run, observations: reply.ok ? reply.value.observations : [] });
   });
 }
 

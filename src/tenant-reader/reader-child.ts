@@ -11,6 +11,7 @@ import { buildFromRead } from '../config/load-vassal.js';
 import { tenantEnvironment } from '../runtime/tenant-env.js';
 import os from 'node:os';
 import { dropPrivileges } from '../runtime/drop-privileges.js';
+import { recordingHost } from '../config/recording-host.js';
 import type { TenantAccount } from '../runtime/tenant-env.js';
 import { ownerAccessProblems } from './owner-access.js';
 import { encodeReplies, RecordingReferences, type ReaderFailure, type ReaderFile, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
@@ -68,13 +69,14 @@ async function main(): Promise<void> {
 
 function readOne({ file, text }: ReaderFile, host: ConfigHost, request: ReaderRequest): ReaderReply | ReaderFailure {
   try {
-    const read = readVassalText(text, file, host, request.defaults);
-    const references = new RecordingReferences(read.entries, host);
+    const recorder = recordingHost(host);
+    const read = readVassalText(text, file, recorder.host, request.defaults);
+    const references = new RecordingReferences(read.entries, recorder.host);
     // Built here to make exactly the expansions the emperor's build will ask for, and to check the owner's access
     // to the paths the config names; the emperor builds again from the reply and trusts none of this build.
     const built = buildFromRead(read, file, references);
     const checks = built.ok ? ownerAccessProblems(built.config, read.entries, references.expansions) : [];
-    return { read, expansions: references.expansions, checks };
+    return { read, expansions: references.expansions, checks, observations: recorder.observations() };
   } catch (err) {
     return { failure: `the reader failed: ${(err as Error).stack ?? String(err)}` };
   }

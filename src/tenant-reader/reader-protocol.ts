@@ -5,6 +5,7 @@ import type { ConfigRead } from '../config/config-reader.js';
 import { MAX_ENTRIES } from '../config/config-reader.js';
 import { MAX_DIAGNOSTICS, type Diagnostic, type Severity } from '../config/diagnostic.js';
 import type { VassalDefaults } from '../config/load-vassal.js';
+import type { Observation, ObservationKind } from '../config/recording-host.js';
 import { References, type Expansion } from '../config/references.js';
 
 /** One vassal file to read. */
@@ -42,6 +43,8 @@ export interface ReaderReply {
   readonly read: ConfigRead;
   readonly expansions: readonly (Expansion | null)[];
   readonly checks: readonly Diagnostic[];
+  /** What the config looked at besides its own file, with the owner's rights (see recording-host.ts). */
+  readonly observations: readonly Observation[];
 }
 
 /**
@@ -195,6 +198,23 @@ function expansion(v: unknown, what: string): Expansion | null {
   });
 }
 
+const KINDS: readonly ObservationKind[] = ['read', 'kind', 'list'];
+/** More than what a config can look at within the reader's own limits (10000 glob matches, 50000 options). */
+const MAX_OBSERVATIONS = 200_000;
+const MAX_OBSERVED_TEXT = 8192;
+
+function observation(v: unknown, what: string): Observation {
+  if (!isRecord(v)) throw new BadReply(`${what} is not an object`);
+  if (!KINDS.includes(v.kind as ObservationKind)) throw new BadReply(`${what}.kind is not one of ${KINDS.join(', ')}`);
+  const file = str(v.path, `${what}.path`);
+  // The emperor stats these paths later: absolute, normal, and of a sane length, whatever the tenant sends.
+  if (!path.isAbsolute(file) || path.normalize(file) !== file || file.length > 4096) throw new BadReply(`${what}.path is not an absolute path`);
+  const seen = str(v.seen, `${what}.seen`);
+  const stamp = str(v.stamp, `${what}.stamp`);
+  if (seen.length > MAX_OBSERVED_TEXT || stamp.length > 200) throw new BadReply(`${what} is too long`);
+  return Object.freeze({ kind: v.kind as ObservationKind, path: file, seen, stamp });
+}
+
 /** A failure a reader reported, shortened, or undefined when `json` is not one. */
 export function failureOf(json: unknown): string | undefined {
   return isRecord(json) && typeof json.failure === 'string' ? json.failure.slice(0, MAX_FAILURE_TEXT) : undefined;
@@ -231,12 +251,14 @@ export function decodeReply(json: unknown): Checked<ReaderReply> {
     const diagnostics = list(read.diagnostics, 'read.diagnostics', MAX_DIAGNOSTICS + 1).map((d, i) => diagnostic(d, `read.diagnostics[${i}]`));
     const tested = list(read.tested, 'read.tested', MAX_ENTRIES).map((t, i) => str(t, `read.tested[${i}]`));
     const checks = list(json.checks, 'checks', MAX_DIAGNOSTICS).map((d, i) => diagnostic(d, `checks[${i}]`));
+    const observations = list(json.observations ?? [], 'observations', MAX_OBSERVATIONS).map((o, i) => observation(o, `observations[${i}]`));
     return {
       ok: true,
       value: Object.freeze({
         read: Object.freeze({ entries, diagnostics: Object.freeze(diagnostics), tested: new Set(tested), sectionFound: read.sectionFound }),
         expansions: Object.freeze(expansions),
         checks: Object.freeze(checks),
+        observations: Object.freeze(observations),
       }),
     };
   } catch (err) {
@@ -252,5 +274,5 @@ export function encodeReplies(replies: readonly (ReaderReply | ReaderFailure)[])
 
 /** One reply as the JSON value it travels as. */
 export function plain(reply: ReaderReply): unknown {
-  return { read: { ...reply.read, tested: [...reply.read.tested] }, expansions: reply.expansions, checks: reply.checks };
+  return { read: { ...reply.read, tested: [...reply.read.tested] }, expansions: reply.expansions, checks: reply.checks, observations: reply.observations };
 }

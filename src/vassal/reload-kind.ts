@@ -2,8 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { VassalConfig } from '../config/vassal-config.js';
 
 /**
- * What a new config asks of a running group: nothing, a scale (only `processes` differs: the other workers are not
- * touched), or a rolling reload to a new generation. `force` (SIGHUP, --reload) always rolls.
+ * What a new config asks of a running group: a scale (only `processes` differs: the other workers are not
+ * touched), a rolling reload to a new generation, or `none`: it means the same (a comment added, an option moved);
+ * the group then rolls all the same, since its file changed (uWSGI reloads on any change), and the log says so.
+ * `force` (SIGHUP, --reload, a touch) always rolls.
  */
 export function reloadKind(current: VassalConfig, next: VassalConfig, force: boolean): 'none' | 'scale' | 'roll' {
   if (force) return 'roll';

@@ -128,8 +128,8 @@ export class Vassal {
    * generation (also when `force` is set with the same config, as SIGHUP does). Rejects, leaving the running
    * generation untouched, if the new config's sockets cannot be bound.
    */
-  update(config: VassalConfig, options: { force?: boolean } = {}): Promise<void> {
-    const next = this.#queue.then(() => this.#apply(config, options.force ?? false));
+  update(config: VassalConfig, options: { force?: boolean; reason?: string } = {}): Promise<void> {
+    const next = this.#queue.then(() => this.#apply(config, options.force ?? false, options.reason ?? (options.force ? 'reload requested' : 'new config')));
     this.#queue = next.catch((err: Error) => {
       if (this.#stopping) return;
       // Its sockets could not be bound (or its user not found): no new generation, the running one keeps serving.
@@ -140,18 +140,13 @@ export class Vassal {
     return next;
   }
 
-  async #apply(config: VassalConfig, force: boolean): Promise<void> {
+  async #apply(config: VassalConfig, force: boolean, reason: string): Promise<void> {
     if (this.#stopping) return;
     const kind = reloadKind(this.#target.config, config, force);
-    if (kind === 'none') {
-      // Same meaning, maybe other line numbers (a comment was added): keep the newest for error reports.
-      this.#target.config = config;
-      return;
-    }
     if (kind === 'scale') {
       this.#log.info(
-        { event: 'vassal.scale', from: this.#target.config.processes, to: config.processes },
-        `vassal ${this.name} scaling from ${this.#target.config.processes} to ${config.processes} worker(s)`,
+        { event: 'vassal.scale', from: this.#target.config.processes, to: config.processes, reason },
+        `vassal ${this.name} scaling from ${this.#target.config.processes} to ${config.processes} worker(s) (${reason}; only processes changed)`,
       );
       this.#target.config = config;
       this.#reconcile();
@@ -175,7 +170,12 @@ export class Vassal {
       slot.retryAt = 0;
       slot.health = HEALTHY;
     }
-    this.#log.info({ event: 'vassal.reload', generation: generation.number }, `vassal ${this.name} rolling to generation ${generation.number}`);
+    // A change that means the same (a comment, an option moved) rolls too: the file changed, as uWSGI reloads then.
+    const detail = kind === 'none' ? `${reason}; same options as it runs` : reason;
+    this.#log.info(
+      { event: 'vassal.reload', generation: generation.number, reason: detail },
+      `vassal ${this.name} rolling to generation ${generation.number} (${detail})`,
+    );
     this.#reconcile();
     this.#releaseUnusedGenerations();
     this.#watchRss();

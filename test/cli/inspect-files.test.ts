@@ -95,3 +95,34 @@ describe('supervisor --show-config', () => {
     ]);
   });
 });
+
+describe('file.ini:section on the command line', () => {
+  const lines = ['[uwsgi]', 'command = node web.js', '[worker]', 'command = node jobs.js', 'processes = 3', 'procesess = 4'];
+
+  it('--check reads the section named after the last colon, with its lines', async () => {
+    await write('app.ini', lines);
+    const result = await supervisor(['--check', 'app.ini:worker', 'app.ini']);
+    expect(result.stdout.split('\n')).toEqual([
+      'app.ini:6: warning: unknown option "procesess"; did you mean processes?',
+      'app.ini:worker: ok as a vassal (0 errors, 1 warning, 0 notes)',
+      'app.ini: ok as a vassal (0 errors, 0 warnings, 0 notes)',
+    ]);
+    const missing = await supervisor(['--check', 'app.ini:nope']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stdout).toContain('app.ini: error: no [nope] section; it has [uwsgi], [worker]');
+  });
+
+  it('--show-config shows that section as it is read', async () => {
+    await write('app.ini', lines);
+    const result = await supervisor(['--show-config', 'app.ini:worker']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('command = node jobs.js\nprocesses = 3');
+    expect(result.stdout).not.toContain('web.js');
+  });
+
+  it('a file whose name has a colon is still read whole', async () => {
+    await write('odd:name.ini', lines.slice(0, 2));
+    const result = await supervisor(['--check', 'odd:name.ini']);
+    expect(result.stdout).toBe('odd:name.ini: ok as a vassal (0 errors, 0 warnings, 0 notes)');
+  });
+});

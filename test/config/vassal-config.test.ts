@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/config/diagnostic.js';
 import { parseVassalText } from '../../src/config/load-vassal.js';
+import { optionDiagnostic } from '../../src/config/vassal-config.js';
+import { fakeHost } from '../support/config-host.js';
 
 const FILE = '/srv/vassals/app.ini';
 
@@ -96,5 +98,24 @@ describe('vassal config errors caused outside the file', () => {
       [4, true],
       [5, false],
     ]);
+  });
+});
+
+describe('where each option was written', () => {
+  it('records the file and line of every option, an included file\'s own for what it set, and reports later findings there', () => {
+    const host = fakeHost({ '/srv/vassals/common.ini': '[uwsgi]\n; shared by every app\nuid = www-data\nprocesses = 2\n' });
+    const result = parseVassalText(['[uwsgi]', 'command = node app.js', 'ini = common.ini', 'processes = 4', ''].join('\n'), FILE, { host });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.lines).toMatchObject({
+      command: { file: FILE, line: 2 },
+      uid: { file: '/srv/vassals/common.ini', line: 3 },
+      // The last value counts, and it is the vassal file's.
+      processes: { file: FILE, line: 4 },
+    });
+    expect(formatDiagnostic(optionDiagnostic(result.config, 'uid', 'emperor-tyrant: uid = www-data, but the file is owned by uid 1000'))).toBe(
+      '/srv/vassals/common.ini:3: error: emperor-tyrant: uid = www-data, but the file is owned by uid 1000',
+    );
+    expect(formatDiagnostic(optionDiagnostic(result.config, 'gid', 'no gid given'))).toBe(`${FILE}: error: no gid given`);
   });
 });

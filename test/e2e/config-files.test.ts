@@ -117,6 +117,17 @@ describe('config files, end to end through the CLI', () => {
     expect(existsSync(socketPath)).toBe(false);
   });
 
+  it('supervisor app.ini:section and --ini app.ini:section run the vassal that section describes', async () => {
+    const file = await write('app.ini', ['[uwsgi]', 'command = /bin/sleep 101', '[jobs]', 'command = /bin/sleep 102', 'ready-after = 0']);
+    for (const args of [[`${file}:jobs`], ['--ini', `${file}:jobs`]]) {
+      supervisor = new EmperorProcess(args);
+      const spawned = await supervisor.waitForLog((r) => r.event === 'worker.spawn');
+      expect(spawned.argv).toEqual(['/bin/sleep', '102']);
+      supervisor.child.kill('SIGTERM');
+      expect((await supervisor.exit()).code).toBe(0);
+    }
+  });
+
   it('supervisor app.ini refuses a file with errors before starting anything, with file:line on stderr', async () => {
     const file = await write('app.ini', ['[uwsgi]', 'module = wsgi:app', 'socket = app.sock']);
     supervisor = new EmperorProcess([file]);

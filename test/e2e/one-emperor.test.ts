@@ -23,10 +23,12 @@ async function running(args: string[]): Promise<{ emperor: EmperorProcess; worke
   const emperor = new EmperorProcess(args);
   await emperor.waitForLog((r) => r.event === 'vassal.ready');
   // Ready by uptime may come before a worker's program runs; until then (setpriv, the setup shell) its environment
-  // does not carry the test's tag yet.
+  // does not carry the test's tag.
   const workers = await vi.waitFor(() => {
     const found = emperor.liveDescendants().sort();
     expect(found).toHaveLength(2);
+    // Each one runs its program (sleep) by now, not the emperor's fork or the exec chain still.
+    for (const pid of found) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe('sleep');
     return found;
   });
   return { emperor, workers };

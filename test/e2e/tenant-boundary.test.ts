@@ -70,16 +70,17 @@ function environ(pid: number): Record<string, string> {
 }
 
 /**
- * Environment of the first worker of `vassal`, once its program runs: until then the pid is the exec chain
- * (setpriv, then the setup shell), whose environment is not the worker's.
+ * Environment of the first worker of `vassal`, once its program (/bin/sleep, see vassal()) runs: until then the pid
+ * is the emperor's fork, then the exec chain (setpriv, the setup shell), whose environment is not the worker's.
  */
 async function workerEnv(emperor: EmperorProcess, name: string): Promise<Record<string, string>> {
   const pid = await vi.waitFor(
     () => {
       const [first] = emperor.spawnedPids(name);
       if (first === undefined) throw new Error(`no worker of ${name} yet`);
+      // Until then it is the emperor's fork, setpriv, then the setup shell: none has the worker's environment.
       const argv0 = readFileSync(`/proc/${first}/cmdline`, 'utf8').split('\0')[0];
-      if (argv0 === '/usr/bin/setpriv' || argv0 === '/bin/sh') throw new Error(`worker ${first} of ${name} is still in its exec chain`);
+      if (argv0 !== '/bin/sleep') throw new Error(`worker ${first} of ${name} is still in its exec chain (${argv0})`);
       return first;
     },
     { timeout: 20_000, interval: 20 },

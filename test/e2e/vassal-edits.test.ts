@@ -124,8 +124,47 @@ describe('a file written in several chunks is read once complete', () => {
 });
 
 describe('content decides, not timestamps', () => {
-  it('touch and cp -p of the same content do nothing', async () => {
+  it('a touch of the same file reloads once, as in uWSGI; an mtime set back, or a copy with an older mtime, does not', async () => {
     const { file, emperor: e } = await startWithApp();
+    const older = path.join(dir.path, 'older-copy');
+    execFileSync('cp', ['-p', file, older]);
+    execFileSync('touch', ['-d', '2001-02-03 04:05:06', older]);
+
+    execFileSync('touch', [file]);
+    await vi.waitFor(() => expect(actions(e, 'app.ini').reload).toBe(1), { timeout: 20_000 });
+    expect(e.events('vassal.reload', 'app.ini')[0]?.reason).toBe('its file was touched');
+    const planned = e.events('emperor.sync').find((r) => (r.reload as string[]).includes(file));
+    expect((planned?.reasons as Record<string, string>)[file]).toBe('its file was touched');
+    await e.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'app.ini' && r.generation === 2);
+
+    // The mtime moved back (touch -d, cp -p of an older copy): not a touch.
+    execFileSync('touch', ['-d', '2001-02-03 04:05:06', file]);
+    await markerSeen(e, 'marker1.ini');
+    execFileSync('cp', ['-p', older, file]);
+    await markerSeen(e, 'marker2.ini');
+    expect(actions(e, 'app.ini')).toEqual({ start: 1, reload: 1, scale: 0, stop: 0 });
+  });
+
+  it('cp -p of a newer copy onto the file (same inode, mtime forward) reloads; a replacement with the same content does not', async () => {
+    const { file, emperor: e } = await startWithApp();
+    const newer = path.join(dir.path, 'newer-copy');
+    execFileSync('cp', [file, newer]);
+    execFileSync('touch', ['-d', 'tomorrow', newer]);
+    execFileSync('cp', ['-p', newer, file]);
+    await vi.waitFor(() => expect(actions(e, 'app.ini').reload).toBe(1), { timeout: 20_000 });
+    await e.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'app.ini' && r.generation === 2);
+
+    // A deploy tool renames an identical file into place: another inode, same content, newer mtime: nothing.
+    const staged = path.join(dir.path, '.app.ini.new');
+    execFileSync('cp', [file, staged]);
+    execFileSync('touch', ['-d', 'next week', staged]);
+    execFileSync('mv', [staged, file]);
+    await markerSeen(e);
+    expect(actions(e, 'app.ini')).toEqual({ start: 1, reload: 1, scale: 0, stop: 0 });
+  });
+
+  it('with emperor-on-touch = ignore, touch and cp -p of the same content do nothing', async () => {
+    const { file, emperor: e } = await startWithApp(['--emperor-on-touch', 'ignore']);
     const copy = path.join(dir.path, 'copy-source');
     execFileSync('cp', ['-p', file, copy]);
     execFileSync('touch', [file]);
@@ -134,6 +173,19 @@ describe('content decides, not timestamps', () => {
     await markerSeen(e);
     expect(actions(e, 'app.ini')).toEqual({ start: 1, reload: 0, scale: 0, stop: 0 });
     expect(plannedFor(e, file)).toEqual(['start']);
+  });
+
+  it('an edit that changes nothing effective (a comment) rolls, and the log says why; a processes-only edit scales', async () => {
+    const { file, emperor: e } = await startWithApp();
+    await writeFile(file, `${await readFile(file, 'utf8')}; a comment, nothing else\n`);
+    const reload = await e.waitForLog((r) => r.event === 'vassal.reload' && r.vassal === 'app.ini');
+    expect(reload).toMatchObject({ generation: 2, reason: 'its file changed; same options as it runs' });
+    await e.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'app.ini' && r.generation === 2);
+
+    await writeFile(file, sleeperIni({ env: 'VERSION=1', processes: 2 }));
+    const scale = await e.waitForLog((r) => r.event === 'vassal.scale' && r.vassal === 'app.ini');
+    expect(scale).toMatchObject({ from: 1, to: 2, reason: 'its file changed' });
+    expect(actions(e, 'app.ini')).toMatchObject({ reload: 1, scale: 1 });
   });
 
   it('different content reloads even with the mtime set back, or kept exactly (same size, same mtime to the ns)', async () => {

@@ -111,7 +111,11 @@ export class EmperorProcess {
 
   /** Live processes started under this emperor (workers and their descendants). */
   liveDescendants(): number[] {
-    return processesWithEnv('SV_TEST_TAG', this.tag).filter((pid) => pid !== this.pid);
+    // Tenants' workers (tyrant mode) do not get the emperor's environment, so not the tag either; every worker
+    // carries the run id the emperor logged at start.
+    const run = this.records.find((r) => r.event === 'emperor.start')?.run;
+    const marked = typeof run === 'string' ? processesWithEnv('SUPERVISOR_EMPEROR', run) : [];
+    return [...new Set([...processesWithEnv('SV_TEST_TAG', this.tag), ...marked])].filter((pid) => pid !== this.pid);
   }
 
   /** Waits for the CLI to exit; resolves with its exit code and signal. */

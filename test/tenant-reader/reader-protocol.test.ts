@@ -25,7 +25,7 @@ function readerReply(text = TEXT): string {
   const read = readVassalText(text, FILE, host, NO_DEFAULTS);
   const references = new RecordingReferences(read.entries, host);
   buildFromRead(read, FILE, references);
-  return JSON.stringify(plain({ read, expansions: references.expansions, checks: [] }));
+  return JSON.stringify(plain({ read, expansions: references.expansions, checks: [], observations: [] }));
 }
 
 /** What the emperor does with a reply: decode it, build from it without reading anything. */

@@ -1,4 +1,4 @@
-import { boolean, seconds, type ValueType } from '../values.js';
+import { boolean, oneOf, seconds, type ValueType } from '../values.js';
 import { option } from './option-spec.js';
 
 /** A file name ending such as `.ini`: starts with a dot, no slash. */
@@ -47,4 +47,13 @@ export const EMPEROR_WAIT = option({
   doc: 'Start even if a vassal directory (or a glob\'s base) does not exist yet, and pick it up when it appears; otherwise that is an error at startup.',
 });
 
-export const WATCH_OPTIONS = [EMPEROR_EXTENSION, EMPEROR_SETTLE, EMPEROR_FREQ, EMPEROR_WAIT] as const;
+export const EMPEROR_ON_TOUCH = option({
+  name: 'emperor-on-touch',
+  type: oneOf('reload', 'ignore'),
+  scope: 'emperor',
+  default: 'reload',
+  doc: 'What touching a vassal file does (the same file and content, a newer mtime: touch, cp -p of a newer copy): reload rolls the vassal, as in uWSGI; ignore leaves it, so that only a change of content reloads. A file replaced by another with the same content (an editor\'s save, a rename into place, a ConfigMap swap) never reloads.',
+  uwsgi: 'none (uWSGI always reloads a vassal whose mtime moved forward)',
+});
+
+export const WATCH_OPTIONS = [EMPEROR_EXTENSION, EMPEROR_SETTLE, EMPEROR_FREQ, EMPEROR_WAIT, EMPEROR_ON_TOUCH] as const;
