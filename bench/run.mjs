@@ -6,6 +6,7 @@ import { fmt } from './lib.mjs';
 import { describeLoad, reloadUnderLoad } from './reload-under-load.mjs';
 import { describeRestart, restartLatency } from './restart-latency.mjs';
 import { printSocketBind } from './socket-bind.mjs';
+import { describeStatus, statusBench } from './status.mjs';
 import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 import { printVassalRead, vassalRead } from './vassal-read.mjs';
 
@@ -24,3 +25,4 @@ console.log('the same with --emperor-settle 0.01:');
 printVassalChanges(await vassalChanges(10, ['--emperor-settle', '0.01']));
 printStorm(await stormSettle());
 printVassalRead(await vassalRead());
+console.log(describeStatus(await statusBench({ windowS: 30 })));

@@ -137,16 +137,14 @@ export class ControlServer {
         },
         signal: entry.abort.signal,
       };
-      entry.running = runCommand(request, session, this.#deps).finally(() => {
-        if (!conn.destroyed) conn.end();
-      });
+      entry.running = runCommand(request, session, this.#deps).finally(() => finish(conn));
     };
     conn.on('data', onData);
     conn.on('close', () => clearTimeout(timer));
   }
 
   #refuse(conn: net.Socket, error: string): void {
-    if (!conn.destroyed) conn.end(`${JSON.stringify({ ok: false, error })}\n`);
+    finish(conn, `${JSON.stringify({ ok: false, error })}\n`);
   }
 
   /**
@@ -167,4 +165,13 @@ export class ControlServer {
     })();
     return this.#closing;
   }
+}
+
+/**
+ * Ends a connection once what is queued for it (and `last`) is written, then closes it: a client that neither reads
+ * nor closes its side does not keep a connection, and its file descriptor, after its answer.
+ */
+function finish(conn: net.Socket, last?: string): void {
+  if (conn.destroyed) return;
+  conn.end(last ?? '', () => conn.destroy());
 }

@@ -231,6 +231,10 @@ describe('commands over the control socket', () => {
     expect(await ask(socket, 'hello\n')).toEqual([{ ok: false, error: 'a request is one line of JSON, such as {"command":"status"}' }]);
     expect(await ask(socket, `${'x'.repeat(10_000)}`)).toEqual([{ ok: false, error: 'request longer than 4096 bytes' }]);
     expect(await ask(socket, '{"command":"shutdown"}\n')).toEqual([{ ok: false, error: expect.stringMatching(/^unknown command "shutdown"/) }]);
+    // Connected, silent: answered and closed after 10 s (ask resolves when the emperor closes the connection).
+    const silentSince = Date.now();
+    expect(await ask(socket, '', { timeoutMs: 30_000 })).toEqual([{ ok: false, error: 'no request within 10 s' }]);
+    expect(Date.now() - silentSince).toBeGreaterThanOrEqual(9_900);
   });
 });
 
