@@ -159,9 +159,11 @@ async function supervise(
       else if (command.origin === 'touch-reload') log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
       if (command.type === 'stop') break;
       if (command.type === 'status') {
-        // uWSGI's habit: SIGUSR1 writes the status to the log.
-        const snapshot = await takeSnapshot(emperor);
-        log.info({ event: 'emperor.status', snapshot }, formatStatusTable(snapshot).trimEnd());
+        // uWSGI's habit: SIGUSR1 writes the status to the log. A status that cannot be taken stops nothing.
+        await takeSnapshot(emperor).then(
+          (snapshot) => log.info({ event: 'emperor.status', snapshot }, formatStatusTable(snapshot).trimEnd()),
+          (err: Error) => log.error({ event: 'emperor.status-failed', err: err.message }, `SIGUSR1: no status: ${err.message}`),
+        );
         continue;
       }
       await emperor.sync({ force: true });
