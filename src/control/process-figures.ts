@@ -39,6 +39,8 @@ export function parseStatFigures(pid: number, text: string): ProcFigures | undef
 /** Every process's figures at one moment, with the units to read them in. */
 export interface ProcessTable {
   readonly processes: ReadonlyMap<number, ProcFigures>;
+  /** The same processes by process group. */
+  readonly groups: ReadonlyMap<number, readonly ProcFigures[]>;
   /** Bytes per page (RSS is counted in pages). */
   readonly pageSize: number;
   /** Clock ticks per second (CPU times are counted in ticks). */
@@ -74,8 +76,8 @@ export function workerUsage(table: ProcessTable, pid: number | undefined): Worke
   let processes = 0;
   let pages = 0;
   let ticks = 0;
-  for (const p of table.processes.values()) {
-    if (p.pgrp !== pid || p.state === 'Z') continue;
+  for (const p of table.groups.get(pid) ?? []) {
+    if (p.state === 'Z') continue;
     processes++;
     pages += p.rssPages;
     ticks += p.utime + p.stime + p.cutime + p.cstime;
@@ -110,9 +112,20 @@ async function systemPageSize(): Promise<number> {
 export async function sampleProcesses(): Promise<ProcessTable> {
   const names = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
   const figures = await Promise.all(names.map(async (name) => parseStatFigures(Number(name), await readStat(name))));
+  return processTable(figures.filter((f) => f !== undefined), await systemPageSize(), USER_HZ);
+}
+
+/** A ProcessTable of `figures`, indexed by pid and by process group. Pure. */
+export function processTable(figures: readonly ProcFigures[], pageSize: number, ticksPerSecond: number): ProcessTable {
   const processes = new Map<number, ProcFigures>();
-  for (const f of figures) if (f) processes.set(f.pid, f);
-  return { processes, pageSize: await systemPageSize(), ticksPerSecond: USER_HZ };
+  const groups = new Map<number, ProcFigures[]>();
+  for (const f of figures) {
+    processes.set(f.pid, f);
+    const group = groups.get(f.pgrp);
+    if (group) group.push(f);
+    else groups.set(f.pgrp, [f]);
+  }
+  return { processes, groups, pageSize, ticksPerSecond };
 }
 
 const openFile = promisify(open);

@@ -1,5 +1,5 @@
 import type { EmperorFacts, VassalFileFacts } from '../../src/emperor/emperor-facts.js';
-import type { ProcessTable, ProcFigures } from '../../src/control/process-figures.js';
+import { processTable, type ProcessTable, type ProcFigures } from '../../src/control/process-figures.js';
 import type { Sample } from '../../src/control/snapshot.js';
 import type { SlotFacts, VassalFacts, WorkerFacts } from '../../src/vassal/vassal-facts.js';
 
@@ -44,11 +44,8 @@ export function emperor(files: VassalFileFacts[], overrides: Partial<EmperorFact
 
 /** A process table: [pid, pgrp, rss pages, cpu ticks (utime+stime), reaped children's ticks]. */
 export function table(rows: readonly [number, number, number, number, number?][], extra: Partial<ProcFigures> = {}): ProcessTable {
-  const processes = new Map<number, ProcFigures>();
-  for (const [pid, pgrp, rssPages, ticks, children = 0] of rows) {
-    processes.set(pid, { pid, pgrp, state: 'S', utime: ticks, stime: 0, cutime: children, cstime: 0, rssPages, ...extra });
-  }
-  return { processes, pageSize: 4096, ticksPerSecond: 100 };
+  const figures = rows.map(([pid, pgrp, rssPages, ticks, children = 0]) => ({ pid, pgrp, state: 'S', utime: ticks, stime: 0, cutime: children, cstime: 0, rssPages, ...extra }));
+  return processTable(figures, 4096, 100);
 }
 
 export function sample(now: number, processes: ProcessTable = table([]), socketFiles: Sample['socketFiles'] = new Map()): Sample {
