@@ -20,9 +20,10 @@ export function defaultControlPath(): string {
 export const ROOT_CONTROL_PATH = `/run/supervisor/${CONTROL_SOCKET_NAME}`;
 
 /**
- * The control socket a client uses when given none: the default path of its own user if it exists, else root's
- * (for a member of root's emperor's control-socket-group), else the one socket found in a run directory of its
- * runtime root. Returns the path, or an error saying what was looked at (several emperors: name them).
+ * The control socket a client uses when given none: the default path of its own user if it exists, else the one
+ * socket found in a run directory of its runtime root (another emperor of its own), else root's default (for a
+ * member of root's emperor's control-socket-group). Returns the path, or an error saying what was looked at
+ * (several emperors of its own and none on the default: it names them).
  */
 export function findControlSocket(): { readonly path: string } | { readonly error: string } {
   const looked: string[] = [];
@@ -32,15 +33,17 @@ export function findControlSocket(): { readonly path: string } | { readonly erro
   } catch {
     // No runtime root of our own: only root's emperor's socket is left to try.
   }
-  const candidates = [...(root ? [path.join(root, CONTROL_SOCKET_NAME)] : []), ...(ownUid() !== 0 ? [ROOT_CONTROL_PATH] : [])];
-  for (const candidate of candidates) {
-    looked.push(candidate);
-    if (isSocket(candidate)) return { path: candidate };
-  }
   if (root) {
+    const own = path.join(root, CONTROL_SOCKET_NAME);
+    looked.push(own);
+    if (isSocket(own)) return { path: own };
     const inRuns = runSockets(root);
     if (inRuns.length === 1) return { path: inRuns[0] as string };
     if (inRuns.length > 1) return { error: `${inRuns.length} emperors run, none on the default control socket: give one of ${inRuns.join(', ')}` };
+  }
+  if (ownUid() !== 0) {
+    looked.push(ROOT_CONTROL_PATH);
+    if (isSocket(ROOT_CONTROL_PATH)) return { path: ROOT_CONTROL_PATH };
   }
   return { error: `no control socket at ${looked.join(' or ')}: is the emperor running (as this user)? Give its control-socket path otherwise` };
 }
