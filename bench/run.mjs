@@ -19,6 +19,7 @@ import { describeRestart, restartLatency } from './restart-latency.mjs';
 import { markdown, Results } from './results.mjs';
 import { describeScale, scaleSupervisor } from './scale.mjs';
 import { uwsgiHotAdd, uwsgiMissing, uwsgiReloadUnderLoad, uwsgiRestartLatency, uwsgiScale } from './uwsgi.mjs';
+import { describeStatus, statusBench } from './status.mjs';
 import { printStorm, printVassalChanges, stormSettle, vassalChanges } from './vassal-changes.mjs';
 
 const { values: opts } = parseArgs({

@@ -3,6 +3,8 @@ import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { OptionValues } from '../config/option-values.js';
 import {
+  CONTROL_SOCKET,
+  CONTROL_SOCKET_GROUP,
   DIE_ON_TERM,
   EMPEROR,
   EMPEROR_EXTENSION,
@@ -10,21 +12,26 @@ import {
   EMPEROR_ON_TOUCH,
   EMPEROR_RELOAD_CONCURRENCY,
   EMPEROR_SETTLE,
+  EMPEROR_STATS,
   EMPEROR_TYRANT,
   EMPEROR_WAIT,
+  METRICS_HTTP,
   PIDFILE,
   TOUCH_RELOAD,
   TYRANT_PASS_ENV,
   TYRANT_PRIVILEGED_PORTS,
   defaultValue,
 } from '../config/options/index.js';
+import { startControl, type Control, type ControlSettings } from '../control/start-control.js';
+import { formatStatusTable } from '../control/status-table.js';
+import { takeSnapshot } from '../control/take-snapshot.js';
 import { Emperor, type EmperorOptions } from '../emperor/emperor.js';
 import { TouchReloadWatch } from '../emperor/touch-reload.js';
 import { vassalSource } from '../emperor/vassal-source.js';
 import { NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
 import { sweepEarlierRuns } from '../emperor/orphan-sweep.js';
 import { assertTrustedChain } from '../runtime/exec-chain.js';
-import { EmperorLocks, pidfileTarget, sourceTargets, type LockTarget } from '../runtime/emperor-lock.js';
+import { controlSocketTarget, EmperorLocks, pidfileTarget, sourceTargets, type LockTarget } from '../runtime/emperor-lock.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { newRunId, ownRunRecord } from '../runtime/run-record.js';
 import { beginRun } from '../runtime/runtime-dir.js';
@@ -67,8 +74,10 @@ export async function runEmperor(
   // One emperor per directory and pidfile: the locks come before anything this emperor does.
   for (const skipped of runtimePlace().skipped) log.warn({ event: 'emperor.runtime-dir', skipped }, `runtime directory: passed over ${skipped}`);
   const extensions = vassalExtensions(values);
+  const controlSocket = values.get(CONTROL_SOCKET);
   const targets: LockTarget[] = [
     ...(pidfile ? [pidfileTarget(pidfile)] : []),
+    ...(controlSocket ? [controlSocketTarget(controlSocket)] : []),
     ...dirs.flatMap((spec) => sourceTargets(spec, vassalSource(spec, extensions).base, extensions)),
   ];
   const locks = await EmperorLocks.acquire(targets, runtimeSecret(), {
@@ -122,8 +131,8 @@ async function supervise(
     log.info({ event: 'emperor.runs-kept', runs: sweep.kept }, `${sweep.kept.length} ended run(s) of other emperors still have processes; left for their own emperor`);
   }
 
-  // Commands for the one loop below: from signals, and from the emperor's own touch-reload files.
-  type Command = SignalCommand | { readonly type: 'reload'; readonly signal?: undefined };
+  // Commands for the one loop below: from signals, the emperor's own touch-reload files, and the control socket.
+  type Command = SignalCommand | { readonly type: 'reload' | 'stop'; readonly signal?: undefined; readonly origin: 'touch-reload' | 'control socket' };
   const queue: Command[] = [];
   let wake: (() => void) | undefined;
   const enqueue = (command: Command): void => {
@@ -134,7 +143,7 @@ async function supervise(
     log.warn({ event: 'emperor.signal', signal, command: 'ignore' }, `${signal}: ${reason}`),
   );
   // The emperor's own touch-reload files: touching one reloads every vassal, as SIGHUP does (uWSGI's meaning).
-  const touch = new TouchReloadWatch(() => enqueue({ type: 'reload' }));
+  const touch = new TouchReloadWatch(() => enqueue({ type: 'reload', origin: 'touch-reload' }));
   touch.set('emperor', values.all(TOUCH_RELOAD));
   const emperor = new Emperor({
     dirs,
@@ -149,9 +158,26 @@ async function supervise(
     marker: runId,
   });
   const notifier = new SystemdNotifier(notifyTarget(process.env, process.pid), onceEach(log));
+  // The control socket's stop command answers once the emperor has stopped.
+  let markStopped = (): void => {};
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  let control: Control | undefined;
+  const reopenAll = async (): Promise<void> => {
+    await Promise.all([logs?.reopen(), emperor.reopenLogs()]);
+  };
   try {
     await adoptInherited(emperor, log, hooks.daemon ?? false);
     if (pidfile) writePidfile(pidfile);
+    // Before the vassals start: the control socket is bound under a umask, which must not touch their files.
+    control = await startControl(controlSettings(values), {
+      emperor,
+      log,
+      stop: () => {
+        enqueue({ type: 'stop', origin: 'control socket' });
+        return stopped;
+      },
+      reopenLogs: reopenAll,
+    }, log);
     await emperor.start();
     hooks.ready?.();
     notifier.send({ READY: 1, STATUS: 'running' });
@@ -160,13 +186,21 @@ async function supervise(
       const command = queue.shift() ?? (await new Promise<undefined>((resolve) => (wake = () => resolve(undefined))));
       if (!command) continue;
       if (command.signal) log.info({ event: 'emperor.signal', signal: command.signal, command: command.type }, `${command.signal}: ${command.type}`);
-      else log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
+      else if (command.origin === 'touch-reload') log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
       if (command.type === 'stop') {
         notifier.send({ STOPPING: 1 });
         break;
       }
       if (command.type === 'reopen-logs') {
-        await Promise.all([logs?.reopen(), emperor.reopenLogs()]);
+        await reopenAll();
+        continue;
+      }
+      if (command.type === 'status') {
+        // uWSGI's habit: SIGUSR1 writes the status to the log. A status that cannot be taken stops nothing.
+        await takeSnapshot(emperor).then(
+          (snapshot) => log.info({ event: 'emperor.status', snapshot }, formatStatusTable(snapshot).trimEnd()),
+          (err: Error) => log.error({ event: 'emperor.status-failed', err: err.message }, `SIGUSR1: no status: ${err.message}`),
+        );
         continue;
       }
       notifier.send({ RELOADING: 1, MONOTONIC_USEC: monotonicUsec() });
@@ -178,11 +212,23 @@ async function supervise(
     notifier.close();
     await touch.close();
     await emperor.stop();
+    markStopped();
+    await control?.close();
     emperor.registry.closeInherited();
     if (pidfile) removePidfile(pidfile);
     unroute();
   }
   return 0;
+}
+
+/** The control socket and the read-only status servers (control-options.ts). */
+function controlSettings(values: OptionValues): ControlSettings {
+  return {
+    controlSocket: values.get(CONTROL_SOCKET),
+    controlSocketGroup: values.get(CONTROL_SOCKET_GROUP),
+    emperorStats: values.get(EMPEROR_STATS),
+    metricsHttp: values.get(METRICS_HTTP),
+  };
 }
 
 /** The emperor's file-watching settings (watch-options.ts), in the units EmperorOptions takes. */

@@ -37,6 +37,10 @@ export async function runVassal(load: () => VassalConfigResult, report: (result:
         await vassal.reopenLogs();
         continue;
       }
+      if (command.type === 'status') {
+        log.info({ event: 'vassal.status', status: vassal.snapshot() }, `vassal ${vassal.name}: status`);
+        continue;
+      }
       const next = load();
       report(next);
       if (!next.ok) {

@@ -13,8 +13,8 @@ import { closeBindHelpers } from '../socket/bind.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
-import type { VassalOutputView } from '../logs/vassal-output.js';
 import { addWatchDirs, dependenciesOf, firstChange, type Dependencies, type StampCache } from './dependencies.js';
+import type { ConfigErrorFacts, EmperorFacts, VassalFileFacts } from './emperor-facts.js';
 import { EMPEROR_MARKER } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
 import { ownerKey, readTenantVassal } from './tyrant.js';
@@ -57,7 +57,7 @@ export interface EmperorOptions {
 }
 
 /** Why a sync runs: for logs, and to tell a change that no event announced. */
-type SyncTrigger = 'start' | 'event' | 'rescan' | 'signal';
+type SyncTrigger = 'start' | 'event' | 'rescan' | 'signal' | 'control';
 
 /** What was last reported about the files, so that each problem is logged when it appears, not at every rescan. */
 interface Reported {
@@ -87,6 +87,13 @@ interface Known {
   seen?: { inode: string; mtimeNs: bigint };
   /** What its config read besides the file, at the last read: a change there reloads it too. */
   deps?: Dependencies;
+  /** For the status snapshot: the file's hash as last read, the one last given to the vassal, what went wrong. */
+  fileHash?: string;
+  appliedHash?: string;
+  configError?: ConfigErrorFacts;
+  startError?: { at: number; message: string };
+  /** A bounded roll of this vassal (SIGHUP, a shared include), queued or running: reload() waits for it. */
+  rolling?: Promise<unknown>;
 }
 
 /**
@@ -110,6 +117,7 @@ const START_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, healthyAfte
  */
 export class Emperor {
   readonly registry: SocketRegistry;
+  readonly startedAt = Date.now();
   readonly #options: EmperorOptions;
   readonly #log: Logger;
   readonly #known = new Map<string, Known>();
@@ -129,6 +137,9 @@ export class Emperor {
   #stopping: Promise<void> | undefined;
   /** Vassals being stopped. */
   readonly #retiring = new Set<Promise<void>>();
+  /** Vassals being stopped whose file is gone (for the status snapshot). */
+  readonly #retiringVassals = new Set<Vassal>();
+  #lastSync: { at: number; trigger: string } | undefined;
   /** Vassal files to reload even though their content did not change, with why (touch-reload, touched). */
   readonly #forced = new Map<string, string>();
   readonly #touchReload = new TouchReloadWatch((file, touched) => {
@@ -204,6 +215,7 @@ export class Emperor {
         this.#pending = undefined;
         try {
           await this.#syncOnce(next.force, next.trigger);
+          this.#lastSync = { at: Date.now(), trigger: next.trigger };
         } catch (err) {
           // The daemon never dies of what it finds on disk; the next event or rescan tries again.
           this.#log.error({ event: 'emperor.sync-failed', err: (err as Error).message }, `reading the vassal files failed: ${(err as Error).message}`);
@@ -410,6 +422,7 @@ export class Emperor {
     const entry: Known = known ?? { hash: key, seen: { inode: file.inode, mtimeNs: file.mtimeNs } };
     if (entry.hash !== key) entry.startFailures = undefined;
     entry.hash = key;
+    entry.fileHash = file.hash;
     this.#known.set(file.path, entry);
 
     const name = path.basename(file.path);
@@ -458,6 +471,8 @@ export class Emperor {
       // Only its own text is wrong: nothing to retry until the file changes.
       if (!external) entry.startFailures = undefined;
       const retryInMs = external ? this.#retryLater(entry) : undefined;
+      const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ file: d.file, line: d.line, message: d.message }));
+      entry.configError = { at: Date.now(), errors, retryAt: entry.startFailures?.retryAt };
       if (repeated) return;
       const outcome = running ? 'the running version is left untouched' : 'not started';
       const retry = retryInMs === undefined ? '' : `; its cause is outside the file: retrying in ${retryInMs / 1000} s (or when the file changes)`;
@@ -465,6 +480,8 @@ export class Emperor {
       return;
     }
     entry.config = result.config;
+    entry.configError = undefined;
+    entry.appliedHash = file.hash;
     this.#touchReload.set(file.path, result.config.touchReload);
     if (entry.starting) await entry.starting;
     const account = owner ? `${owner.uid}:${owner.gid}` : undefined;
@@ -485,7 +502,7 @@ export class Emperor {
       if (decision.roll === 'bounded' || decision.roll === 'dependency') {
         // SIGHUP, a shared include: every vassal concerned rolls, a bounded number at a time; each takes the newest
         // config when its turn comes.
-        void this.#rolls(() => this.#update(entry, name, decision).then(() => entry.vassal?.settled()));
+        entry.rolling = this.#rolls(() => this.#update(entry, name, decision).then(() => entry.vassal?.settled()));
       } else {
         await this.#update(entry, name, decision);
       }
@@ -503,11 +520,13 @@ export class Emperor {
         entry.vassal = vassal;
         entry.account = account;
         entry.startFailures = undefined;
+        entry.startError = undefined;
         return vassal;
       },
       (err: Error) => {
         const delayMs = this.#retryLater(entry);
         const count = entry.startFailures?.count;
+        entry.startError = { at: Date.now(), message: err.message };
         this.#log.error(
           { event: 'vassal.start-failed', vassal: name, err: err.message, failures: count, retryInMs: delayMs },
           `vassal ${name}: cannot start: ${err.message}; retrying in ${delayMs / 1000} s (or when the file changes)`,
@@ -545,7 +564,9 @@ export class Emperor {
     const stopping = (async () => {
       await after;
       const vassal = known.vassal ?? (await known.starting);
-      await vassal?.stop();
+      if (!vassal) return;
+      this.#retiringVassals.add(vassal);
+      await vassal.stop().finally(() => this.#retiringVassals.delete(vassal));
     })().catch((err: Error) => {
       this.#log.error({ event: 'vassal.stop-failed', err: err.message }, `stopping a vassal failed: ${err.message}`);
     });
@@ -558,10 +579,60 @@ export class Emperor {
     await Promise.all([...this.#known.values()].map((known) => known.vassal?.reopenLogs()));
   }
 
-  /** A running vassal's output (last lines, followers), by vassal name; undefined when no such vassal runs. */
-  outputOf(name: string): VassalOutputView | undefined {
-    for (const [file, known] of this.#known) if (path.basename(file) === name && known.vassal && !known.vassal.stopped) return known.vassal.output;
-    return undefined;
+  /** What the emperor knows now, as plain data (for the status snapshot). Read-only; samples nothing. */
+  snapshot(): EmperorFacts {
+    const files: VassalFileFacts[] = [...this.#known].map(([file, k]) => ({
+      file,
+      name: path.basename(file),
+      hash: k.fileHash,
+      appliedHash: k.appliedHash,
+      configError: k.configError,
+      startError: k.startError && k.startFailures && { ...k.startError, failures: k.startFailures.count, retryAt: k.startFailures.retryAt },
+      starting: k.starting !== undefined,
+      retiring: false,
+      account: k.account,
+      vassal: k.vassal?.snapshot(),
+    }));
+    for (const vassal of this.#retiringVassals) {
+      const facts = vassal.snapshot();
+      files.push({ file: facts.file, name: facts.name, starting: false, retiring: true, vassal: facts });
+    }
+    return {
+      startedAt: this.startedAt,
+      sources: this.#options.dirs,
+      tyrant: this.#options.tyrant ?? false,
+      settling: this.#settle.pending,
+      syncing: this.#syncing !== undefined,
+      lastSync: this.#lastSync,
+      rescanMs: this.#options.rescanMs ?? 3000,
+      stopping: this.#stopping !== undefined,
+      files,
+    };
+  }
+
+  /** The running vassal of a vassal file (its full path), if any. */
+  vassalAt(file: string): Vassal | undefined {
+    const vassal = this.#known.get(file)?.vassal;
+    return vassal && !vassal.stopped ? vassal : undefined;
+  }
+
+  /**
+   * Reloads one vassal file (its full path), as touch-reload does, or every vassal, as SIGHUP does: the files are
+   * read again and each vassal rolls to a new generation. Resolves once the rolls it started are done or failed
+   * (Vassal.settled); with `wait` false, once the files are read and the rolls started or queued. What happened is
+   * then in snapshot(). A file that is not (or no longer) a vassal file is left.
+   */
+  async reload(file?: string, options: { readonly wait?: boolean } = {}): Promise<void> {
+    if (file !== undefined) this.#forced.set(file, 'reload asked on the control socket');
+    await this.sync({ force: file === undefined, trigger: 'control' });
+    // Tyrant mode: the sync does not wait for tenants' reconciles.
+    await Promise.all(file === undefined ? this.#detached.values() : [this.#detached.get(file)]);
+    if (options.wait === false) return;
+    const entries = file === undefined ? [...this.#known.values()] : [this.#known.get(file)].filter((k) => k !== undefined);
+    await Promise.all(entries.map(async (k) => {
+      await k.rolling;
+      await k.vassal?.settled();
+    }));
   }
 
   /** Stops watching, then stops every vassal gracefully and releases every socket. Idempotent. */

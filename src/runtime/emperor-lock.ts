@@ -19,7 +19,7 @@ import { socketHolder } from './socket-holder.js';
  * emperor on the same directory both run); and per network namespace (abstract names are), so emperors in different
  * containers do not either.
  */
-export type LockKind = 'pidfile' | 'source';
+export type LockKind = 'pidfile' | 'source' | 'control-socket';
 
 /** What one lock guards. */
 export interface LockTarget {
@@ -51,6 +51,11 @@ export function lockPath(p: string): string {
 /** The lock of a pidfile: its name in the real path of its directory (the file itself is replaced by rename). */
 export function pidfileTarget(pidfile: string): LockTarget {
   return { kind: 'pidfile', given: pidfile, real: path.join(lockPath(path.dirname(path.resolve(pidfile))), path.basename(pidfile)) };
+}
+
+/** The lock of a control socket path (the file itself is made anew by each emperor that holds it). */
+export function controlSocketTarget(file: string): LockTarget {
+  return { ...pidfileTarget(file), kind: 'control-socket' };
 }
 
 /**
@@ -89,7 +94,13 @@ export class LockConflict extends Error {
   ) {
     const who = holder === undefined ? 'another emperor (its pid could not be read)' : `emperor ${holder}`;
     const what = [...(target.real !== target.given ? [target.real] : []), ...(target.extension ? [`its ${target.extension} files`] : [])];
-    super(target.kind === 'pidfile' ? `${who} already holds pidfile ${target.given}` : `${who} already runs on ${target.given}${what.length ? ` (${what.join(', ')})` : ''}`);
+    super(
+      target.kind === 'pidfile'
+        ? `${who} already holds pidfile ${target.given}`
+        : target.kind === 'control-socket'
+          ? `${who} already has the control socket ${target.given}`
+          : `${who} already runs on ${target.given}${what.length ? ` (${what.join(', ')})` : ''}`,
+    );
     this.name = 'LockConflict';
   }
 }

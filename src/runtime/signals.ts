@@ -2,10 +2,11 @@
  * What each signal means to the emperor (and to a single vassal run in the foreground). Every signal it can receive
  * has a defined meaning; the table is in the README ("Signals").
  *
- * - SIGINT, SIGQUIT: stop. SIGTERM: stop (or reload with die-on-term = false). SIGHUP: reload. SIGUSR2: reopen the
- *   log files (after an external rotation; `supervisor --reopen-logs`).
- * - IGNORED_SIGNALS: handled, logged and otherwise ignored. Among them SIGUSR1, which without a listener makes Node
- *   start its inspector (a debugger anyone on the host could attach to, as root).
+ * - SIGINT, SIGQUIT: stop. SIGTERM: stop (or reload with die-on-term = false). SIGHUP: reload. SIGUSR1: write the
+ *   status snapshot to the log (uWSGI's habit); without a listener it would make Node start its inspector (a
+ *   debugger anyone on the host could attach to, as root), so it is guarded from the very start (guardSignals).
+ *   SIGUSR2: reopen the log files (after an external rotation; `supervisor --reopen-logs`).
+ * - IGNORED_SIGNALS: handled, logged and otherwise ignored.
  * - SIGPIPE and SIGXFSZ: ignored by Node itself (a write then fails with EPIPE or EFBIG, which the log sink
  *   handles). Not logged: a log write that raises one would raise it again.
  * - SIGCHLD, SIGCONT, SIGURG, SIGWINCH: ignored by default. SIGTSTP, SIGTTIN, SIGTTOU: stop the process (job control),
@@ -20,14 +21,18 @@
 export type SignalCommand =
   | { readonly type: 'stop'; readonly signal: NodeJS.Signals }
   | { readonly type: 'reload'; readonly signal: NodeJS.Signals }
-  | { readonly type: 'reopen-logs'; readonly signal: NodeJS.Signals };
+  | { readonly type: 'reopen-logs'; readonly signal: NodeJS.Signals }
+  | { readonly type: 'status'; readonly signal: NodeJS.Signals };
 
 export interface SignalPolicy {
   /** uWSGI 2.1 semantics: SIGTERM stops (true, the default); false restores 2.0's "SIGTERM reloads". */
   readonly dieOnTerm: boolean;
 }
 
-/** The meaning of each handled signal. SIGINT and SIGQUIT always stop; SIGHUP always reloads; SIGUSR2 reopens logs. */
+/**
+ * The meaning of each handled signal. SIGINT and SIGQUIT always stop; SIGHUP always reloads; SIGUSR1 logs the status;
+ * SIGUSR2 reopens logs.
+ */
 export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): SignalCommand | undefined {
   switch (signal) {
     case 'SIGINT':
@@ -37,6 +42,8 @@ export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): Signal
       return policy.dieOnTerm ? { type: 'stop', signal } : { type: 'reload', signal };
     case 'SIGHUP':
       return { type: 'reload', signal };
+    case 'SIGUSR1':
+      return { type: 'status', signal };
     case 'SIGUSR2':
       return { type: 'reopen-logs', signal };
     default:
@@ -44,14 +51,13 @@ export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): Signal
   }
 }
 
-const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGUSR2'];
+const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
 /**
  * Signals that are handled and ignored, with what they are kept for. Their default action would end the process
- * (SIGUSR1: start the inspector); an operator's habit or a stray `kill` must not end supervision.
+ * ; an operator's habit or a stray `kill` must not end supervision.
  */
 export const IGNORED_SIGNALS: Readonly<Partial<Record<NodeJS.Signals, string>>> = {
-  SIGUSR1: 'reserved for a status snapshot (uWSGI prints statistics on SIGUSR1); ignored for now',
   SIGALRM: 'not used by the emperor; ignored',
   SIGVTALRM: 'not used by the emperor; ignored',
   SIGPROF: 'not used by the emperor; ignored',
@@ -98,6 +104,8 @@ export function signalMeaning(signal: NodeJS.Signals): string | undefined {
       return 'stop (reload with die-on-term = false)';
     case 'SIGHUP':
       return 'reload every vassal';
+    case 'SIGUSR1':
+      return 'write the status snapshot to the log (uWSGI prints its vassals on SIGUSR1)';
     case 'SIGUSR2':
       return 'reopen the log files (the emperor\'s and every vassal\'s logto), e.g. after logrotate renamed them';
     default:
@@ -113,9 +121,11 @@ export function signalMeaning(signal: NodeJS.Signals): string | undefined {
  * that off; `--disable-sigusr1` came with Node 22.14.)
  */
 export function guardSignals(): void {
-  // SIGUSR2 too: until routeSignals gives it its meaning, its default action would end the process.
-  for (const signal of [...(Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[]), 'SIGUSR2' as const]) process.on(signal, () => {});
+  for (const signal of GUARDED_SIGNALS) process.on(signal, () => {});
 }
+
+/** Signals whose default action would start the inspector or end the process, before routeSignals gives them a use. */
+export const GUARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', ...(Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[])];
 
 /**
  * Routes the command signals to `onCommand` and the ignored ones to `onIgnored` (to be logged, with the reason).

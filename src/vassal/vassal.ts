@@ -9,6 +9,7 @@ import { VassalOutput, type VassalOutputView } from '../logs/vassal-output.js';
 import { afterUnexpectedExit, HEALTHY, type SlotHealth } from './backoff.js';
 import { planGroup, type Action, type GroupView, type WorkerPhase } from './group-plan.js';
 import { reloadKind } from './reload-kind.js';
+import type { ExitRecord, ReloadFacts, VassalFacts } from './vassal-facts.js';
 
 export interface VassalDeps {
   readonly registry: SocketRegistry;
@@ -47,6 +48,8 @@ interface WorkerRecord {
   retire?: boolean;
   /** It was a successor that failed to start; already reported. */
   successorFailed?: boolean;
+  /** Its replacement (recycling, a restart asked for) failed, and why: it keeps serving. */
+  replacementFailed?: string;
   lifetimeTimer?: NodeJS.Timeout;
   /** stop-fifo: the FIFO it is stopped through. */
   stopFifo?: StopFifo;
@@ -56,6 +59,9 @@ interface SlotRecord {
   health: SlotHealth;
   retryAt: number;
   lastGeneration?: number;
+  /** Workers that exited on their own and were started again. */
+  restarts?: number;
+  lastExit?: ExitRecord & { readonly key: number };
 }
 
 /**
@@ -67,6 +73,8 @@ function socketsToLease(config: VassalConfig, credentials: Credentials | undefin
   const owner = { user: String(credentials.uid), group: String(credentials.gid) };
   return config.sockets.map((s) => (s.address.kind === 'unix' && !s.owner ? { ...s, owner } : s));
 }
+/** How a restart asked for (restartWorker) ended. */
+export type RestartOutcome = { readonly ok: true; readonly replaced: readonly number[]; readonly pid: number | undefined } | { readonly ok: false; readonly error: string };
 
 // How often reload-on-rss measures workers; uWSGI checks after each request, which a generic supervisor cannot see.
 const RSS_CHECK_MS = 2000;
@@ -77,6 +85,7 @@ const RSS_CHECK_MS = 2000;
  */
 export class Vassal {
   readonly name: string;
+  readonly startedAt = Date.now();
   readonly #deps: VassalDeps;
   readonly #log: Logger;
   readonly #generations = new Map<number, Generation>();
@@ -95,6 +104,11 @@ export class Vassal {
   #rssTimer: NodeJS.Timeout | undefined;
   /** Where the workers' output goes (logto, or the emperor's log), and its last lines. */
   readonly #output: VassalOutput;
+  #reloads = 0;
+  #reloadFailures = 0;
+  #lastReload: ReloadFacts | undefined;
+  /** Checked after every reconcile and at stop: each resolves its caller once its condition holds. */
+  readonly #watchers = new Set<() => void>();
 
   private constructor(first: Generation, deps: VassalDeps, output: VassalOutput) {
     this.name = first.config.name;
@@ -144,7 +158,13 @@ export class Vassal {
    */
   update(config: VassalConfig, options: { force?: boolean; reason?: string } = {}): Promise<void> {
     const next = this.#queue.then(() => this.#apply(config, options.force ?? false, options.reason ?? (options.force ? 'reload requested' : 'new config')));
-    this.#queue = next.catch(() => {});
+    this.#queue = next.catch((err: Error) => {
+      if (this.#stopping) return;
+      // Its sockets could not be bound (or its user not found): no new generation, the running one keeps serving.
+      this.#reloadFailures++;
+      const at = Date.now();
+      this.#lastReload = { generation: this.#target.number + 1, result: 'failed', startedAt: at, endedAt: at, error: err.message };
+    });
     return next;
   }
 
@@ -172,6 +192,8 @@ export class Vassal {
     this.#target = generation;
     this.#rollBlocked = false;
     this.#rollStartedAt = Date.now();
+    this.#reloads++;
+    this.#lastReload = { generation: generation.number, result: 'rolling', startedAt: this.#rollStartedAt };
     // A new generation is a fresh chance: slots waiting out a crash-loop backoff start at once.
     for (const slot of this.#slots.values()) {
       slot.retryAt = 0;
@@ -226,6 +248,7 @@ export class Vassal {
     clearTimeout(this.#timer);
     clearInterval(this.#rssTimer);
     this.#notifySettled();
+    this.#notifyWatchers();
     await this.#queue;
     const exits = await Promise.allSettled([...this.#workers.values()].map((r) => this.#stopWorker(r, 'vassal-stop')));
     for (const exit of exits) {
@@ -253,6 +276,7 @@ export class Vassal {
     if (this.#stopping) return;
     for (const action of planGroup(this.#view(), Date.now())) this.#act(action);
     this.#noteRollDone();
+    this.#notifyWatchers();
   }
 
   #act(action: Action): void {
@@ -347,8 +371,11 @@ export class Vassal {
   #onExit(record: WorkerRecord, exit: WorkerExit): void {
     this.#workers.delete(record.key);
     clearTimeout(record.lifetimeTimer);
-    const left = record.stopFifo?.remove();
-    if (left) this.#log.warn({ event: 'worker.stop-fifo-left', worker: record.slot, err: left.message }, `worker ${record.slot} of ${this.name}: its stop FIFO directory was not removed: ${left.message}`);
+    const slot = this.#slots.get(record.slot);
+    if (slot) {
+      const { code, signal, requested, spawnError } = exit;
+      slot.lastExit = { key: record.key, at: Date.now(), pid: record.worker.pid, code, signal, requested, wasReady: record.readyAt !== undefined, spawnError };
+    }
     const ranOnItsOwn = record.stopReason === undefined || record.stopReason === 'ready-timeout';
     if (record.successorFailed) {
       // Already reported when its ready timeout passed.
@@ -377,6 +404,7 @@ export class Vassal {
     const incumbent = this.#incumbentOf(record);
     if (incumbent && incumbent.generation === record.generation) {
       incumbent.retire = false;
+      incumbent.replacementFailed = what;
       this.#log.warn(
         { event: 'worker.recycle-failed', worker: record.slot, ...exit, output: record.worker.outputTail() },
         `worker ${record.slot} of ${this.name}: its replacement ${what}; keeping the current worker`,
@@ -385,6 +413,10 @@ export class Vassal {
     }
     if (record.generation !== this.#target.number || this.#rollBlocked) return;
     this.#rollBlocked = true;
+    this.#reloadFailures++;
+    const startedAt = this.#lastReload?.generation === record.generation ? this.#lastReload.startedAt : Date.now();
+    const error = `worker ${record.slot} ${what}`;
+    this.#lastReload = { generation: record.generation, result: 'failed', startedAt, endedAt: Date.now(), error, output: record.worker.outputTail() };
     this.#log.error(
       { event: 'vassal.reload-failed', generation: record.generation, worker: record.slot, ...exit, output: record.worker.outputTail() },
       `vassal ${this.name}: reload to generation ${record.generation} failed: worker ${record.slot} ${what}; the previous generation keeps serving`,
@@ -400,6 +432,7 @@ export class Vassal {
     const { health, delayMs } = afterUnexpectedExit(slot.health, { wasReady: record.readyAt !== undefined, readyForMs }, this.#target.config.backoff);
     slot.health = health;
     slot.retryAt = Date.now() + delayMs;
+    slot.restarts = (slot.restarts ?? 0) + 1;
     this.#notifySettled();
     const fields = { event: 'worker.died', worker: record.slot, code: exit.code, signal: exit.signal, failures: health.failures, restartInMs: delayMs };
     if (delayMs > 0) {
@@ -442,6 +475,7 @@ export class Vassal {
       workers.every((w) => w.generation === this.#target.number || w.phase === 'stopping');
     if (!done) return;
     const first = this.#target.number === 1;
+    if (!first && this.#lastReload?.generation === this.#target.number) this.#lastReload = { ...this.#lastReload, result: 'done', endedAt: Date.now() };
     this.#log.info(
       { event: first ? 'vassal.ready' : 'vassal.reloaded', generation: this.#target.number, durationMs: Date.now() - this.#rollStartedAt },
       first ? `vassal ${this.name}: all ${this.#target.config.processes} worker(s) ready` : `vassal ${this.name} now runs generation ${this.#target.number}`,
@@ -477,6 +511,118 @@ export class Vassal {
     }
   }
 
+  /** What the vassal knows about itself now, as plain data (for the status snapshot). Read-only; cheap. */
+  snapshot(): VassalFacts {
+    const config = this.#target.config;
+    const credentials = this.#target.credentials;
+    const workers = [...this.#workers.values()].sort((a, b) => a.slot - b.slot || a.key - b.key);
+    const slotIds = [...new Set([...Array.from({ length: config.processes }, (_, i) => i + 1), ...workers.map((w) => w.slot)])].sort((a, b) => a - b);
+    return {
+      name: this.name,
+      file: config.file,
+      startedAt: this.startedAt,
+      stopping: this.#stopping !== undefined,
+      processes: config.processes,
+      generation: this.#target.number,
+      rolling: this.#rollStartedAt !== undefined && !this.#rollBlocked,
+      rollBlocked: this.#rollBlocked,
+      reloads: this.#reloads,
+      reloadFailures: this.#reloadFailures,
+      lastReload: this.#lastReload,
+      uid: credentials?.uid,
+      gid: credentials?.gid,
+      sockets: config.sockets.map((s) => ({
+        name: s.name,
+        kind: s.address.kind,
+        mode: s.mode,
+        owner: s.owner && `${s.owner.user ?? ''}${s.owner.group !== undefined ? `:${s.owner.group}` : ''}`,
+      })),
+      workers: workers.map((r) => ({
+        id: r.slot,
+        pid: r.worker.pid,
+        generation: r.generation,
+        phase: r.phase,
+        startedAt: r.worker.startedAt,
+        readyAt: r.readyAt,
+        stopReason: r.stopReason,
+        retiring: r.retire === true,
+      })),
+      slots: slotIds.map((id) => {
+        const slot = this.#slots.get(id);
+        const retryAt = slot && slot.retryAt > Date.now() ? slot.retryAt : undefined;
+        return { id, restarts: slot?.restarts ?? 0, failures: slot?.health.failures ?? 0, retryAt, lastExit: slot?.lastExit && withoutKey(slot.lastExit) };
+      }),
+    };
+  }
+
+  /**
+   * Restarts worker `id` (its slot). By default as in a roll: a successor starts beside it, and it is stopped once
+   * the successor is ready; a successor that fails leaves it serving. With `force` it is stopped now (stop signal,
+   * mercy, SIGKILL) and the slot starts a new one once it has exited. Resolves when the slot has a new ready worker
+   * and the old one has exited, or with why not (never rejects).
+   */
+  restartWorker(id: number, options: { force?: boolean } = {}): Promise<RestartOutcome> {
+    const fail = (error: string): Promise<RestartOutcome> => Promise.resolve({ ok: false, error });
+    if (this.#stopping) return fail(`vassal ${this.name} is stopping`);
+    const inSlot = [...this.#workers.values()].filter((w) => w.slot === id && w.phase !== 'stopping').sort((a, b) => a.key - b.key);
+    const current = inSlot[inSlot.length - 1];
+    if (!current) {
+      const slot = this.#slots.get(id);
+      if (id > this.#target.config.processes || !slot) return fail(`vassal ${this.name} has no worker ${id} (processes = ${this.#target.config.processes})`);
+      const waitMs = slot.retryAt - Date.now();
+      return fail(`worker ${id} of ${this.name} is not running${waitMs > 0 ? ` (crash-loop backoff: next start in ${Math.ceil(waitMs / 1000)} s)` : ''}`);
+    }
+    if (!options.force && (current.phase !== 'ready' || inSlot.length > 1 || current.retire)) {
+      const what = current.phase !== 'ready' ? 'still starting' : 'already being replaced';
+      return fail(`worker ${id} of ${this.name} is ${what}: nothing to roll to yet (--force stops it now)`);
+    }
+    const old = inSlot.map((w) => w.key);
+    const newest = Math.max(...old);
+    this.#log.info(
+      { event: 'worker.restart', worker: id, pid: current.worker.pid, force: options.force === true },
+      `restarting worker ${id} of ${this.name}${options.force ? ' (forced: stopping it now)' : ': successor first'}`,
+    );
+    if (options.force) {
+      for (const record of inSlot) void this.#stopWorker(record, 'restart');
+    } else {
+      current.retire = true;
+      current.replacementFailed = undefined;
+      this.#reconcile();
+    }
+    return this.#until((): RestartOutcome | undefined => {
+      if (this.#stopping) return { ok: false, error: `vassal ${this.name} is stopping` };
+      if (!options.force && current.replacementFailed !== undefined && this.#workers.has(current.key)) {
+        return { ok: false, error: `worker ${id} of ${this.name}: its successor ${current.replacementFailed}; the worker keeps serving` };
+      }
+      const lastExit = this.#slots.get(id)?.lastExit;
+      if (lastExit && lastExit.key > newest && !lastExit.wasReady) {
+        const how = lastExit.spawnError ? `could not start: ${lastExit.spawnError}` : lastExit.signal ? `was killed by ${lastExit.signal}` : `exited with code ${lastExit.code}`;
+        return { ok: false, error: `worker ${id} of ${this.name}: the new worker ${how} before it was ready` };
+      }
+      const successor = [...this.#workers.values()].find((w) => w.slot === id && w.key > newest && w.phase === 'ready');
+      if (!successor || old.some((key) => this.#workers.has(key))) return undefined;
+      return { ok: true, replaced: inSlot.map((w) => w.worker.pid ?? 0), pid: successor.worker.pid };
+    });
+  }
+
+  /** Resolves with what `check` returns once it returns something; checked now, after every reconcile and at stop. */
+  #until<T>(check: () => T | undefined): Promise<T> {
+    return new Promise((resolve) => {
+      const watcher = (): void => {
+        const result = check();
+        if (result === undefined) return;
+        this.#watchers.delete(watcher);
+        resolve(result);
+      };
+      this.#watchers.add(watcher);
+      watcher();
+    });
+  }
+
+  #notifyWatchers(): void {
+    for (const watcher of [...this.#watchers]) watcher();
+  }
+
   #wakeAt(at: number): void {
     if (at >= this.#timerAt && this.#timer) return;
     clearTimeout(this.#timer);
@@ -487,4 +633,8 @@ export class Vassal {
       this.#reconcile();
     }, Math.max(0, at - Date.now()));
   }
+}
+
+function withoutKey({ key: _key, ...exit }: ExitRecord & { readonly key: number }): ExitRecord {
+  return exit;
 }

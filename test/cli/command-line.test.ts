@@ -46,6 +46,32 @@ describe('command line', () => {
     expect(() => parseCommandLine(['--show-config', 'a.ini', 'b.ini'])).toThrow(new UsageError('--show-config reads one file'));
   });
 
+  it('reads the commands to a running emperor: --status [SOCKET], --metrics, --reload-vassal, --restart-worker, --logs', () => {
+    const control = (action: unknown, socket?: string, json = false) => ({ type: 'control', action, socket, json });
+    expect(parseCommandLine(['--status'])).toEqual(control({ kind: 'status' }));
+    expect(parseCommandLine(['--status', '/run/x.sock', '--json'])).toEqual(control({ kind: 'status' }, '/run/x.sock', true));
+    expect(parseCommandLine(['--metrics', '--control-socket', '/run/x.sock'])).toEqual(control({ kind: 'metrics' }, '/run/x.sock'));
+    expect(parseCommandLine(['--reload-vassal', 'app.ini'])).toEqual(control({ kind: 'reload-vassal', vassal: 'app.ini' }));
+    expect(parseCommandLine(['--restart-worker', 'app.ini:2', '--force'])).toEqual(control({ kind: 'restart-worker', vassal: 'app.ini', worker: 2, force: true }));
+    // A vassal name may itself hold a colon: the id is after the last one.
+    expect(parseCommandLine(['--restart-worker', 'a:b.ini:12'])).toMatchObject({ action: { vassal: 'a:b.ini', worker: 12 } });
+    expect(parseCommandLine(['--logs', 'app', '--follow', '--lines', '5'])).toEqual(control({ kind: 'logs', vassal: 'app', follow: true, lines: 5 }));
+  });
+
+  it('refuses a control command with the wrong company, and --json where uWSGI would read a JSON config', () => {
+    expect(() => parseCommandLine(['--json', 'app.json'])).toThrow(
+      new UsageError("--json goes with --status, --reload-vassal, --restart-worker or --logs (uWSGI's json option, a config in JSON, is not supported: write an ini file)"),
+    );
+    expect(() => parseCommandLine(['--follow'])).toThrow(new UsageError('--follow goes with --logs'));
+    expect(() => parseCommandLine(['--status', '--force'])).toThrow(new UsageError('--force goes with --restart-worker'));
+    expect(() => parseCommandLine(['--status', '--metrics'])).toThrow(new UsageError('one command at a time: --status and --metrics'));
+    expect(() => parseCommandLine(['--status', '--emperor', 'x'])).toThrow(new UsageError('--status talks to a running emperor: it takes no option --emperor (only --control-socket PATH)'));
+    expect(() => parseCommandLine(['--restart-worker', 'app.ini'])).toThrow(new UsageError('--restart-worker expects NAME:ID (a vassal and a worker id from 1), got "app.ini"'));
+    expect(() => parseCommandLine(['--restart-worker', 'app.ini:0'])).toThrow(UsageError);
+    expect(() => parseCommandLine(['--logs', 'app', '--lines', 'ten'])).toThrow(new UsageError('--lines expects a number of lines, got "ten"'));
+    expect(() => parseCommandLine(['--metrics', 'extra'])).toThrow(new UsageError('unexpected argument "extra" with --metrics'));
+  });
+
   it('names an unknown flag, with a suggestion', () => {
     expect(() => parseCommandLine(['--emporer', 'x'])).toThrow(new UsageError('unknown option --emporer; did you mean --emperor? (supervisor --help lists them all)'));
   });

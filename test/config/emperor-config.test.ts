@@ -41,10 +41,10 @@ describe('emperor config', () => {
   });
 
   it('warns about vassal options in the emperor\'s file, and notes uWSGI emperor features it does not have', () => {
-    const { built } = build(['emperor = vassals', 'processes = 4', 'emperor-stats = 127.0.0.1:5001']);
+    const { built } = build(['emperor = vassals', 'processes = 4', 'emperor-throttle = 1000']);
     expect(built.diagnostics.map(formatDiagnostic)).toEqual([
       `${FILE}:3: warning: option "processes" belongs in a vassal file; ignored here`,
-      `${FILE}:4: note: "emperor-stats" is a uWSGI option, not applicable here (ignored): this emperor watches directories of vassal .ini files and has no such feature`,
+      `${FILE}:4: note: "emperor-throttle" is a uWSGI option, not applicable here (ignored): this emperor watches directories of vassal .ini files and has no such feature`,
     ]);
   });
 });

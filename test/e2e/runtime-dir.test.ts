@@ -37,7 +37,7 @@ const envOf = (pid: number, name: string): string | undefined =>
     ?.slice(name.length + 1);
 
 describe('the runtime directory', () => {
-  it.skipIf(!PYTHON)('is /run/supervisor for root (0755): a private secret, and per run a 0711 directory with its record and the notify sockets', async () => {
+  it.skipIf(!PYTHON)('is /run/supervisor for root (0755): a private secret, the control socket, and per run a 0711 directory with its record and the notify sockets', async () => {
     const emperor = await inOwnRun(['--emperor', await vassalDir(notifyIni())]);
     await emperor.waitForLog((r) => r.event === 'vassal.ready');
     const root = `/proc/${emperor.pid}/root/run/supervisor`;
@@ -46,7 +46,9 @@ describe('the runtime directory', () => {
     expect([mode(`${root}/secret`), statSync(`${root}/secret`).size]).toEqual([0o600, 32]);
     const [worker] = emperor.spawnedPids('app.ini');
     const runId = envOf(worker!, EMPEROR_MARKER)!;
-    expect(readdirSync(root).sort()).toEqual([runId, 'secret'].sort());
+    // The control socket is in the root (found without the run id), 0600.
+    expect(readdirSync(root).sort()).toEqual([runId, 'control.sock', 'secret'].sort());
+    expect([mode(`${root}/control.sock`), lstatSync(`${root}/control.sock`).isSocket()]).toEqual([0o600, true]);
     expect(mode(`${root}/${runId}`)).toBe(0o711);
     expect(mode(`${root}/${runId}/run`)).toBe(0o600);
     const record = parseRunRecord(readFileSync(`${root}/${runId}/run`, 'utf8'));

@@ -96,7 +96,7 @@ export const NOT_APPLICABLE: readonly NotApplicableGroup[] = [
   {
     id: 'stats',
     title: 'uWSGI\'s stats server, metrics and alarms',
-    hint: 'there is no stats server: every worker start, exit and reload is an event in the supervisor\'s JSON log',
+    hint: 'a vassal has no stats server of its own: the emperor\'s control socket gives every vassal\'s status (supervisor --status, supervisor --metrics for Prometheus; metrics-http and emperor-stats serve them read-only), and every worker start, exit and reload is an event in the JSON log',
     names: ['stats', 'stats-*', 'carbon', 'carbon-*', 'metrics-*', 'enable-metrics', 'alarm', 'alarm-*'],
   },
   {
@@ -104,7 +104,7 @@ export const NOT_APPLICABLE: readonly NotApplicableGroup[] = [
     title: 'uWSGI emperor features',
     hint: 'this emperor watches directories of vassal .ini files and has no such feature',
     names: [
-      'emperor-stats', 'emperor-stats-server', 'emperor-on-demand-*', 'emperor-use-clone', 'emperor-broodlord', 'emperor-throttle',
+      'emperor-on-demand-*', 'emperor-use-clone', 'emperor-broodlord', 'emperor-throttle',
       'emperor-max-throttle', 'emperor-magic-exec', 'emperor-procname', 'emperor-wrapper', 'emperor-wrapper-*',
       'emperor-extra-extension', 'emperor-nofollow', 'emperor-required-heartbeat', 'emperor-curse-tolerance', 'emperor-pidfile',
       'emperor-graceful-shutdown', 'early-emperor', 'vassals-inherit', 'vassals-inherit-before', 'vassals-include-before',

@@ -1,0 +1,97 @@
+// `supervisor --status` with 100 vassals: how long the answer takes (the request over the control socket alone, and
+// the whole CLI run, Node's start included), and the emperor's CPU while --status is polled every second, against
+// the same emperor left idle. Each vassal runs one `sleep` worker (idle; no Node start per worker).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLI, fmt, startEmperor, summary, tempDir, until } from './lib.mjs';
+
+/** One status request over the control socket; resolves with the time to the complete answer (ms) and its size. */
+function ask(socket) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const conn = net.connect(socket, () => conn.write('{"command":"status"}\n'));
+    let bytes = 0;
+    conn.on('data', (d) => (bytes += d.length));
+    conn.on('close', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, bytes }));
+    conn.on('error', reject);
+  });
+}
+
+/** CPU seconds (user + system) the process has used, from /proc/PID/stat (USER_HZ = 100). */
+function cpuSeconds(pid) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+export async function statusBench({ vassals = 100, samples = 30, windowS = 60 } = {}) {
+  const dir = tempDir('bench-status');
+  const socket = `${dir.path}/control.sock`;
+  for (let i = 1; i <= vassals; i++) writeFileSync(`${dir.path}/v${String(i).padStart(3, '0')}.ini`, '[uwsgi]\ncommand = sleep 3600\nready-after = 0\n');
+  const emperor = startEmperor(['--emperor', dir.path, '--control-socket', socket]);
+  try {
+    await until(() => emperor.records.filter((r) => r.event === 'vassal.ready').length === vassals, 120_000, 50);
+    const processes = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+    // The idle baseline first, before anything asked it anything.
+    const pid = emperor.child.pid;
+    const load = loadavg()[0];
+    let before = cpuSeconds(pid);
+    await sleep(windowS * 1000);
+    const idle = cpuSeconds(pid) - before;
+    await ask(socket);
+    const socketMs = [];
+    let bytes = 0;
+    for (let i = 0; i < samples; i++) {
+      const r = await ask(socket);
+      socketMs.push(r.ms);
+      bytes = r.bytes;
+    }
+    const cliMs = [];
+    for (let i = 0; i < samples; i++) {
+      const started = process.hrtime.bigint();
+      const run = spawnSync(process.execPath, [CLI, '--status', socket], { encoding: 'utf8' });
+      cliMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (run.status !== 0) throw new Error(`--status exited ${run.status}: ${run.stderr}`);
+    }
+    // Node's own start, for comparison: the floor of any CLI run.
+    const nodeMs = [];
+    for (let i = 0; i < 10; i++) {
+      const started = process.hrtime.bigint();
+      execFileSync(process.execPath, ['-e', '0']);
+      nodeMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+
+    before = cpuSeconds(pid);
+    const deadline = Date.now() + windowS * 1000;
+    let polls = 0;
+    while (Date.now() < deadline) {
+      const tick = Date.now();
+      spawnSync(process.execPath, [CLI, '--status', socket], { stdio: 'ignore' });
+      polls++;
+      await sleep(Math.max(0, 1000 - (Date.now() - tick)));
+    }
+    const polled = cpuSeconds(pid) - before;
+    return { vassals, processes, bytes, socket: summary(socketMs), cli: summary(cliMs), node: summary(nodeMs), windowS, idle, polled, polls, load, loadAfter: loadavg()[0] };
+  } finally {
+    await emperor.stop();
+    dir.remove();
+  }
+}
+
+export function describeStatus(r) {
+  return [
+    `--status with ${r.vassals} vassals (1 idle worker each; ${r.processes} processes on the host, answer ${(r.bytes / 1024).toFixed(0)} KiB):`,
+    `  request over the control socket: ${fmt(r.socket)}`,
+    `  whole CLI run (supervisor --status, table printed): ${fmt(r.cli)}; Node's own start alone: ${fmt(r.node)}`,
+    `  emperor CPU over ${r.windowS} s: idle ${(r.idle * 1000).toFixed(0)} ms; with --status every second (${r.polls} polls) ${(r.polled * 1000).toFixed(0)} ms` +
+      ` = ${((r.polled / r.windowS) * 100).toFixed(2)} % of one core; ${(((r.polled - r.idle) / r.polls) * 1000).toFixed(1)} ms per status above idle`,
+    `  load average (1 min) at start ${r.load.toFixed(2)}, at the end ${r.loadAfter.toFixed(2)}`,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(describeStatus(await statusBench({ windowS: Number(process.env.WINDOW_S ?? 60) })));
+}
