@@ -74,7 +74,8 @@ export async function runToExit(
   const child = execa(argv[0]!, argv.slice(1), {
     env: { ...options.env, SV_TEST_TAG: tag },
     cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe', ...(options.fds ?? [])],
+    // A number is a descriptor the child gets as is (execa's types do not take it for extra fds).
+    stdio: ['ignore', 'pipe', 'pipe', ...((options.fds ?? []) as unknown as 'ignore'[])],
     reject: false,
     stripFinalNewline: false,
     timeout: options.timeoutMs ?? 90_000,
