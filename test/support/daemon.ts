@@ -24,6 +24,13 @@ export function killDaemonsAfterEach(): void {
   });
 }
 
+/** A new tag for a process this test starts (SV_TEST_TAG): whatever carries it is killed after the test. */
+export function newTag(): string {
+  const tag = randomUUID();
+  tags.add(tag);
+  return tag;
+}
+
 /** SIGKILLs every live process carrying one of `tagList` (daemons first: their workers die with them). */
 async function killTagged(tagList: readonly string[]): Promise<void> {
   const live = (): number[] => tagList.flatMap((tag) => processesWithEnv('SV_TEST_TAG', tag));
@@ -68,8 +75,7 @@ export async function runToExit(
   argv: readonly string[],
   options: { env?: Record<string, string>; cwd?: string; fds?: readonly number[]; timeoutMs?: number } = {},
 ): Promise<CommandResult> {
-  const tag = randomUUID();
-  tags.add(tag);
+  const tag = newTag();
   const started = performance.now();
   const child = execa(argv[0]!, argv.slice(1), {
     env: { ...options.env, SV_TEST_TAG: tag },
