@@ -21,6 +21,8 @@ export type ControlAction =
   | { readonly kind: 'status' }
   | { readonly kind: 'metrics' }
   | { readonly kind: 'reload-vassal'; readonly vassal: string }
+  /** `--reload PIDFILE|PID --wait`: every vassal, answered once every roll is done; `emperor` is checked to be the one. */
+  | { readonly kind: 'reload-all'; readonly emperor: string }
   | { readonly kind: 'restart-worker'; readonly vassal: string; readonly worker: number; readonly force: boolean }
   | { readonly kind: 'logs'; readonly vassal: string; readonly follow: boolean; readonly lines: number | undefined };
 
@@ -42,6 +44,7 @@ const CONTROL = {
   'reopen-logs': { type: 'string' },
   stop: { type: 'string' },
   'stop-timeout': { type: 'string' },
+  wait: { type: 'boolean' },
   check: { type: 'boolean' },
   'show-config': { type: 'boolean' },
   // Commands to a running emperor, over its control socket (src/control/).
@@ -98,7 +101,13 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const values = parsed.values as Record<string, unknown>;
   if (values.help) return { type: 'help' };
   if (values.version) return { type: 'version' };
-  if (typeof values.reload === 'string') return { type: 'reload', pidfile: values.reload };
+  if (typeof values.reload === 'string') {
+    if (values.wait !== true) return { type: 'reload', pidfile: values.reload };
+    const { socket, positionals } = controlSocketOption(parsed.tokens ?? [], 'reload');
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} with --reload`);
+    return { type: 'control', action: { kind: 'reload-all', emperor: values.reload }, socket, json: values.json === true };
+  }
+  if (values.wait === true) throw new UsageError('--wait goes with --reload');
   if (typeof values['reopen-logs'] === 'string') return { type: 'reopen-logs', pidfile: values['reopen-logs'] };
   if (typeof values.stop === 'string') {
     const raw = (values['stop-timeout'] as string | undefined) ?? '60';
@@ -145,15 +154,9 @@ function controlCommand(values: Record<string, unknown>, tokens: NonNullable<Ret
   if (given.length === 0) return undefined;
   if (given.length > 1) throw new UsageError(`one command at a time: --${given.join(' and --')}`);
   const kind = given[0] as (typeof CONTROL_ACTIONS)[number];
-  let socket: string | undefined;
-  const positionals: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'positional') positionals.push(token.value);
-    if (token.kind !== 'option' || token.name in CONTROL) continue;
-    if (token.name !== 'control-socket') throw new UsageError(`--${kind} talks to a running emperor: it takes no option --${token.name} (only --control-socket PATH)`);
-    if (!token.value) throw new UsageError('option --control-socket needs a value');
-    socket = path.resolve(token.value);
-  }
+  const found = controlSocketOption(tokens, kind);
+  const { positionals } = found;
+  let { socket } = found;
   // `supervisor --status /run/supervisor/control.sock`, as `supervisorctl -s` takes it.
   if (kind === 'status' && positionals.length === 1 && socket === undefined) socket = path.resolve(positionals[0] as string);
   else if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} with --${kind}`);
@@ -177,6 +180,20 @@ function controlCommand(values: Record<string, unknown>, tokens: NonNullable<Ret
       return { type: 'control', action: { kind, vassal: values[kind] as string, follow: values.follow === true, lines: raw === undefined ? undefined : Number(raw) }, socket, json };
     }
   }
+}
+
+/** The `--control-socket PATH` of a command to a running emperor, and its positionals; throws UsageError for any other option. */
+function controlSocketOption(tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>, kind: string): { socket: string | undefined; positionals: string[] } {
+  let socket: string | undefined;
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option' || token.name in CONTROL) continue;
+    if (token.name !== 'control-socket') throw new UsageError(`--${kind} talks to a running emperor: it takes no option --${token.name} (only --control-socket PATH)`);
+    if (!token.value) throw new UsageError('option --control-socket needs a value');
+    socket = path.resolve(token.value);
+  }
+  return { socket, positionals };
 }
 
 function explain(err: Error & { code?: string }, options: Record<string, unknown>): string {

@@ -6,6 +6,7 @@ import type { ControlRequest } from '../control/control-protocol.js';
 import type { Snapshot } from '../control/snapshot.js';
 import { formatStatusTable, statusExitCode } from '../control/status-table.js';
 import type { OutputEntry } from '../logs/output-ring.js';
+import { targetPid } from '../runtime/control.js';
 
 /**
  * `supervisor --status`, `--metrics`, `--reload-vassal`, `--restart-worker`, `--logs`: one request to a running
@@ -21,6 +22,13 @@ export async function runControl(action: ControlAction, socket: string | undefin
       return 1;
     }
     socketPath = found.path;
+  }
+  if (action.kind === 'reload-all') {
+    const mismatch = await otherEmperor(socketPath, action.emperor, signal);
+    if (mismatch) {
+      out.err(`supervisor: ${mismatch}\n`);
+      return 1;
+    }
   }
   const request = requestFor(action);
   let code = 1;
@@ -53,6 +61,8 @@ function requestFor(action: ControlAction): ControlRequest {
       return { command: action.kind };
     case 'reload-vassal':
       return { command: 'reload', vassal: action.vassal, wait: true };
+    case 'reload-all':
+      return { command: 'reload', wait: true };
     case 'restart-worker':
       return { command: 'restart-worker', vassal: action.vassal, worker: action.worker, force: action.force };
     case 'logs':
@@ -73,9 +83,10 @@ function print(action: ControlAction, message: Record<string, unknown>, how: { j
       out.out(String(message.metrics));
       return 0;
     case 'reload-vassal':
+    case 'reload-all':
     case 'restart-worker':
       if (json) out.out(`${JSON.stringify(message)}\n`);
-      else out.out(`${action.kind === 'reload-vassal' ? describeReload(message) : describeRestart(action.vassal, action.worker, message)}\n`);
+      else out.out(`${action.kind === 'restart-worker' ? describeRestart(action.vassal, action.worker, message) : describeReload(message)}\n`);
       return 0;
     case 'logs': {
       if (first) {
@@ -88,6 +99,25 @@ function print(action: ControlAction, message: Record<string, unknown>, how: { j
       return undefined;
     }
   }
+}
+
+/**
+ * Why the emperor behind `socketPath` is not the one `target` (a pidfile or pid) names, or undefined when it is: a
+ * reload must not wait on another emperor's vassals (a second emperor of the same user has its own socket).
+ */
+async function otherEmperor(socketPath: string, target: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+  let pid: number;
+  try {
+    pid = targetPid(target);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  let answer: Record<string, unknown> | undefined;
+  await sendRequest(socketPath, { command: 'status' }, (message) => (answer ??= message), signal);
+  const snapshot = answer?.ok === true ? (answer.snapshot as Snapshot | undefined) : undefined;
+  if (!snapshot) return `${socketPath}: ${String(answer?.error ?? 'no status')}`;
+  if (snapshot.emperor.pid !== pid) return `the control socket ${socketPath} belongs to emperor ${snapshot.emperor.pid}, not ${pid}: give its --control-socket PATH`;
+  return undefined;
 }
 
 function describeReload(message: Record<string, unknown>): string {

@@ -28,6 +28,7 @@ export function helpText(version: string): string {
     '  supervisor --check FILE.ini...              report every error, warning and note with file:line; exit 1 on any error',
     '  supervisor --show-config FILE.ini           print the options as read, fully expanded, as an ini file',
     '  supervisor --reload PIDFILE                 reload every vassal of a running emperor (SIGHUP)',
+    '  supervisor --reload PIDFILE --wait          the same, and return once every roll is done (exit 1 if one failed)',
     '  supervisor --reopen-logs PIDFILE            reopen the log files of a running emperor, e.g. after logrotate (SIGUSR2)',
     '  supervisor --stop PIDFILE [--stop-timeout S] stop a running emperor and wait until it has exited (default 60 s)',
     '  supervisor --status [SOCKET] [--json]     what runs: one line per vassal (state, workers ready, pids, restarts,',

@@ -23,6 +23,7 @@ import {
   defaultValue,
 } from '../config/options/index.js';
 import { startControl, type Control, type ControlSettings } from '../control/start-control.js';
+import { statusLine } from '../control/status-line.js';
 import { formatStatusTable } from '../control/status-table.js';
 import { takeSnapshot } from '../control/take-snapshot.js';
 import { Emperor, type EmperorOptions } from '../emperor/emperor.js';
@@ -180,8 +181,10 @@ async function supervise(
     }, log);
     await emperor.start();
     hooks.ready?.();
-    notifier.send({ READY: 1, STATUS: 'running' });
+    const status = (): string => statusLine(emperor.snapshot(), Date.now());
+    notifier.send({ READY: 1, STATUS: status() });
     notifier.startWatchdog();
+    notifier.keepStatus(status);
     for (;;) {
       const command = queue.shift() ?? (await new Promise<undefined>((resolve) => (wake = () => resolve(undefined))));
       if (!command) continue;
@@ -205,8 +208,9 @@ async function supervise(
       }
       notifier.send({ RELOADING: 1, MONOTONIC_USEC: monotonicUsec() });
       await logs?.reloaded();
-      await emperor.sync({ force: true });
-      notifier.send({ READY: 1, STATUS: 'running' });
+      // READY=1 once every roll has ended (done or failed): `systemctl reload` returns when the reload is over.
+      await emperor.reload(undefined, { trigger: 'signal' });
+      notifier.send({ READY: 1, STATUS: status() });
     }
   } finally {
     notifier.close();

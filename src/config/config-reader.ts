@@ -292,13 +292,18 @@ export function readVassalText(
     if (!read.ok) reader.error(template.source, `cannot read vassals-include ${template.path}: ${read.reason}`, 'vassals-include', true);
     else reader.readText(read.text, { named: template.path, absolute, section: 'uwsgi' }, DEFAULT_SECTIONS, frame, template.source);
   }
-  // The emperor's default account, before the file's own lines; dropped whole if the file names an account of its
-  // own (a vassal's uid with the emperor's gid would be a mix nobody asked for).
+  // The emperor's default account, before the file's own lines. A file that names a uid has an account of its own:
+  // the defaults go whole (a vassal's uid with the emperor's gid would be a mix nobody asked for). One that names only
+  // a gid loses the default gid and keeps the default uid: it did not ask to run as root.
   const accountAt = reader.entries.length;
   for (const entry of defaults.account ?? []) reader.emit({ ...entry, stray: [] }, frame, false);
   const accountEnd = reader.entries.length;
   reader.readText(text, { ...top, section: sections[0] ?? top.section }, sections, frame);
-  if (accountEnd > accountAt && reader.entries.slice(accountEnd).some((e) => e.key === 'uid' || e.key === 'gid')) reader.entries.splice(accountAt, accountEnd - accountAt);
+  const own = new Set(reader.entries.slice(accountEnd).map((e) => e.key));
+  if (own.has('uid') || own.has('gid')) {
+    const kept = reader.entries.slice(accountAt, accountEnd).filter((e) => !own.has('uid') && e.key !== 'gid');
+    reader.entries.splice(accountAt, accountEnd - accountAt, ...kept);
+  }
   for (const entry of defaults.set ?? []) reader.emit({ ...entry, stray: [] }, frame, false);
   return { entries: reader.entries, diagnostics: reader.diagnostics, tested: reader.tested, sectionFound: reader.sectionFound, section: reader.section };
 }

@@ -622,9 +622,10 @@ export class Emperor {
    * (Vassal.settled); with `wait` false, once the files are read and the rolls started or queued. What happened is
    * then in snapshot(). A file that is not (or no longer) a vassal file is left.
    */
-  async reload(file?: string, options: { readonly wait?: boolean } = {}): Promise<void> {
-    if (file !== undefined) this.#forced.set(file, 'reload asked on the control socket');
-    await this.sync({ force: file === undefined, trigger: 'control' });
+  async reload(file?: string, options: { readonly wait?: boolean; readonly trigger?: 'signal' | 'control' } = {}): Promise<void> {
+    const trigger = options.trigger ?? 'control';
+    if (file !== undefined) this.#forced.set(file, trigger === 'control' ? 'reload asked on the control socket' : 'reload asked');
+    await this.sync({ force: file === undefined, trigger });
     // Tyrant mode: the sync does not wait for tenants' reconciles.
     await Promise.all(file === undefined ? this.#detached.values() : [this.#detached.get(file)]);
     if (options.wait === false) return;

@@ -46,6 +46,7 @@ let binding: typeof DgramSocketType | undefined;
 export class SystemdNotifier {
   readonly #target: NotifyTarget;
   readonly #onError: (err: Error) => void;
+  #status: NodeJS.Timeout | undefined;
   #socket: DgramSocketType | undefined;
   #watchdog: NodeJS.Timeout | undefined;
 
@@ -85,8 +86,25 @@ export class SystemdNotifier {
     this.#watchdog.unref();
   }
 
+  /**
+   * Keeps STATUS= current: `describe()` is called every `everyMs` (ms) and sent when it changed, so that `systemctl
+   * status` shows what runs now, not what ran at start. Nothing is called without a notify socket.
+   */
+  keepStatus(describe: () => string, everyMs = 10_000): void {
+    if (this.#status || !this.enabled) return;
+    let last = '';
+    this.#status = setInterval(() => {
+      const line = describe();
+      if (line !== last) this.send({ STATUS: line });
+      last = line;
+    }, everyMs);
+    this.#status.unref();
+  }
+
   close(): void {
     clearInterval(this.#watchdog);
+    clearInterval(this.#status);
+    this.#status = undefined;
     this.#watchdog = undefined;
     this.#socket?.close();
     this.#socket = undefined;

@@ -56,6 +56,11 @@ describe('command line', () => {
     // A vassal name may itself hold a colon: the id is after the last one.
     expect(parseCommandLine(['--restart-worker', 'a:b.ini:12'])).toMatchObject({ action: { vassal: 'a:b.ini', worker: 12 } });
     expect(parseCommandLine(['--logs', 'app', '--follow', '--lines', '5'])).toEqual(control({ kind: 'logs', vassal: 'app', follow: true, lines: 5 }));
+    // --reload with --wait goes through the control socket, and waits for the rolls.
+    expect(parseCommandLine(['--reload', '/run/e.pid', '--wait'])).toEqual(control({ kind: 'reload-all', emperor: '/run/e.pid' }));
+    expect(parseCommandLine(['--reload', '42', '--wait', '--control-socket', '/run/x.sock', '--json'])).toEqual(control({ kind: 'reload-all', emperor: '42' }, '/run/x.sock', true));
+    expect(() => parseCommandLine(['--wait'])).toThrow(new UsageError('--wait goes with --reload'));
+    expect(() => parseCommandLine(['--reload', 'e.pid', '--wait', '--emperor', 'x'])).toThrow(new UsageError('--reload talks to a running emperor: it takes no option --emperor (only --control-socket PATH)'));
   });
 
   it('refuses a control command with the wrong company, and --json where uWSGI would read a JSON config', () => {

@@ -306,3 +306,24 @@ describe('errors whose cause is outside the text', () => {
     expect(causes(r).map(([, external]) => external)).toEqual([false, false, false]);
   });
 });
+
+describe("the emperor's uid/gid: the default account of vassal files", () => {
+  const account: IniEntry[] = [
+    { key: 'uid', value: 'www-data', file: '/etc/emperor.ini', line: 3, bare: false },
+    { key: 'gid', value: 'www-data', file: '/etc/emperor.ini', line: 4, bare: false },
+  ];
+  const readWith = (lines: readonly string[]): string[] => kv(readVassalText(lines.join('\n'), FILE, fakeHost({}), { account }));
+
+  it('a file that names no account gets both, before its own lines', () => {
+    expect(readWith(['[uwsgi]', 'command = app'])).toEqual(['uid=www-data', 'gid=www-data', 'command=app']);
+  });
+
+  it('a file that names a uid has an account of its own: neither default applies (its user\'s group, not www-data)', () => {
+    expect(readWith(['[uwsgi]', 'uid = alice'])).toEqual(['uid=alice']);
+    expect(readWith(['[uwsgi]', 'gid = staff', 'uid = alice'])).toEqual(['gid=staff', 'uid=alice']);
+  });
+
+  it('a file that names only a gid keeps the default uid: it did not ask to run as root', () => {
+    expect(readWith(['[uwsgi]', 'gid = staff'])).toEqual(['uid=www-data', 'gid=staff']);
+  });
+});

@@ -93,6 +93,38 @@ describe('supervisor --logs', () => {
   });
 });
 
+describe('supervisor --reload PIDFILE --wait', () => {
+  it('returns once every roll is done, one line per vassal; exit 1 naming the vassal whose reload failed; refuses another emperor', async () => {
+    // Workers that take a second to be ready: a roll takes at least that long.
+    await writeFile(dir.file('a.ini'), sleeper({ 'ready-after': 1, env: 'GEN=1' }));
+    await writeFile(dir.file('b.ini'), sleeper({ 'ready-after': 1 }));
+    const socket = dir.file('control.sock');
+    const pidfile = dir.file('emperor.pid');
+    const emperor = new EmperorProcess(['--emperor', dir.path, '--control-socket', socket, '--pidfile', pidfile]);
+    await vi.waitFor(() => expect(emperor.events('vassal.ready')).toHaveLength(2), { timeout: 30_000 });
+
+    const done = await cli(['--reload', pidfile, '--wait', '--control-socket', socket]);
+    expect(done).toMatchObject({ code: 0, stderr: '' });
+    expect(done.stdout).toBe('a.ini: reloaded: runs generation 2\nb.ini: reloaded: runs generation 2');
+    // Both rolls had ended when it returned: their successors were all ready.
+    expect(emperor.events('vassal.reloaded').map((r) => r.vassal).sort()).toEqual(['a.ini', 'b.ini']);
+
+    // A reload whose new generation cannot start: the old one keeps serving, and the command says so.
+    await writeFile(dir.file('a.ini'), vassalIni({ command: fixtureCommand('crash'), processes: 2, 'ready-after': 5 }));
+    await emperor.waitForLog((r) => r.event === 'vassal.reload-failed' && r.vassal === 'a.ini', 30_000);
+    const failed = await cli(['--reload', String(emperor.pid), '--wait', '--control-socket', socket]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^supervisor: a\.ini: /);
+
+    // The socket is this emperor's, the pid another's: nothing is reloaded.
+    const reloads = emperor.events('vassal.reload').length;
+    const other = await cli(['--reload', String(process.pid), '--wait', '--control-socket', socket]);
+    expect(other).toMatchObject({ code: 1, stdout: '' });
+    expect(other.stderr).toBe(`supervisor: the control socket ${socket} belongs to emperor ${emperor.pid}, not ${process.pid}: give its --control-socket PATH`);
+    expect(emperor.events('vassal.reload')).toHaveLength(reloads);
+  });
+});
+
 describe.skipIf(Boolean(PROMETHEUS_SKIP))(`metrics${PROMETHEUS_SKIP}`, () => {
   it('supervisor --metrics and metrics-http /metrics parse with the official Prometheus parser; /status is the snapshot; nothing else is accepted', async () => {
     await writeFile(dir.file('app.ini'), sleeper());

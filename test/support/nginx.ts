@@ -1,5 +1,7 @@
+import { copyFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { execa } from 'execa';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
 import { vi } from 'vitest';
 import { NGINX, writeNginxConf } from '../../bench/nginx.mjs';
 
@@ -17,7 +19,42 @@ export async function startNginx(
 ): Promise<{ stop: () => Promise<void>; errorLog: string }> {
   if (!NGINX) throw new Error('nginx is not installed');
   const { conf, errorLog } = writeNginxConf(dir, port, upstreamSocket, options);
-  const child = execa(NGINX, ['-c', conf, '-p', dir], { reject: false, stdio: 'ignore' });
+  return runNginx(conf, dir, port, errorLog);
+}
+
+/**
+ * A real nginx in the foreground serving `site` (a server block file, as in sites-enabled/, which must listen on
+ * 127.0.0.1:port) in an http block of its own; its workers run as `user` (default nobody nogroup). Debian's
+ * uwsgi_params is put next to the config, where a site's `include uwsgi_params;` finds it.
+ */
+export async function startNginxSite(dir: string, port: number, site: string, options: { user?: string } = {}): Promise<{ stop: () => Promise<void>; errorLog: string }> {
+  if (!NGINX) throw new Error('nginx is not installed');
+  const errorLog = path.join(dir, 'nginx-error.log');
+  const conf = path.join(dir, 'nginx.conf');
+  copyFileSync('/etc/nginx/uwsgi_params', path.join(dir, 'uwsgi_params'));
+  const temp = (name: string): string => `${name}_temp_path ${path.join(dir, `nginx-${name}`)};`;
+  writeFileSync(
+    conf,
+    [
+      'daemon off;',
+      `user ${options.user ?? 'nobody nogroup'};`,
+      'worker_processes 1;',
+      `pid ${path.join(dir, 'nginx.pid')};`,
+      `error_log ${errorLog} warn;`,
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
+      `  include ${site};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return runNginx(conf, dir, port, errorLog);
+}
+
+async function runNginx(conf: string, dir: string, port: number, errorLog: string): Promise<{ stop: () => Promise<void>; errorLog: string }> {
+  const child: ResultPromise = execa(NGINX!, ['-c', conf, '-p', dir], { reject: false, stdio: 'ignore' });
   await vi.waitFor(
     () =>
       new Promise<void>((resolve, reject) => {

@@ -162,7 +162,7 @@ export const UID = option({
   name: 'uid',
   type: account,
   scope: 'both',
-  doc: 'Run the workers as this user (name or number), with its supplementary groups; sockets are still bound by the emperor. On the emperor: the user of every vassal that names none (not in tyrant mode); the emperor itself keeps root.',
+  doc: 'Run the workers as this user (name or number), with its supplementary groups; sockets are still bound by the emperor. On the emperor: the user of every vassal that names no uid (not in tyrant mode); the emperor itself keeps root.',
   uwsgi: 'uid (on uWSGI\'s emperor, the emperor itself drops to it)',
 });
 
@@ -171,7 +171,7 @@ export const GID = option({
   type: account,
   scope: 'both',
   defaultText: 'the uid\'s primary group',
-  doc: 'Run the workers with this group (name or number). On the emperor: the group of every vassal that names none (not in tyrant mode).',
+  doc: 'Run the workers with this group (name or number). On the emperor: the group of every vassal that names neither uid nor gid (not in tyrant mode).',
   uwsgi: 'gid',
 });
 
