@@ -136,9 +136,13 @@ async function supervise(
   type Command = SignalCommand | { readonly type: 'reload' | 'stop'; readonly signal?: undefined; readonly origin: 'touch-reload' | 'control socket' };
   const queue: Command[] = [];
   let wake: (() => void) | undefined;
+  // Until the first sync is done the loop below does not run: a stop then must not wait for it (a tenant's reader
+  // held up for its whole time limit, a vassal's slow bind), so it stops the emperor at once.
+  let starting: Emperor | undefined;
   const enqueue = (command: Command): void => {
     queue.push(command);
     wake?.();
+    if (command.type === 'stop') void starting?.stop();
   };
   const unroute = routeSignals({ dieOnTerm: values.get(DIE_ON_TERM) ?? defaultValue(DIE_ON_TERM) }, enqueue, (signal, reason) =>
     log.warn({ event: 'emperor.signal', signal, command: 'ignore' }, `${signal}: ${reason}`),
@@ -179,7 +183,9 @@ async function supervise(
       },
       reopenLogs: reopenAll,
     }, log);
+    starting = emperor;
     await emperor.start();
+    starting = undefined;
     hooks.ready?.();
     const status = (): string => statusLine(emperor.snapshot(), Date.now());
     notifier.send({ READY: 1, STATUS: status() });

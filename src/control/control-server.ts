@@ -161,7 +161,9 @@ export class ControlServer {
       clearTimeout(timer);
       for (const conn of this.#connections.keys()) conn.destroy();
       await closed;
-      this.#log.info({ event: 'control.closed', path: this.path }, `control socket ${this.path} closed`);
+      // Debug: it closes after the emperor has stopped (a stop command's answer goes out through it), and
+      // emperor.stopped stays the last record an operator sees.
+      this.#log.debug({ event: 'control.closed', path: this.path }, `control socket ${this.path} closed`);
     })();
     return this.#closing;
   }

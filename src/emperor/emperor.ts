@@ -123,6 +123,8 @@ export class Emperor {
   readonly #known = new Map<string, Known>();
   readonly #sources: readonly VassalSource[];
   readonly #settleMs: number;
+  /** The vassal defaults a tenant's file is read with: the emperor's, without its default account (never a tenant's). */
+  readonly #tenantDefaults: VassalDefaults | undefined;
   readonly #scanner = new VassalScanner();
   readonly #watchSet: DirWatchSet;
   readonly #settle: SettleTimer;
@@ -174,6 +176,8 @@ export class Emperor {
       const warning = sourceWarning(spec, extensions);
       if (warning) this.#log.warn({ event: 'emperor.pattern-warning', pattern: spec }, warning);
     }
+    // One object for every tenant read: files whose reads wait together share a reader only with the same options.
+    this.#tenantDefaults = options.vassalDefaults && { ...options.vassalDefaults, account: undefined };
     this.#settleMs = options.settleMs ?? 50;
     this.#settle = new SettleTimer(this.#settleMs, () => void this.sync({ trigger: 'event' }));
     this.#watchSet = new DirWatchSet({
@@ -431,8 +435,7 @@ export class Emperor {
     if (owner) {
       // Tyrant mode: read with the owner's rights and environment, in a reader process; the tyrant rules after.
       // The emperor's default uid/gid never apply to a tenant: the file's owner decides.
-      const defaults = this.#options.vassalDefaults && { ...this.#options.vassalDefaults, account: undefined };
-      const read = await readTenantVassal(file, { defaults, passed: this.#passed, signal: this.#readers.signal });
+      const read = await readTenantVassal(file, { defaults: this.#tenantDefaults, passed: this.#passed, signal: this.#readers.signal });
       result = read.result;
       observations = read.observations;
       if (read.reader) {

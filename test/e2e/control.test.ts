@@ -142,9 +142,12 @@ describe('commands over the control socket', () => {
     await vi.waitFor(() => expect(emperor.events('vassal.ready')).toHaveLength(2), { timeout: 20_000 });
 
     const [one] = await ask(socket, { command: 'reload', vassal: 'a' });
+    const answeredAt = Date.now();
     expect(one).toEqual({ ok: true, results: [{ vassal: 'a.ini', file: `${vassals}/a.ini`, result: 'done', generation: 2 }] });
     // Answered once the roll was done: every worker of a.ini runs generation 2 and is ready (the old ones stop).
-    expect(emperor.events('vassal.reloaded', 'a.ini')).toHaveLength(1);
+    // (The emperor's log is written asynchronously: the record may reach us after the answer; its time may not.)
+    const reloaded = await emperor.waitForLog((r) => r.event === 'vassal.reloaded' && r.vassal === 'a.ini');
+    expect(Date.parse(reloaded.time as string)).toBeLessThanOrEqual(answeredAt);
     const serving = (await vassalStatus(socket, 'a.ini')).workers.filter((w) => w.state !== 'stopping');
     expect(serving.map((w) => [w.generation, w.state])).toEqual([
       [2, 'ready'],
@@ -177,9 +180,13 @@ describe('commands over the control socket', () => {
     expect(rolled).toMatchObject({ ok: true, vassal: 'app.ini', worker: 2, replaced: [old] });
     const successor = rolled?.pid as number;
     expect(successor).not.toBe(old);
-    const index = (match: (r: { event?: string; pid?: number }) => boolean): number => emperor.records.findIndex(match);
-    expect(index((r) => r.event === 'worker.ready' && r.pid === successor)).toBeLessThan(index((r) => r.event === 'worker.stop' && r.pid === old));
-    expect(index((r) => r.event === 'worker.exit' && r.pid === old)).toBeGreaterThan(0);
+    // The log is written asynchronously: wait for the record, then compare positions (the log keeps its order).
+    const index = async (match: (r: { event?: string; pid?: number }) => boolean): Promise<number> => {
+      await emperor.waitForLog(match);
+      return emperor.records.findIndex(match);
+    };
+    expect(await index((r) => r.event === 'worker.ready' && r.pid === successor)).toBeLessThan(await index((r) => r.event === 'worker.stop' && r.pid === old));
+    expect(await index((r) => r.event === 'worker.exit' && r.pid === old)).toBeGreaterThan(0);
     const after = await vassalStatus(socket, 'app.ini');
     expect(after.workers.map((w) => [w.id, w.pid, w.state])).toContainEqual([2, successor, 'ready']);
     // A restart asked for is no crash.
@@ -187,7 +194,7 @@ describe('commands over the control socket', () => {
 
     const [forced] = await ask(socket, { command: 'restart-worker', vassal: 'app.ini', worker: 2, force: true });
     expect(forced).toMatchObject({ ok: true, replaced: [successor] });
-    expect(index((r) => r.event === 'worker.exit' && r.pid === successor)).toBeLessThan(index((r) => r.event === 'worker.spawn' && r.pid === forced?.pid));
+    expect(await index((r) => r.event === 'worker.exit' && r.pid === successor)).toBeLessThan(await index((r) => r.event === 'worker.spawn' && r.pid === forced?.pid));
 
     expect((await ask(socket, { command: 'restart-worker', vassal: 'app.ini', worker: 3 }))[0]).toEqual({ ok: false, error: 'vassal app.ini has no worker 3 (processes = 2)' });
   });
@@ -216,13 +223,15 @@ describe('commands over the control socket', () => {
     expect(new Set(seen.map((l) => l.pid))).toEqual(new Set(emperor.spawnedPids('app.ini')));
     expect(await ask(socket, { command: 'logs', vassal: 'app', lines: 1 })).toHaveLength(2);
 
-    expect((await ask(socket, { command: 'reopen-logs' }))[0]).toMatchObject({ ok: true, reopened: false });
+    expect((await ask(socket, { command: 'reopen-logs' }))[0]).toMatchObject({ ok: true, reopened: true });
 
     const [stopped] = await ask(socket, { command: 'stop' });
+    const answeredAt = Date.now();
     expect(stopped).toEqual({ ok: true, stopped: true });
-    // Answered after the vassals stopped.
-    expect(emperor.events('emperor.stopped')).toHaveLength(1);
     expect((await emperor.exit()).code).toBe(0);
+    // Answered after the vassals stopped (the log is asynchronous: compare its time, not when it reached us).
+    const [end] = emperor.events('emperor.stopped');
+    expect(Date.parse(end!.time as string)).toBeLessThanOrEqual(answeredAt);
     expect(existsSync(socket)).toBe(false);
   });
 

@@ -1,7 +1,7 @@
 // Tyrant mode as a boundary: everything a tenant's vassal config reads is read with the tenant's rights and
 // environment (a reader process that drops privileges before it reads), never the emperor's (root). Needs root.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { chmod, chown, lchown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -366,12 +366,14 @@ describe.skipIf(!isRoot)(`tyrant mode: stopping${skipReason}`, () => {
     const { signalled } = await startKiller('SIGSTOP');
     const emperor = tyrant();
     await vi.waitFor(() => expect(signalled().length).toBeGreaterThan(0), { timeout: 20_000 });
-    const stopAt = Date.now();
+    const reader = signalled()[0]!.pid;
+    const stoppedAt = Date.now();
     emperor.child.kill('SIGTERM');
+    // The stop kills the reader first thing, well within its 10 s time limit (which began before it was stopped):
+    // the stop did not wait for the limit. (The emperor's own exit may take longer on a loaded machine.)
+    await vi.waitFor(() => expect(isAlive(reader)).toBe(false), { timeout: 20_000, interval: 20 });
+    expect(Date.now() - stoppedAt).toBeLessThan(7000);
     expect(await emperor.exit()).toEqual({ code: 0, signal: undefined });
-    // Well within the reader's 10 s time limit: the stop did not wait for it.
-    expect(Date.now() - stopAt).toBeLessThan(8000);
-    expect(isAlive(signalled()[0]!.pid)).toBe(false);
     expect(emperor.events('config.diagnostic').filter((r) => r.file === victim)).toEqual([]);
   });
 });
@@ -387,7 +389,12 @@ describe.skipIf(!isRoot)(`default mode reads in-process${skipReason}`, () => {
 
   it('tyrant mode logs each reader it runs; files of one owner waiting together share a reader', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `app${i}.ini`);
-    for (const name of names) await tenantFile(name, vassal());
+    const files: string[] = [];
+    for (const name of names) files.push(await tenantFile(name, vassal()));
+    // Every file settled before the emperor looks (emperor-settle, 0.05 s): on a loaded machine the writes can spread
+    // over several settle windows, and files that settle one by one are read one by one, which is not what this
+    // test is about.
+    await vi.waitFor(() => expect(files.filter((f) => Date.now() - statSync(f).ctimeMs < 500)).toEqual([]), { timeout: 10_000, interval: 50 });
     const emperor = tyrant();
     await vi.waitFor(() => expect(new Set(emperor.events('worker.spawn').map((r) => r.vassal))).toEqual(new Set(names)), { timeout: 30_000 });
     const reads = emperor.events('vassal.read-as-owner');
@@ -395,7 +402,7 @@ describe.skipIf(!isRoot)(`default mode reads in-process${skipReason}`, () => {
     for (const r of reads) expect({ uid: r.uid, gid: r.gid, pid: typeof r.pid }).toEqual({ uid: tenant.uid, gid: tenant.gid, pid: 'number' });
     // At most a few readers start at once; the files waiting meanwhile go to one reader together.
     const readers = new Set(reads.map((r) => r.pid));
-    expect(readers.size).toBeLessThan(names.length);
+    expect(readers.size, JSON.stringify(reads.map((r) => [r.vassal, r.pid, r.files, r.queuedMs]))).toBeLessThan(names.length);
     expect(Math.max(...reads.map((r) => r.files as number))).toBeGreaterThan(1);
   });
 });
