@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Vitest's default on 2 cores is one worker (cores - 1): the files would run one after another. The end-to-end
+    // tests spend most of their time waiting for processes, so two at a time fit on 2 cores.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });

@@ -74,8 +74,16 @@ describe('logto', () => {
     // Never past the limit, and nothing lost between the kept files: they hold the last lines, in order.
     const kept = [...backups.map((b) => dir.file(b)), file];
     for (const f of kept) expect(statSync(f).size).toBeLessThanOrEqual(1000);
-    const numbers = numbersOf(kept.flatMap(lines), 1);
+    const all = kept.flatMap(lines);
+    const numbers = numbersOf(all, 1).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => 61 - numbers.length + i));
+    // In order within each stream (the worker alternates stdout and stderr, two pipes read independently: a line of
+    // one may pass a line of the other).
+    for (const stream of ['stdout', 'stderr']) {
+      const ofStream = numbersOf(all.filter((l) => l.includes(` ${stream} `)), 1);
+      expect(ofStream.length).toBeGreaterThan(5);
+      expect(ofStream).toEqual([...ofStream].sort((a, b) => a - b));
+    }
     expect(numbers.length).toBeGreaterThanOrEqual(21);
     // The older ones were pruned, and said so.
     expect(rotated.flatMap((r) => r.pruned as string[]).length).toBeGreaterThanOrEqual(3);

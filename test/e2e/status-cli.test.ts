@@ -66,8 +66,9 @@ describe('supervisor --status', () => {
 describe('supervisor --logs', () => {
   it('prints the last lines, and with --follow the new ones as they come', async () => {
     const trigger = dir.file('trigger');
-    // Prints a line each time the trigger file appears (in a script: $(...) in a vassal file is the config's own).
-    await writeFile(dir.file('app.sh'), `echo started\nwhile :; do if [ -e ${trigger} ]; then echo "triggered $(cat ${trigger})"; rm -f ${trigger}; fi; sleep 0.05; done\n`);
+    // Prints a line each time the trigger file appears (in a script: $(...) in a vassal file is the config's own). It
+    // takes the trigger away before it prints, so that the next one, written once this line is seen, is not lost.
+    await writeFile(dir.file('app.sh'), `echo started\nwhile :; do if mv ${trigger} ${trigger}.seen 2>/dev/null; then echo "triggered $(cat ${trigger}.seen)"; fi; sleep 0.05; done\n`);
     await writeFile(dir.file('app.ini'), vassalIni({ command: `/bin/sh ${dir.file('app.sh')}`, 'ready-after': 0.2 }));
     const socket = dir.file('control.sock');
     const emperor = new EmperorProcess(['--emperor', dir.path, '--control-socket', socket]);
