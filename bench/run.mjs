@@ -275,6 +275,16 @@ const WORKLOADS = {
       }
     },
   },
+  status: {
+    about: '--status with 100 vassals: control-socket request, whole CLI run; emperor CPU idle and polled every second',
+    async run() {
+      const r = await statusBench({ windowS: quick ? 5 : 30 });
+      console.log(describeStatus(r));
+      results.add('status', `${r.vassals} vassals: request over the control socket`, 'supervisor', 'ms', r.socket);
+      results.add('status', `${r.vassals} vassals: whole supervisor --status run`, 'supervisor', 'ms', r.cli);
+      results.add('status', 'emperor CPU per --status above idle', 'supervisor', 'ms', ((r.polled - r.idle) / r.polls) * 1000);
+    },
+  },
   'tenant-reader': {
     about: "tyrant mode's config reader: one run and its parts; 100 vassals at once in each mode",
     async run() {

@@ -193,6 +193,10 @@ export class Emperor {
   async start(): Promise<void> {
     this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs, run: this.#options.marker }, `emperor watching ${this.#options.dirs.join(', ')}`);
     await this.sync({ trigger: 'start' });
+    // The first scan listed the directories before their watches existed: a file that arrived in between made no
+    // event. One more look (unchanged files are not read again) sees it now, not at the next rescan (or never, with
+    // emperor-freq = 0).
+    await this.sync({ trigger: 'start' });
     // Tyrant mode reads tenants' configs apart from the sync: start-up is complete once those have started too (each
     // reader has its own time limit), so that a daemon says "up" only when every vassal present had its chance.
     await Promise.allSettled([...this.#detached.values()]);
