@@ -285,6 +285,23 @@ const WORKLOADS = {
       results.add('status', 'emperor CPU per --status above idle', 'supervisor', 'ms', ((r.polled - r.idle) / r.polls) * 1000);
     },
   },
+  deploy: {
+    about: 'daemonize start with vassals.example (parent exit, first 200); connections refused over 5 emperor restarts under load, with and without a socket unit',
+    async run() {
+      const { daemonizeStart, describeDaemonize, describeRefusals, restartRefusals } = await import('./deploy.mjs');
+      const d = await daemonizeStart(quick ? 3 : 10);
+      console.log(describeDaemonize(d));
+      results.add('deploy', 'daemonize: command start → parent exit (sockets listening)', 'supervisor', 'ms', d.toExit);
+      results.add('deploy', 'daemonize: command start → first 200', 'supervisor', 'ms', d.toServe);
+      const restarts = quick ? 2 : 5;
+      const r = await restartRefusals(restarts);
+      console.log(describeRefusals(r, restarts));
+      for (const [label, v] of [['with a socket unit', r.withUnit], ['without (the emperor binds)', r.without]]) {
+        const failed = v.results.reduce((n, x) => n + x.failed, 0);
+        results.add('deploy', `${restarts} emperor restarts under load, ${label}: failed connections`, 'supervisor', 'count', failed);
+      }
+    },
+  },
   'tenant-reader': {
     about: "tyrant mode's config reader: one run and its parts; 100 vassals at once in each mode",
     async run() {
