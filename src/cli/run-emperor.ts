@@ -15,11 +15,13 @@ import {
   EMPEROR_STATS,
   EMPEROR_TYRANT,
   EMPEROR_WAIT,
+  GID,
   METRICS_HTTP,
   PIDFILE,
   TOUCH_RELOAD,
   TYRANT_PASS_ENV,
   TYRANT_PRIVILEGED_PORTS,
+  UID,
   defaultValue,
 } from '../config/options/index.js';
 import { startControl, type Control, type ControlSettings } from '../control/start-control.js';
@@ -33,6 +35,7 @@ import { NO_DEFAULTS, type VassalDefaults } from '../config/load-vassal.js';
 import { sweepEarlierRuns } from '../emperor/orphan-sweep.js';
 import { assertTrustedChain } from '../runtime/exec-chain.js';
 import { controlSocketTarget, EmperorLocks, pidfileTarget, sourceTargets, type LockTarget } from '../runtime/emperor-lock.js';
+import { resolveCredentials } from '../runtime/accounts.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
 import { newRunId, ownRunRecord } from '../runtime/run-record.js';
 import { beginRun } from '../runtime/runtime-dir.js';
@@ -70,6 +73,7 @@ export async function runEmperor(
     const st = await stat(vassalSource(dir, []).base).catch(() => undefined);
     if (!st?.isDirectory()) throw new Error(`emperor directory ${dir} does not exist or is not a directory (emperor-wait waits for it)`);
   }
+  await checkDefaultAccount(values);
   const pidfile = values.get(PIDFILE);
 
   // One emperor per directory and pidfile: the locks come before anything this emperor does.
@@ -229,6 +233,23 @@ async function supervise(
     unroute();
   }
   return 0;
+}
+
+/**
+ * The emperor's `uid`/`gid` (the account of every vassal that names none): a name with no entry is a mistake in the
+ * emperor's own config, refused now (Error) rather than found later as every such vassal's start failure. A lookup
+ * that fails for another reason (a directory service that does not answer) is left to the vassals' retries.
+ */
+async function checkDefaultAccount(values: OptionValues): Promise<void> {
+  const uid = values.get(UID);
+  const gid = values.get(GID);
+  if (values.get(EMPEROR_TYRANT) || (uid === undefined && gid === undefined)) return;
+  try {
+    await resolveCredentials(uid, gid);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/^no such (user|group): /.test(message)) throw new Error(`uid/gid of the emperor (the vassals' default account): ${message}`);
+  }
 }
 
 /** The control socket and the read-only status servers (control-options.ts). */

@@ -2,7 +2,7 @@
 // the emperor itself keeps root, and no worker runs as root unless its vassal file asks for it. In tyrant mode the
 // file's owner decides, whatever the emperor says. Real accounts (test-users.ts), real workers, the real CLI.
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CLI, EmperorProcess, NODE } from '../support/emperor.js';
@@ -67,6 +67,21 @@ describe.skipIf(Boolean(skipReason))(`uid/gid on the emperor${skipReason}`, () =
     expect(check.exitCode).toBe(0);
     expect(check.stdout).toContain(`${dir.file('emperor.ini')}:3: note: uid/gid on the emperor are the account of every vassal that names none`);
     expect(check.stdout).toContain('the emperor itself keeps root');
+  });
+
+  it('a uid or gid with no account is the emperor\'s own config error: it does not start, and says which', async () => {
+    await writeFile(dir.file('vassals/plain.ini'), serveIni('plain.sock'));
+    for (const [line, said] of [
+      ['uid = svtest-no-such-user', 'no such user: svtest-no-such-user'],
+      ['gid = svtest-no-such-group', 'no such group: svtest-no-such-group'],
+    ]) {
+      await writeFile(dir.file('bad.ini'), ['[uwsgi]', 'emperor = vassals', line, ''].join('\n'));
+      const run = await execa(NODE, [CLI, dir.file('bad.ini')], { reject: false, timeout: 60_000 });
+      expect(run.exitCode, run.stderr).not.toBe(0);
+      expect(run.stderr).toContain(`uid/gid of the emperor (the vassals' default account): ${said}`);
+    }
+    // Nothing was started.
+    expect(existsSync(dir.file('vassals/plain.sock'))).toBe(false);
   });
 
   it('are ignored in tyrant mode: a vassal runs as its file\'s owner', async () => {
