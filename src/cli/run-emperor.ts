@@ -171,6 +171,7 @@ async function supervise(
   let markStopped = (): void => {};
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   let control: Control | undefined;
+  let stopping = false;
   const reopenAll = async (): Promise<void> => {
     await Promise.all([logs?.reopen(), emperor.reopenLogs()]);
   };
@@ -201,6 +202,7 @@ async function supervise(
       if (command.signal) log.info({ event: 'emperor.signal', signal: command.signal, command: command.type }, `${command.signal}: ${command.type}`);
       else if (command.origin === 'touch-reload') log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
       if (command.type === 'stop') {
+        stopping = true;
         notifier.send({ STOPPING: 1 });
         break;
       }
@@ -218,9 +220,14 @@ async function supervise(
       }
       notifier.send({ RELOADING: 1, MONOTONIC_USEC: monotonicUsec() });
       await logs?.reloaded();
-      // READY=1 once every roll has ended (done or failed): `systemctl reload` returns when the reload is over.
-      await emperor.reload(undefined, { trigger: 'signal' });
-      notifier.send({ READY: 1, STATUS: status() });
+      // READY=1 once every roll has ended (done or failed): `systemctl reload` returns when the reload is over. Not
+      // awaited here: a stop that comes meanwhile must not wait for the rolls (a slow worker's ready-timeout).
+      void emperor.reload(undefined, { trigger: 'signal' }).then(
+        () => {
+          if (!stopping) notifier.send({ READY: 1, STATUS: status() });
+        },
+        (err: Error) => log.error({ event: 'emperor.reload-failed', err: err.message }, `reload: ${err.message}`),
+      );
     }
   } finally {
     notifier.close();

@@ -173,3 +173,24 @@ describe('rolling reloads', () => {
     }
   });
 });
+
+describe('a stop during a SIGHUP reload', () => {
+  it('does not wait for the rolls: a successor that is never ready is stopped with the rest, well before its ready-timeout', async () => {
+    const marker = file('successors-hang');
+    // Once the marker exists, a new worker never says it is ready (sleep writes nothing on the notification fd).
+    const command = `/bin/sh -c 'if [ -e ${marker} ]; then exec sleep 3600; fi; exec ${fixtureCommand('serve-on-fd3')}'`;
+    await writeFile(file('app.ini'), serveIni('app.sock', { command, processes: 1, 'ready-timeout': 120 }));
+    const emperor = new EmperorProcess(['--emperor', dir.path]);
+    await emperor.waitForLog((r) => r.event === 'vassal.ready');
+    await writeFile(marker, '');
+    emperor.child.kill('SIGHUP');
+    // The successor is up, and will not be ready for 120 s.
+    await vi.waitFor(() => expect(emperor.spawnedPids('app.ini')).toHaveLength(2), { timeout: 30_000 });
+    const stoppedAt = Date.now();
+    emperor.child.kill('SIGTERM');
+    expect(await emperor.exit(60_000)).toEqual({ code: 0, signal: undefined });
+    // The stop's own mercy (10 s by default) at most, not the reload's 120 s.
+    expect(Date.now() - stoppedAt).toBeLessThan(40_000);
+    for (const pid of emperor.spawnedPids('app.ini')) expect(isAlive(pid)).toBe(false);
+  });
+});
