@@ -127,6 +127,11 @@ export class SocketRegistry {
     }
   }
 
+  /** Whether `spec`'s socket is one systemd passed (LISTEN_FDS): its unit's SocketMode=/SocketUser= apply, not ours. */
+  isInherited(spec: SocketSpec): boolean {
+    return this.#entries.get(socketKey(spec))?.inherited === true;
+  }
+
   /** Names of the sockets currently held (not counting inherited ones nobody leases), for status and leak checks. */
   names(): string[] {
     return [...this.#entries].filter(([, e]) => !e.inherited || e.refs > 0).map(([name]) => name);

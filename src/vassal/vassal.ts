@@ -119,6 +119,20 @@ export class Vassal {
     this.#generations.set(first.number, first);
   }
 
+  /**
+   * A socket systemd passed keeps the permissions its unit gave it: a chmod-socket/chown-socket asked for on it is
+   * not applied, and the log says so (it would otherwise look applied).
+   */
+  #noteInherited(config: VassalConfig): void {
+    const ignored = config.sockets.filter((s) => (s.mode !== undefined || s.owner !== undefined) && this.#deps.registry.isInherited(s));
+    if (ignored.length === 0) return;
+    const names = ignored.map((s) => s.name);
+    this.#log.warn(
+      { event: 'vassal.socket-permissions-ignored', sockets: names },
+      `vassal ${this.name}: ${names.join(', ')} came from systemd (LISTEN_FDS): chmod-socket/chown-socket not applied; its unit's SocketMode=, SocketUser= and SocketGroup= decide`,
+    );
+  }
+
   /** Binds the vassal's sockets and starts its workers. Rejects (with nothing left running) if a socket cannot be bound. */
   static async start(config: VassalConfig, deps: VassalDeps): Promise<Vassal> {
     const credentials = await resolveCredentials(config.uid, config.gid);
@@ -127,6 +141,7 @@ export class Vassal {
     // A uWSGI app stamps its own lines: no default date on tagged lines (an explicit log-date still adds one).
     await output.configure(config.log, credentials, { reload: false, uwsgiApp: config.uwsgiApp !== undefined });
     const vassal = new Vassal({ number: 1, config, lease, credentials }, deps, output);
+    vassal.#noteInherited(config);
     vassal.#rollStartedAt = Date.now();
     vassal.#log.info(
       { event: 'vassal.start', processes: config.processes, sockets: config.sockets.map((s) => s.name) },
@@ -187,6 +202,7 @@ export class Vassal {
       return;
     }
     await this.#output.configure(config.log, credentials, { reload: true, uwsgiApp: config.uwsgiApp !== undefined });
+    this.#noteInherited(config);
     const generation: Generation = { number: this.#target.number + 1, config, lease, credentials };
     this.#generations.set(generation.number, generation);
     this.#target = generation;

@@ -61,6 +61,8 @@ describe.skipIf(Boolean(skipReason))(`sockets from a socket unit (LISTEN_FDS)${s
       { name: webSocket, fdName: 'web' },
       { name: `127.0.0.1:${port}`, fdName: 'api' },
     ]);
+    // chmod-socket = 660 (serveIni) is not applied to systemd's socket, and the log says so (the unit's SocketMode= decides).
+    expect(logEvents(logFile, 'vassal.socket-permissions-ignored')[0]?.sockets).toEqual([webSocket]);
     // Served on the holder's sockets: the one the worker answered on is fd 3 or 4 of its own, and the file was never rebound.
     expect((await ask(webSocket)).fdnames).toBe(`${webSocket}:127.0.0.1_${port}`);
 
