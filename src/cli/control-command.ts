@@ -130,14 +130,15 @@ function describeRestart(vassal: string, worker: number, message: Record<string,
   return `worker ${worker} of ${vassal} restarted: pid ${replaced.join(', ') || '?'} replaced by ${String(message.pid ?? '?')}`;
 }
 
-/**
- * `12:04:05.123 app.ini[2] 4711 out| text`: time (UTC), vassal and worker id, pid, stream. A worker's bytes never
- * reach the terminal as control characters (a tenant's worker could otherwise send escape sequences to an
- * administrator's terminal): C0 (but tab), DEL and C1 are written as `\xNN`, as journalctl does.
- */
 // A log-direct vassal's lines are read back from its file: which worker wrote them is not known.
 const STREAM_TAG: Record<OutputEntry['stream'], string> = { stdout: 'out', stderr: 'err', file: 'log' };
 
+/**
+ * `12:04:05.123 app.ini[2] 4711 out| text`: time (UTC), vassal and worker id, pid, stream (`log` and `[-] -` for a
+ * line read back from a log-direct file). A worker's bytes never reach the terminal as control characters (a
+ * tenant's worker could otherwise send escape sequences to an administrator's terminal): C0 (but tab), DEL and C1
+ * are written as `\xNN`, as journalctl does.
+ */
 export function formatLine(vassal: string, line: OutputEntry): string {
   const time = new Date(line.time).toISOString().slice(11, 23);
   const text = line.line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

@@ -143,10 +143,13 @@ async function supervise(
   // Until the first sync is done the loop below does not run: a stop then must not wait for it (a tenant's reader
   // held up for its whole time limit, a vassal's slow bind), so it stops the emperor at once.
   let starting: Emperor | undefined;
+  let stopAsked = false;
   const enqueue = (command: Command): void => {
     queue.push(command);
     wake?.();
-    if (command.type === 'stop') void starting?.stop();
+    if (command.type !== 'stop') return;
+    stopAsked = true;
+    void starting?.stop();
   };
   const unroute = routeSignals({ dieOnTerm: values.get(DIE_ON_TERM) ?? defaultValue(DIE_ON_TERM) }, enqueue, (signal, reason) =>
     log.warn({ event: 'emperor.signal', signal, command: 'ignore' }, `${signal}: ${reason}`),
@@ -172,6 +175,8 @@ async function supervise(
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   let control: Control | undefined;
   let stopping = false;
+  // Only the newest SIGHUP's rolls may say READY=1: an older one's ending says nothing about the newer one's.
+  let reloads = 0;
   const reopenAll = async (): Promise<void> => {
     await Promise.all([logs?.reopen(), emperor.reopenLogs()]);
   };
@@ -188,14 +193,18 @@ async function supervise(
       },
       reopenLogs: reopenAll,
     }, log);
+    // A stop asked during the start (a signal, the control socket) stops the emperor at once, and it never says it is up.
     starting = emperor;
+    if (stopAsked) void emperor.stop();
     await emperor.start();
     starting = undefined;
-    hooks.ready?.();
+    if (!stopAsked) hooks.ready?.();
     const status = (): string => statusLine(emperor.snapshot(), Date.now());
-    notifier.send({ READY: 1, STATUS: status() });
-    notifier.startWatchdog();
-    notifier.keepStatus(status);
+    if (!stopAsked) {
+      notifier.send({ READY: 1, STATUS: status() });
+      notifier.startWatchdog();
+      notifier.keepStatus(status);
+    }
     for (;;) {
       const command = queue.shift() ?? (await new Promise<undefined>((resolve) => (wake = () => resolve(undefined))));
       if (!command) continue;
@@ -222,9 +231,10 @@ async function supervise(
       await logs?.reloaded();
       // READY=1 once every roll has ended (done or failed): `systemctl reload` returns when the reload is over. Not
       // awaited here: a stop that comes meanwhile must not wait for the rolls (a slow worker's ready-timeout).
+      const reload = ++reloads;
       void emperor.reload(undefined, { trigger: 'signal' }).then(
         () => {
-          if (!stopping) notifier.send({ READY: 1, STATUS: status() });
+          if (!stopping && reload === reloads) notifier.send({ READY: 1, STATUS: status() });
         },
         (err: Error) => log.error({ event: 'emperor.reload-failed', err: err.message }, `reload: ${err.message}`),
       );
@@ -233,10 +243,11 @@ async function supervise(
     notifier.close();
     await touch.close();
     await emperor.stop();
+    if (pidfile) removePidfile(pidfile);
+    // The stop command's answer: every vassal stopped, the pidfile gone (the locks go as the process exits).
     markStopped();
     await control?.close();
     emperor.registry.closeInherited();
-    if (pidfile) removePidfile(pidfile);
     unroute();
   }
   return 0;

@@ -63,6 +63,8 @@ const COMMANDS: { readonly [C in ControlRequest['command']]: Handler<C> } = {
     session.send({ ok: true, metrics: renderMetrics(await takeSnapshot(deps.emperor)) });
   },
   reload: async (request, session, deps) => {
+    // A stopping emperor reloads nothing: answering "done" for no vassal at all would read as success.
+    if (deps.emperor.snapshot().stopping) throw new Error('the emperor is stopping: nothing was reloaded');
     const file = request.vassal === undefined ? undefined : vassalFile(request.vassal, deps);
     const requestedAt = Date.now();
     await deps.emperor.reload(file, { wait: request.wait });

@@ -166,7 +166,8 @@ export class Emperor {
     this.#options = options;
     this.#log = options.log;
     this.registry = new SocketRegistry({ tyrant: options.tyrant, tyrantPrivilegedPorts: options.tyrantPrivilegedPorts });
-    this.#rolls = pLimit(options.reloadConcurrency ?? 4);
+    // rejectOnClear: the rolls a stop clears from the queue settle (rejected), so nothing waits on them for ever.
+    this.#rolls = pLimit({ concurrency: options.reloadConcurrency ?? 4, rejectOnClear: true });
     this.#baseEnv = options.baseEnv ?? process.env;
     this.#fixedEnv = options.marker ? { [EMPEROR_MARKER]: options.marker } : {};
     this.#passed = passedVariables(options.tyrantPassEnv ?? [], this.#baseEnv);
@@ -189,7 +190,10 @@ export class Emperor {
     });
   }
 
-  /** Starts watching, then brings up every vassal already there. Resolves once that first sync is done. */
+  /**
+   * Starts watching, then brings up every vassal already there. Resolves once the start-up syncs are done and, in
+   * tyrant mode, the tenants' first reads have ended; when the emperor is stopped meanwhile, once that stop is done.
+   */
   async start(): Promise<void> {
     this.#log.info({ event: 'emperor.start', dirs: this.#options.dirs, run: this.#options.marker }, `emperor watching ${this.#options.dirs.join(', ')}`);
     await this.sync({ trigger: 'start' });
@@ -509,7 +513,8 @@ export class Emperor {
       if (decision.roll === 'bounded' || decision.roll === 'dependency') {
         // SIGHUP, a shared include: every vassal concerned rolls, a bounded number at a time; each takes the newest
         // config when its turn comes.
-        entry.rolling = this.#rolls(() => this.#update(entry, name, decision).then(() => entry.vassal?.settled()));
+        // Never rejects: #update reports its own failures, and a roll the stop cleared from the queue is no failure.
+        entry.rolling = this.#rolls(() => this.#update(entry, name, decision).then(() => entry.vassal?.settled())).catch(() => undefined);
       } else {
         await this.#update(entry, name, decision);
       }

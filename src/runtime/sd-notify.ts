@@ -92,7 +92,8 @@ export class SystemdNotifier {
    */
   keepStatus(describe: () => string, everyMs = 10_000): void {
     if (this.#status || !this.enabled) return;
-    let last = '';
+    // READY=1 has just said the current line: send only what changes from it.
+    let last = describe();
     this.#status = setInterval(() => {
       const line = describe();
       if (line !== last) this.send({ STATUS: line });

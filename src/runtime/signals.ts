@@ -54,8 +54,8 @@ export function commandFor(signal: NodeJS.Signals, policy: SignalPolicy): Signal
 const COMMAND_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
 /**
- * Signals that are handled and ignored, with what they are kept for. Their default action would end the process
- * ; an operator's habit or a stray `kill` must not end supervision.
+ * Signals that are handled and ignored, with what they are kept for. Their default action would end the process: an
+ * operator's habit or a stray `kill` must not end supervision.
  */
 export const IGNORED_SIGNALS: Readonly<Partial<Record<NodeJS.Signals, string>>> = {
   SIGALRM: 'not used by the emperor; ignored',

@@ -387,6 +387,8 @@ export class Vassal {
   #onExit(record: WorkerRecord, exit: WorkerExit): void {
     this.#workers.delete(record.key);
     clearTimeout(record.lifetimeTimer);
+    const left = record.stopFifo?.remove();
+    if (left) this.#log.warn({ event: 'worker.stop-fifo-left', worker: record.slot, err: left.message }, `worker ${record.slot} of ${this.name}: its stop FIFO directory was not removed: ${left.message}`);
     const slot = this.#slots.get(record.slot);
     if (slot) {
       const { code, signal, requested, spawnError } = exit;

@@ -87,7 +87,9 @@ function execStart(env: Record<string, string> = {}): EmperorProcess {
   return new EmperorProcess(argv.slice(2), { env: { NOTIFY_SOCKET: dir.file('notify.sock'), ...env } });
 }
 
-const kinds = (): string[] => receiver.messages.map((m) => Object.keys(m.fields).filter((k) => k !== 'STATUS' && k !== 'MONOTONIC_USEC').join('+'));
+// STATUS= alone (the line kept current every 10 s) is not a state change: left out.
+const kinds = (): string[] =>
+  receiver.messages.map((m) => Object.keys(m.fields).filter((k) => k !== 'STATUS' && k !== 'MONOTONIC_USEC').join('+')).filter((k) => k !== '');
 
 async function nextMessage(key: string, after = 0): Promise<Message> {
   return vi.waitFor(

@@ -76,7 +76,8 @@ describe('logto', () => {
     for (const f of kept) expect(statSync(f).size).toBeLessThanOrEqual(1000);
     const all = kept.flatMap(lines);
     const numbers = numbersOf(all, 1).sort((a, b) => a - b);
-    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => 61 - numbers.length + i));
+    // The last 20 without a gap (at the pruned end a line of the other stream may have gone with the older file).
+    expect(numbers.slice(-20)).toEqual(Array.from({ length: 20 }, (_, i) => 41 + i));
     // In order within each stream (the worker alternates stdout and stderr, two pipes read independently: a line of
     // one may pass a line of the other).
     for (const stream of ['stdout', 'stderr']) {

@@ -105,10 +105,13 @@ describe('supervisor --reload PIDFILE --wait', () => {
     await vi.waitFor(() => expect(emperor.events('vassal.ready')).toHaveLength(2), { timeout: 30_000 });
 
     const done = await cli(['--reload', pidfile, '--wait', '--control-socket', socket]);
+    const answeredAt = Date.now();
     expect(done).toMatchObject({ code: 0, stderr: '' });
     expect(done.stdout).toBe('a.ini: reloaded: runs generation 2\nb.ini: reloaded: runs generation 2');
-    // Both rolls had ended when it returned: their successors were all ready.
-    expect(emperor.events('vassal.reloaded').map((r) => r.vassal).sort()).toEqual(['a.ini', 'b.ini']);
+    // Both rolls had ended when it returned: their successors were all ready. (The emperor's log is asynchronous:
+    // wait for the records, then compare their times with the answer's.)
+    await vi.waitFor(() => expect(emperor.events('vassal.reloaded').map((r) => r.vassal).sort()).toEqual(['a.ini', 'b.ini']), { timeout: 20_000 });
+    for (const r of emperor.events('vassal.reloaded')) expect(Date.parse(r.time as string)).toBeLessThanOrEqual(answeredAt);
 
     // A reload whose new generation cannot start: the old one keeps serving, and the command says so.
     await writeFile(dir.file('a.ini'), vassalIni({ command: fixtureCommand('crash'), processes: 2, 'ready-after': 5 }));

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
 import { sandbox } from '../support/sandbox.js';
 import { isRoot, TEST_USER } from '../support/test-users.js';
@@ -23,6 +24,16 @@ describe('stop-fifo: a worker stopped by what it reads on its FIFO, not by a sig
     await emperor.waitForLog((r) => r.event === 'vassal.ready');
     emperor.child.kill('SIGHUP');
     await emperor.waitForLog((r) => r.event === 'vassal.reloaded');
+    // The old worker's FIFO directory goes when it exits, not only with the run directory when the emperor stops.
+    const oldPid = emperor.spawnedPids('app.ini')[0];
+    await emperor.waitForLog((r) => r.event === 'worker.exit' && r.pid === oldPid);
+    const oldFifo = await vi.waitFor(() => {
+      const paths = fifoPaths(emperor);
+      if (paths.length < 2) throw new Error(`the FIFO lines are not all logged yet: ${paths.join(', ')}`);
+      return paths[0]!;
+    });
+    await vi.waitFor(() => expect(existsSync(path.dirname(oldFifo))).toBe(false), { timeout: 10_000 });
+    expect(existsSync(path.dirname(fifoPaths(emperor)[1]!))).toBe(true);
     const started = Date.now();
     emperor.child.kill('SIGTERM');
     expect(await emperor.exit()).toEqual({ code: 0, signal: undefined });
