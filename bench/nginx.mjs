@@ -25,6 +25,23 @@ export function freePort() {
  * deployment guides configure it). Returns the paths nginx needs.
  */
 export function writeNginxConf(dir, port, upstreamSocket, { workers = 1, uwsgi = false, user = 'nobody nogroup' } = {}) {
+  return writeNginxHttpConf(
+    dir,
+    [
+      `upstream app { server ${upstreamSocket.startsWith('/') ? `unix:${upstreamSocket}` : upstreamSocket}; }`,
+      uwsgi
+        ? `server { listen 127.0.0.1:${port}; location / { include /etc/nginx/uwsgi_params; uwsgi_pass app; } }`
+        : `server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`,
+    ],
+    { workers, user },
+  );
+}
+
+/**
+ * Writes dir/nginx.conf with everything of nginx's own kept inside `dir` (pid, error log, temp paths), foreground,
+ * and `http` (lines) in its http block. Returns the paths nginx needs.
+ */
+export function writeNginxHttpConf(dir, http, { workers = 1, user = 'nobody nogroup' } = {}) {
   const errorLog = path.join(dir, 'nginx-error.log');
   const conf = path.join(dir, 'nginx.conf');
   const temp = (name) => `${name}_temp_path ${path.join(dir, `nginx-${name}`)};`;
@@ -40,10 +57,7 @@ export function writeNginxConf(dir, port, upstreamSocket, { workers = 1, uwsgi =
       'http {',
       '  access_log off;',
       `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
-      `  upstream app { server ${upstreamSocket.startsWith('/') ? `unix:${upstreamSocket}` : upstreamSocket}; }`,
-      uwsgi
-        ? `  server { listen 127.0.0.1:${port}; location / { include /etc/nginx/uwsgi_params; uwsgi_pass app; } }`
-        : `  server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`,
+      ...http.map((line) => `  ${line}`),
       '}',
       '',
     ].join('\n'),

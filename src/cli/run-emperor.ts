@@ -143,6 +143,7 @@ async function supervise(
   // Until the first sync is done the loop below does not run: a stop then must not wait for it (a tenant's reader
   // held up for its whole time limit, a vassal's slow bind), so it stops the emperor at once.
   let starting: Emperor | undefined;
+  // Any stop asked (a signal, the control socket): from then on the emperor says neither READY=1 nor "up".
   let stopAsked = false;
   const enqueue = (command: Command): void => {
     queue.push(command);
@@ -174,7 +175,6 @@ async function supervise(
   let markStopped = (): void => {};
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   let control: Control | undefined;
-  let stopping = false;
   // Only the newest SIGHUP's rolls may say READY=1: an older one's ending says nothing about the newer one's.
   let reloads = 0;
   const reopenAll = async (): Promise<void> => {
@@ -211,7 +211,6 @@ async function supervise(
       if (command.signal) log.info({ event: 'emperor.signal', signal: command.signal, command: command.type }, `${command.signal}: ${command.type}`);
       else if (command.origin === 'touch-reload') log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
       if (command.type === 'stop') {
-        stopping = true;
         notifier.send({ STOPPING: 1 });
         break;
       }
@@ -234,7 +233,7 @@ async function supervise(
       const reload = ++reloads;
       void emperor.reload(undefined, { trigger: 'signal' }).then(
         () => {
-          if (!stopping && reload === reloads) notifier.send({ READY: 1, STATUS: status() });
+          if (!stopAsked && reload === reloads) notifier.send({ READY: 1, STATUS: status() });
         },
         (err: Error) => log.error({ event: 'emperor.reload-failed', err: err.message }, `reload: ${err.message}`),
       );

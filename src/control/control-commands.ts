@@ -18,7 +18,7 @@ export interface ControlDeps {
   /** Stops the emperor (through its command loop); resolves once it has stopped. */
   readonly stop: () => Promise<void>;
   /** Reopens the log files: the emperor's own and every vassal's logto (as SIGUSR2 does). */
-  readonly reopenLogs?: () => void | Promise<void>;
+  readonly reopenLogs: () => void | Promise<void>;
 }
 
 /** What the commands need of a running vassal. */
@@ -78,10 +78,6 @@ const COMMANDS: { readonly [C in ControlRequest['command']]: Handler<C> } = {
     session.send(outcome.ok ? { ok: true, vassal: request.vassal, worker: request.worker, replaced: outcome.replaced, pid: outcome.pid } : outcome);
   },
   'reopen-logs': async (_, session, deps) => {
-    if (!deps.reopenLogs) {
-      session.send({ ok: true, reopened: false, note: 'the emperor writes no log files (its log goes to its stdout): nothing to reopen' });
-      return;
-    }
     await deps.reopenLogs();
     session.send({ ok: true, reopened: true });
   },

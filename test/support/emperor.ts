@@ -14,6 +14,23 @@ export function fixtureCommand(worker: string): string {
   return `${NODE} ${FIXTURES}workers/${worker}.mjs`;
 }
 
+/**
+ * Adds the complete lines of `text` to `records`, each parsed as a JSON log record (a line that is not one becomes
+ * `{level: 'raw', msg}`); returns the incomplete last line, to be prefixed to the next chunk.
+ */
+export function addLogLines(records: LogRecord[], text: string): string {
+  const lines = text.split('\n');
+  const partial = lines.pop() ?? '';
+  for (const line of lines) {
+    try {
+      records.push(JSON.parse(line) as LogRecord);
+    } catch {
+      records.push({ level: 'raw', msg: line });
+    }
+  }
+  return partial;
+}
+
 export interface LogRecord {
   readonly level: string;
   readonly event?: string;
@@ -68,15 +85,7 @@ export class EmperorProcess {
     });
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
-      const lines = (this.#partial + chunk).split('\n');
-      this.#partial = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          this.records.push(JSON.parse(line) as LogRecord);
-        } catch {
-          this.records.push({ level: 'raw', msg: line });
-        }
-      }
+      this.#partial = addLogLines(this.records, this.#partial + chunk);
     });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => this.stderr.push(chunk));

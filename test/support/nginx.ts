@@ -1,9 +1,9 @@
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { vi } from 'vitest';
-import { NGINX, writeNginxConf } from '../../bench/nginx.mjs';
+import { NGINX, writeNginxConf, writeNginxHttpConf } from '../../bench/nginx.mjs';
 
 export { freePort, NGINX } from '../../bench/nginx.mjs';
 
@@ -29,27 +29,8 @@ export async function startNginx(
  */
 export async function startNginxSite(dir: string, port: number, site: string, options: { user?: string } = {}): Promise<{ stop: () => Promise<void>; errorLog: string }> {
   if (!NGINX) throw new Error('nginx is not installed');
-  const errorLog = path.join(dir, 'nginx-error.log');
-  const conf = path.join(dir, 'nginx.conf');
   copyFileSync('/etc/nginx/uwsgi_params', path.join(dir, 'uwsgi_params'));
-  const temp = (name: string): string => `${name}_temp_path ${path.join(dir, `nginx-${name}`)};`;
-  writeFileSync(
-    conf,
-    [
-      'daemon off;',
-      `user ${options.user ?? 'nobody nogroup'};`,
-      'worker_processes 1;',
-      `pid ${path.join(dir, 'nginx.pid')};`,
-      `error_log ${errorLog} warn;`,
-      'events { worker_connections 1024; }',
-      'http {',
-      '  access_log off;',
-      `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
-      `  include ${site};`,
-      '}',
-      '',
-    ].join('\n'),
-  );
+  const { conf, errorLog } = writeNginxHttpConf(dir, [`include ${site};`], { user: options.user });
   return runNginx(conf, dir, port, errorLog);
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
-import type { LogRecord } from './emperor.js';
+import { addLogLines, type LogRecord } from './emperor.js';
 
 /**
  * A deliberately slow reader of an emperor's stdout: a FIFO whose write end the emperor gets, read at most
@@ -66,15 +66,7 @@ export class SlowReader {
       }
       budget -= n;
       this.bytes += n;
-      const lines = (this.#partial + buf.toString('utf8', 0, n)).split('\n');
-      this.#partial = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          this.records.push(JSON.parse(line) as LogRecord);
-        } catch {
-          this.records.push({ level: 'raw', msg: line });
-        }
-      }
+      this.#partial = addLogLines(this.records, this.#partial + buf.toString('utf8', 0, n));
     }
   }
 }
