@@ -58,6 +58,28 @@ export async function firstChange(deps: Dependencies, stamps: StampCache): Promi
 }
 
 /**
+ * When the followed paths last changed, by their current stamps (ms since the epoch; 0 when none says): a file's
+ * ctime, a listed directory's mtime. A change that recent may be half done (an include being written: truncated,
+ * not yet filled), like a vassal file within the settle time. Uses and fills `stamps`, as firstChange does.
+ */
+export async function lastChangeMs(deps: Dependencies, stamps: StampCache): Promise<number> {
+  let latest = 0;
+  for (const o of deps.followed) {
+    if (o.kind === 'kind') continue;
+    const key = `${o.kind}\0${o.path}`;
+    let now = stamps.get(key);
+    if (!now) {
+      now = currentStamp(o.kind, o.path);
+      stamps.set(key, now);
+    }
+    // dev:ino:...:TIME_NS[~]; "missing", "denied" and errors end in no time.
+    const time = /:(\d+)~?$/.exec(await now)?.[1];
+    if (time !== undefined) latest = Math.max(latest, Number(BigInt(time) / 1_000_000n));
+  }
+  return latest;
+}
+
+/**
  * Adds to `into` the directories (path -> `dev:ino`) whose events may change what a config sees: the directory of
  * each followed path and of its real path (a symlinked include is edited where it lives), a listed directory
  * itself, and for a path that does not exist, its nearest existing ancestor (to see it appear).

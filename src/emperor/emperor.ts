@@ -13,7 +13,8 @@ import { closeBindHelpers } from '../socket/bind.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { delayFor, type BackoffPolicy } from '../vassal/backoff.js';
 import { Vassal } from '../vassal/vassal.js';
-import { addWatchDirs, dependenciesOf, firstChange, type Dependencies, type StampCache } from './dependencies.js';
+import { addWatchDirs, dependenciesOf, firstChange, lastChangeMs, type Dependencies, type StampCache } from './dependencies.js';
+import { isSettling } from './file-stamp.js';
 import type { ConfigErrorFacts, EmperorFacts, VassalFileFacts } from './emperor-facts.js';
 import { EMPEROR_MARKER } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
@@ -404,7 +405,15 @@ export class Emperor {
       [...this.#known].map(async ([file, known]) => {
         if (!known.deps || known.deps.followed.length === 0 || held.has(file) || !scan.files.has(file)) return;
         const path = await firstChange(known.deps, stamps);
-        if (path !== undefined) changed.set(file, path);
+        if (path === undefined) return;
+        // Nothing half-done is acted on: an include changed within the settle time (a rescan between its truncation
+        // and its write) is looked at again once it has settled, as a vassal file is.
+        const changedAt = await lastChangeMs(known.deps, stamps);
+        if (isSettling(changedAt, Date.now(), this.#settleMs)) {
+          this.#settle.wakeAt(changedAt + this.#settleMs + 1);
+          return;
+        }
+        changed.set(file, path);
       }),
     );
     return changed;

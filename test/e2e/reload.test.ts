@@ -126,6 +126,8 @@ describe('rolling reloads', () => {
     await vi.waitFor(async () => expect((await ask(file('app.sock'))).greeting).toBe('two'), { timeout: 20_000, interval: 50 });
     emperor.child.kill('SIGHUP');
     await emperor.waitForLog((r) => r.event === 'vassal.reloaded' && r.generation === 3);
+    // The roll is done once generation 2 is being stopped; until it has exited it may still take a connection.
+    await emperor.waitForLog((r) => r.event === 'worker.exit' && r.generation === 2);
     expect(await ask(file('app.sock'))).toMatchObject({ greeting: 'two', generation: 3 });
   });
 

@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { stampOf, type Observation } from '../../src/config/recording-host.js';
-import { addWatchDirs, dependenciesOf, firstChange, NO_DEPENDENCIES } from '../../src/emperor/dependencies.js';
+import { addWatchDirs, dependenciesOf, firstChange, lastChangeMs, NO_DEPENDENCIES } from '../../src/emperor/dependencies.js';
 import { sandbox } from '../support/sandbox.js';
 
 const dir = sandbox();
@@ -48,6 +48,21 @@ describe('dependencies', () => {
     const read = dependenciesOf([obs('read', file, 'h', stampOf('read', file))]);
     await writeFile(file, 'two, longer');
     expect(await firstChange(read, new Map())).toBe(file);
+  });
+
+  it('lastChangeMs is the newest ctime of a read file or mtime of a listed directory; missing paths and kinds have none', async () => {
+    const file = dir.file('inc.ini');
+    const listed = dir.file('apps');
+    await writeFile(file, '[uwsgi]\n');
+    await mkdir(listed);
+    const deps = dependenciesOf([obs('read', file, 'h', 's'), obs('list', listed, 'h', 's'), obs('kind', dir.file('nothing'), 'missing', 'missing')]);
+    const [fileSt, dirSt] = await Promise.all([stat(file, { bigint: true }), stat(listed, { bigint: true })]);
+    const expected = Number((fileSt.ctimeNs > dirSt.mtimeNs ? fileSt.ctimeNs : dirSt.mtimeNs) / 1_000_000n);
+    expect(await lastChangeMs(deps, new Map())).toBe(expected);
+    // A later write moves it.
+    await writeFile(listed + '/x', '');
+    expect(await lastChangeMs(deps, new Map())).toBe(Number((await stat(listed, { bigint: true })).mtimeNs / 1_000_000n));
+    expect(await lastChangeMs(dependenciesOf([obs('read', dir.file('gone'), 'h', 's')]), new Map())).toBe(0);
   });
 
   it('watches the directory of each path, a listed directory itself, and the nearest existing one of a missing path', async () => {
