@@ -60,7 +60,13 @@ describe('the runtime directory', () => {
   it('is removed (this run\'s part) when the emperor stops', async () => {
     const emperor = new EmperorProcess(['--emperor', await vassalDir(sleeperIni())]);
     await emperor.waitForLog((r) => r.event === 'vassal.ready');
-    const runId = envOf(emperor.spawnedPids('app.ini')[0]!, EMPEROR_MARKER);
+    const [worker] = emperor.spawnedPids('app.ini');
+    // A sleeper is ready at spawn: until its program runs, the pid is the exec chain, whose environment has no marker.
+    const runId = await vi.waitFor(() => {
+      const id = envOf(worker!, EMPEROR_MARKER);
+      expect(id).toMatch(/^[0-9a-f]{16}$/);
+      return id!;
+    });
     expect(existsSync(`/run/supervisor/${runId}/run`)).toBe(true);
     emperor.child.kill('SIGTERM');
     expect((await emperor.exit()).code).toBe(0);
