@@ -6,5 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
  */
 export async function tempDir(prefix = 'sv'): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(`/tmp/${prefix}-`);
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+  // Retries: a process the test's emperor started may still be finishing a file in it (a tenant's log helper ends its
+  // job after the emperor is killed), and rmdir then finds the directory not empty.
+  return { path, remove: () => rm(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }) };
 }
