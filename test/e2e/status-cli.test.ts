@@ -1,4 +1,4 @@
-import { cp, chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { lstatSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -66,6 +66,11 @@ describe('supervisor --status', () => {
 describe('supervisor --logs', () => {
   it('prints the last lines, and with --follow the new ones as they come', async () => {
     const trigger = dir.file('trigger');
+    // Written whole, then renamed into place: the script may look between a plain write's truncation and its data.
+    const pull = async (text: string): Promise<void> => {
+      await writeFile(`${trigger}.new`, text);
+      await rename(`${trigger}.new`, trigger);
+    };
     // Prints a line each time the trigger file appears (in a script: $(...) in a vassal file is the config's own). It
     // takes the trigger away before it prints, so that the next one, written once this line is seen, is not lost.
     await writeFile(dir.file('app.sh'), `echo started\nwhile :; do if mv ${trigger} ${trigger}.seen 2>/dev/null; then echo "triggered $(cat ${trigger}.seen)"; fi; sleep 0.05; done\n`);
@@ -84,9 +89,9 @@ describe('supervisor --logs', () => {
     let out = '';
     follower.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     await vi.waitFor(() => expect(out).toMatch(/out\| started\n$/), { timeout: 30_000 });
-    await writeFile(trigger, 'one');
+    await pull('one');
     await vi.waitFor(() => expect(out).toMatch(/app\.ini\[1\] \d+ out\| triggered one\n$/), { timeout: 20_000 });
-    await writeFile(trigger, 'two');
+    await pull('two');
     await vi.waitFor(() => expect(out).toMatch(/app\.ini\[1\] \d+ out\| triggered two\n$/), { timeout: 20_000 });
     expect(out.trimEnd().split('\n').map((l) => l.replace(/^.*\| /, ''))).toEqual(['started', 'triggered one', 'triggered two']);
     follower.kill('SIGINT');
