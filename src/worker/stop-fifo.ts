@@ -2,8 +2,11 @@ import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, mkdi
 import path from 'node:path';
 import { runtimeDir } from '../runtime/runtime-dir.js';
 
-/** Whether a stop request was delivered; if not, why (the caller then falls back to the stop signal). */
-export type StopRequestResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/**
+ * Whether a stop request was delivered; if not, why (the caller then falls back to the stop signal), and whether it
+ * may succeed later (`retry`: the FIFO is not there yet, or nobody has opened it yet).
+ */
+export type StopRequestResult = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly retry?: boolean };
 
 /** Who the worker runs as: the FIFO's directory belongs to them, and so must the FIFO. */
 export interface FifoOwner {
@@ -60,8 +63,8 @@ export class StopFifo {
       fd = openSync(this.path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { ok: false, reason: `${this.path} does not exist (not created yet)` };
-      if (code === 'ENXIO') return { ok: false, reason: `nothing reads ${this.path}` };
+      if (code === 'ENOENT') return { ok: false, reason: `${this.path} does not exist (not created yet)`, retry: true };
+      if (code === 'ENXIO') return { ok: false, reason: `nothing reads ${this.path}`, retry: true };
       if (code === 'ELOOP') return { ok: false, reason: `${this.path} is a symbolic link` };
       return { ok: false, reason: `cannot open ${this.path}: ${(err as Error).message}` };
     }

@@ -70,6 +70,8 @@ let notifySockets = 0;
 const GROUP_POLL_MS = 25;
 // After SIGKILL the group dies within milliseconds; this only bounds the wait if /proc says otherwise.
 const AFTER_KILL_WAIT_MS = 5000;
+// How often a stop request that could not be delivered yet is tried again, while the mercy time runs.
+const REQUEST_RETRY_MS = 100;
 
 /**
  * One worker process: started in its own process group (setsid), with its sockets and readiness channel.
@@ -250,8 +252,10 @@ export class Worker {
     }
     // The mercy timer is cancelled when the worker exits first: a stop leaves no timer behind for the mercy time.
     const mercy = new AbortController();
+    const retrying = request && asked && !asked.ok && asked.retry ? this.#retryRequest(request, mercy.signal) : undefined;
     await Promise.race([this.exited, sleep(mercyMs, undefined, { signal: mercy.signal }).catch(() => undefined)]);
     mercy.abort();
+    await retrying;
     if (mode === 'control-group') {
       while (Date.now() < deadline && (await groupMembers(pgid)).length > 0) await sleep(GROUP_POLL_MS);
     }
@@ -268,5 +272,25 @@ export class Worker {
     while (Date.now() < killDeadline && (await groupMembers(pgid)).length > 0) await sleep(GROUP_POLL_MS);
     // The worker may have exited on the signal while a descendant needed the SIGKILL: report the group's fate.
     return { ...(await this.exited), forced: this.#forced };
+  }
+
+  /**
+   * Tries a stop request that could not be delivered yet again every REQUEST_RETRY_MS, until it is delivered, fails
+   * for good, or `until` aborts (the worker exited, or the mercy time is up). The signal sent meanwhile may not have
+   * stopped the program: uWSGI's master makes its FIFO only once its workers are spawned, and until then a SIGINT
+   * lands in Python's own handler, which only sets a flag; without this the master ran on until the SIGKILL.
+   */
+  async #retryRequest(request: StopRequest, until: AbortSignal): Promise<void> {
+    const since = Date.now();
+    while (!until.aborted) {
+      await sleep(REQUEST_RETRY_MS, undefined, { signal: until }).catch(() => undefined);
+      if (until.aborted) return;
+      const again = request();
+      if (again.ok) {
+        this.#log.info({ event: 'worker.stop-request', request: 'written', afterMs: Date.now() - since }, `worker ${this.id}: stop request delivered on a later try`);
+        return;
+      }
+      if (!again.retry) return;
+    }
   }
 }

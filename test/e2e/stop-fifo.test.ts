@@ -63,4 +63,28 @@ describe('stop-fifo: a worker stopped by what it reads on its FIFO, not by a sig
     expect(stop!.reason).toMatch(/\/fifo does not exist \(not created yet\)$/);
     expect(emperor.events('worker.output').map((r) => r.msg)).toContain('SIGINT: stopping');
   });
+
+  it('tries the FIFO again while the mercy time runs, when the worker had not made it yet and the signal did nothing', async () => {
+    // Like uWSGI's master stopped just after its start: no FIFO yet, and the signal (SIGTERM, ignored here) is lost.
+    await writeFile(
+      dir.file('app.ini'),
+      vassalIni({ command: fixtureCommand('stop-on-fifo'), 'stop-fifo': 'q', 'notification-fd': 'auto', 'worker-reload-mercy': 60, env: 'FIFO_AFTER_MS=1500' }),
+    );
+    const emperor = new EmperorProcess(['--emperor', dir.path]);
+    await emperor.waitForLog((r) => r.event === 'vassal.ready');
+    expect(emperor.events('worker.output').map((r) => r.msg)).not.toContain('fifo made');
+    const started = Date.now();
+    emperor.child.kill('SIGTERM');
+    expect(await emperor.exit(90_000)).toEqual({ code: 0, signal: undefined });
+    const [stop] = emperor.events('worker.stop');
+    expect(stop).toMatchObject({ request: 'failed', signal: 'SIGTERM' });
+    expect(stop!.reason).toMatch(/\/fifo does not exist \(not created yet\)$/);
+    expect(emperor.events('worker.stop-request')).toMatchObject([{ request: 'written', pid: stop!.pid }]);
+    const messages = emperor.events('worker.output').map((r) => r.msg);
+    expect(messages).toEqual(expect.arrayContaining(['ignoring SIGTERM', 'fifo made', 'read q: stopping']));
+    // Stopped by the FIFO long before the 60 s mercy, not by the SIGKILL after it.
+    expect(emperor.events('worker.kill')).toEqual([]);
+    expect(emperor.events('worker.exit')).toMatchObject([{ code: 0 }]);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
 });

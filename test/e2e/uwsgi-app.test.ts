@@ -8,7 +8,7 @@ import { get } from '../support/http.js';
 import { freePort, startNginx } from '../support/nginx.js';
 import { sandbox } from '../support/sandbox.js';
 import { testAccount, testGroupId, TEST_USER } from '../support/test-users.js';
-import { processFamily, reloadUnderLoad, UWSGI, UWSGI_SKIP, writeFlaskApp } from '../support/uwsgi.js';
+import { processFamily, reloadUnderLoad, UWSGI, UWSGI_SKIP, uwsgiSettled, writeFlaskApp } from '../support/uwsgi.js';
 
 /**
  * Existing uWSGI vassal files, run unchanged (issue 14): a file without command that loads a uWSGI app runs as one
@@ -45,16 +45,22 @@ async function nginxFor(socket: string): Promise<number> {
   return port;
 }
 
-/** The emperor's stop of every old master went through its FIFO and it finished on its own: no signal, no SIGKILL. */
+/**
+ * The emperor's stop of every old master went through its FIFO and it finished on its own: no SIGKILL. A master
+ * stopped just after it said it was ready has no FIFO yet (uWSGI makes it after spawning its workers): the SIGINT
+ * sent then is lost in Python's handler, and the FIFO, tried again, is written once it exists.
+ */
 function expectGracefulStops(emperor: EmperorProcess, count: number): void {
   const stops = emperor.events('worker.stop');
   expect(stops.length).toBeGreaterThanOrEqual(count);
-  expect(stops.map((r) => r.request)).toEqual(stops.map(() => 'written'));
+  const later = new Set(emperor.events('worker.stop-request').filter((r) => r.request === 'written').map((r) => r.pid));
+  expect(stops.filter((r) => !(r.request === 'written' || (r.request === 'failed' && later.has(r.pid))))).toEqual([]);
   expect(emperor.events('worker.kill')).toEqual([]);
   expect(emperor.events('worker.exit').map((r) => [r.code, r.signal])).toEqual(emperor.events('worker.exit').map(() => [0, null]));
 }
 
 async function stopCleanly(emperor: EmperorProcess): Promise<void> {
+  await uwsgiSettled(emperor.spawnedPids().at(-1)!);
   emperor.child.kill('SIGTERM');
   expect(await emperor.exit(90_000)).toEqual({ code: 0, signal: undefined });
   expectGracefulStops(emperor, 1);
@@ -147,7 +153,9 @@ describe.skipIf(Boolean(skip))(`uWSGI app vassals, behind nginx${skip}`, () => {
     writeFlaskApp(dir.path, 'app', 'application');
     const socket = dir.file('app.sock');
     const file = dir.file('app.ini');
-    writeFileSync(file, ['[uwsgi]', 'wsgi-file = app.py', 'master = true', 'processes = 2', 'threads = 4', `socket = ${socket}`, 'uid = www-data', 'gid = www-data', ''].join('\n'));
+    // Processes, not threads: uWSGI 2.0.21 (Debian 12's) can hang a threaded worker told to stop gracefully with
+    // requests in flight, until its own mercy (60 s) kills it; seen without the emperor too (README, uWSGI app vassals).
+    writeFileSync(file, ['[uwsgi]', 'wsgi-file = app.py', 'master = true', 'processes = 8', `socket = ${socket}`, 'uid = www-data', 'gid = www-data', ''].join('\n'));
     const emperor = new EmperorProcess(['--emperor', dir.path]);
     await emperor.waitForLog((r) => r.event === 'vassal.ready', 30_000);
     const port = await nginxFor(socket);

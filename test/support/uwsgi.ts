@@ -112,9 +112,38 @@ export async function reloadUnderLoad(
       if (i % 2) writeFileSync(options.file, options.edit(i));
       else emperor.child.kill('SIGHUP');
       await vi.waitFor(() => expect(emperor.events('vassal.reloaded').length).toBeGreaterThan(before), { timeout: 30_000, interval: 50 });
+      // The next roll stops this master: not before it can take a graceful stop (see uwsgiSettled).
+      await uwsgiSettled(emperor.spawnedPids().at(-1)!);
     }
   } finally {
     await load.stop();
   }
   return load.result;
+}
+
+/** Whether process `pid` has a handler for SIGHUP (/proc/PID/status SigCgt, bit 0); false once it is gone. */
+function catchesHup(pid: number): boolean {
+  try {
+    const mask = /^SigCgt:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until uWSGI master `master` is in its main loop (it catches SIGHUP from then on; before, SIGHUP is ignored)
+ * and each of its workers catches SIGHUP too. uWSGI 2.0.21 says it is ready once worker 1 accepts; a graceful stop
+ * before the others have their handler loses their SIGHUP (ignored), and the master waits for them for its whole
+ * mercy (60 s). Tests that stop a master just after it started wait for this first.
+ */
+export async function uwsgiSettled(master: number): Promise<void> {
+  await vi.waitFor(
+    () => {
+      const family = processFamily(master);
+      expect(family.length).toBeGreaterThan(1);
+      expect(family.filter((p) => !catchesHup(p.pid)).map((p) => p.pid)).toEqual([]);
+    },
+    { timeout: 30_000, interval: 50 },
+  );
 }

@@ -72,7 +72,7 @@ export const STOP_FIFO = option({
   name: 'stop-fifo',
   type: fifoCommand,
   scope: 'vassal',
-  doc: 'Stop a worker by writing this text (e.g. q) to a FIFO the worker creates at the path it is given in $SUPERVISOR_STOP_FIFO (or the variable stop-fifo-env names), in a directory of its own; the stop signal is sent only when that fails (no FIFO yet, nobody reading). worker-reload-mercy and SIGKILL apply as after a signal.',
+  doc: 'Stop a worker by writing this text (e.g. q) to a FIFO the worker creates at the path it is given in $SUPERVISOR_STOP_FIFO (or the variable stop-fifo-env names), in a directory of its own; the stop signal is sent only when that fails (no FIFO yet, nobody reading), and then the FIFO is tried again every 0.1 s while the mercy time runs. worker-reload-mercy and SIGKILL apply as after a signal.',
   uwsgi: 'none (uWSGI: master-fifo, whose q command stops gracefully, finishing the requests in flight)',
 });
 
