@@ -55,12 +55,12 @@ describe.skipIf(!isRoot)('StopFifo (a worker stopped by writing to a FIFO it cre
     expect(readAll(fd)).toBe('q');
   });
 
-  it('says why when there is nothing to write to, without blocking: not created yet, nobody reading', () => {
+  it('says why when there is nothing to write to, without blocking, and that a later try may succeed: not created yet, nobody reading', () => {
     const f = fifo();
-    expect(f.write('q')).toEqual({ ok: false, reason: `${f.path} does not exist (not created yet)` });
+    expect(f.write('q')).toEqual({ ok: false, reason: `${f.path} does not exist (not created yet)`, retry: true });
     execFileSync('/usr/bin/mkfifo', ['-m', '600', f.path]);
     const started = Date.now();
-    expect(f.write('q')).toEqual({ ok: false, reason: `nothing reads ${f.path}` });
+    expect(f.write('q')).toEqual({ ok: false, reason: `nothing reads ${f.path}`, retry: true });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
