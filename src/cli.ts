@@ -17,10 +17,10 @@ import { References } from './config/references.js';
 import { reloadByPidfile, reopenLogsByPidfile, stopByPidfile } from './runtime/control.js';
 import { logDiagnostics } from './runtime/logger.js';
 import { logFileSettings } from './config/log-settings.js';
-import { DAEMONIZE, LOGTO } from './config/options/index.js';
+import { DAEMONIZE, GID, LOGFILE_CHOWN, LOGTO, UID } from './config/options/index.js';
 import { daemonChannel, startDaemon } from './runtime/daemonize.js';
 import { listenFds } from './socket/inherited-sockets.js';
-import { EmperorLog } from './logs/emperor-log.js';
+import { EmperorLog, emperorLogOwner } from './logs/emperor-log.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -122,7 +122,9 @@ async function main(argv: readonly string[]): Promise<number> {
         const daemonLog = values.get(DAEMONIZE);
         if (daemonLog !== undefined && !daemon) return startInBackground(daemonLog);
         // daemonize = FILE is also where the emperor logs (unless logto says otherwise).
-        emperorLog = new EmperorLog({ file: logFileSettings(values, values.get(LOGTO) ?? daemonLog) });
+        const file = logFileSettings(values, values.get(LOGTO) ?? daemonLog);
+        const owner = file && (await emperorLogOwner(values.get(LOGFILE_CHOWN) ?? false, values.get(UID), values.get(GID)));
+        emperorLog = new EmperorLog({ file, owner });
         await emperorLog.ready();
         return runEmperor(values, emperorLog.logger, built.config.vassalDefaults, emperorLog, { ready: () => daemon?.ready(), daemon: daemon !== undefined });
       }

@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { LogFileSettings } from '../config/log-settings.js';
+import { resolveCredentials } from '../runtime/accounts.js';
 import { createLogger, defaultLogFormat, type LogDestination, type LogFormat } from '../runtime/logger.js';
 import { FileOpener } from './file-opener.js';
 import { LogFile, type LogFileEvent } from './log-file.js';
@@ -17,10 +18,26 @@ export interface EmperorLogOptions {
   readonly format?: LogFormat;
   /** The emperor's logto and its rotation; undefined: `fd`. */
   readonly file?: LogFileSettings;
+  /** logfile-chown on the emperor, resolved (emperorLogOwner): the file's owner, set at every open. */
+  readonly owner?: { readonly uid: number; readonly gid: number };
   /** Where records go without a file (default 1, stdout). */
   readonly fd?: number;
   /** Queued bytes above which records are dropped (counted, reported); default 4 MiB. */
   readonly capBytes?: number;
+}
+
+/**
+ * Who the emperor's log file belongs to under logfile-chown: the emperor's uid/gid (uid only: its primary group; gid
+ * only: root keeps the file, with that group), as uWSGI gives its log to the account it drops to. Undefined when
+ * logfile-chown is off or no uid/gid is set. Throws Error for an account that does not exist or a lookup that failed:
+ * the operator asked for an owner, and a log with the wrong one is worse than no start.
+ */
+export async function emperorLogOwner(chown: boolean, uid: string | undefined, gid: string | undefined): Promise<{ uid: number; gid: number } | undefined> {
+  if (!chown) return undefined;
+  const account = await resolveCredentials(uid, gid).catch((err: Error) => {
+    throw new Error(`logfile-chown of the emperor's log: ${err.message}`);
+  });
+  return account && { uid: account.uid, gid: account.gid };
 }
 
 /**
@@ -47,7 +64,7 @@ export class EmperorLog implements EmperorLogControl {
     const onEvent = (event: LogFileEvent): void => this.#report(event);
     if (settings) {
       const opener = new FileOpener(
-        { path: settings.path, mode: settings.mode, allowDevices: true, backupName: settings.backupName, backups: settings.backups },
+        { path: settings.path, mode: settings.mode, owner: options.owner, allowDevices: true, backupName: settings.backupName, backups: settings.backups },
         undefined,
       );
       this.#file = new LogFile(

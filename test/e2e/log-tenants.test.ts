@@ -102,6 +102,26 @@ describe.skipIf(!isRoot)(`logfile-chown${skipReason}`, () => {
   });
 });
 
+describe.skipIf(!isRoot)(`logfile-chown on the emperor${skipReason}`, () => {
+  it("gives the emperor's logto file to the emperor's uid and its group, as uWSGI does; the emperor keeps root", async () => {
+    await writeFile(dir.file('vassals/app.ini'), chatter({}));
+    const file = dir.file('root-only/emperor.log');
+    const emperor = new EmperorProcess(['--emperor', dir.file('vassals'), '--logto', file, '--logfile-chown', '--uid', TEST_USER]);
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toContain('"event":"worker.output"'), { timeout: 20_000, interval: 50 });
+    const st = statSync(file);
+    expect({ uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 }).toEqual({ uid: alice.uid, gid: alice.gid, mode: 0o640 });
+    expect(readFileSync(`/proc/${emperor.pid}/status`, 'utf8')).toMatch(/^Uid:\s+0\s/m);
+  });
+
+  it('refuses to start when that account does not exist, saying so, and writes no log file', async () => {
+    const file = dir.file('root-only/emperor.log');
+    const emperor = new EmperorProcess(['--emperor', dir.file('vassals'), '--logto', file, '--logfile-chown', '--uid', 'no-such-user-sv']);
+    expect((await emperor.exit()).code).toBe(1);
+    expect(emperor.stderr.join('')).toContain("logfile-chown of the emperor's log: no such user: no-such-user-sv");
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
 describe.skipIf(!isRoot)(`logto2${skipReason}`, () => {
   it('opens the file with the workers\' uid (after the privilege drop, as uWSGI does): their file, where they may write', async () => {
     await writeFile(dir.file('vassals/app.ini'), chatter({ uid: TEST_USER, logto2: dir.file('alice/app.log') }));

@@ -127,11 +127,10 @@ export const LOGFILE_CHMOD = option({
 export const LOGFILE_CHOWN = option({
   name: 'logfile-chown',
   type: boolean,
-  scope: 'vassal',
+  scope: 'both',
   default: 'false',
   bare: 'true',
-  doc: 'Give the vassal\'s log file to its uid and gid (set through its descriptor every time it is opened). In tyrant mode a tenant\'s log file is always the tenant\'s: it is created with the tenant\'s rights.',
-  elsewhere: 'the emperor\'s own log file stays its own; logfile-chown gives a vassal\'s file to that vassal\'s uid',
+  doc: 'Give the log file to the uid and gid (set through its descriptor every time it is opened). In a vassal file: the vassal\'s logto file to the vassal\'s uid/gid; in tyrant mode a tenant\'s log file is always the tenant\'s, created with the tenant\'s rights. On the emperor: its logto (or daemonize) file to the emperor\'s uid/gid, as uWSGI gives its log to the account it drops to (the emperor itself keeps root here); an account with no entry stops the start.',
   uwsgi: 'logfile-chown',
 });
 
