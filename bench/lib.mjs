@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: start the CLI, read its JSON log, poll with deadlines, summarise timings.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -189,6 +189,21 @@ export function descendants(root) {
     for (const child of children.get(queue.shift()) ?? []) {
       found.push(child);
       queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** Pids of the live processes whose working directory is `dir` or below it (zombies have none to read). */
+export function processesIn(dir) {
+  const found = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) found.push(Number(name));
+    } catch {
+      // gone meanwhile, or a kernel thread
     }
   }
   return found;

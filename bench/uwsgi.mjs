@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { benchEnv, cpuMs, descendants, fmt, get, GiveUp, killAll, memoryKiB, procStat, summary, tempDir, until } from './lib.mjs';
+import { benchEnv, cpuMs, descendants, fmt, get, GiveUp, killAll, memoryKiB, processesIn, procStat, summary, tempDir, until } from './lib.mjs';
 import { freePort, NGINX, writeNginxConf } from './nginx.mjs';
 import { WRK, wrk } from './reload-under-load.mjs';
 
@@ -117,14 +117,28 @@ export function startUwsgiEmperor(vassalDir, cwd) {
       }, timeoutMs, 2),
     /** The last `n` lines, to show with an error. */
     tail: (n = 30) => lines.slice(-n).map((l) => `  | ${l.text}`).join('\n'),
-    /** SIGINT (uWSGI's emperor stops its vassals, then exits); whatever is left afterwards is killed. */
+    /**
+     * SIGINT (uWSGI's emperor stops its vassals, then exits); whatever is left afterwards is killed, and waited for
+     * (up to 5 s) until nothing runs in `cwd`, where every uWSGI process of the run works: a SIGKILLed process takes a
+     * moment to exit (one was still there when the test looked, under load), and a worker whose master has exited is
+     * init's child, no longer below the emperor. Returns how many processes were killed.
+     */
     async stop() {
       const below = descendants(child.pid);
       child.kill('SIGINT');
       const stopped = await Promise.race([done, sleep(60_000).then(() => undefined)]);
       if (!stopped) child.kill('SIGKILL');
       await done;
-      return killAll(below);
+      const killed = killAll(below);
+      const orphans = new Set();
+      for (let round = 0; cwd && round < 250; round++) {
+        const left = processesIn(cwd).filter((pid) => pid !== process.pid);
+        if (left.length === 0) break;
+        for (const pid of left) if (!below.includes(pid)) orphans.add(pid);
+        killAll(left);
+        await sleep(20);
+      }
+      return killed + orphans.size;
     },
   };
 }
