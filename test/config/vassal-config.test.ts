@@ -119,3 +119,28 @@ describe('where each option was written', () => {
     expect(formatDiagnostic(optionDiagnostic(result.config, 'gid', 'no gid given'))).toBe(`${FILE}: error: no gid given`);
   });
 });
+
+describe('options that mean something else in a command vassal (uWSGI files carry them)', () => {
+  it('daemonize is read as logto to that file, with a warning at its line; ignored, with a warning, when logto is set', () => {
+    const result = parseVassalText(['[uwsgi]', 'command = sleep 100', 'daemonize = /var/log/app.log', ''].join('\n'), FILE);
+    expect(result.ok && result.config.log.file?.path).toBe('/var/log/app.log');
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      `${FILE}:3: warning: daemonize in a vassal: its workers are not put in the background (the emperor supervises them); read as logto = /var/log/app.log`,
+    ]);
+    const both = parseVassalText(['[uwsgi]', 'command = sleep 100', 'logto = /var/log/real.log', 'daemonize = /var/log/app.log', ''].join('\n'), FILE);
+    expect(both.ok && both.config.log.file?.path).toBe('/var/log/real.log');
+    expect(both.diagnostics.map(formatDiagnostic)).toEqual([
+      `${FILE}:4: warning: daemonize in a vassal: its workers are not put in the background (the emperor supervises them); ignored, since logto or logto2 is set`,
+    ]);
+  });
+
+  it('pidfile says at its line what it means here (no master to write) and what to use instead', () => {
+    const result = parseVassalText(['[uwsgi]', 'command = sleep 100', 'pidfile = /run/app.pid', ''].join('\n'), FILE);
+    expect(result.ok).toBe(true);
+    const said = result.diagnostics.map(formatDiagnostic);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(new RegExp(`^${FILE}:3: (note|warning): `));
+    expect(said[0]).toContain('a vassal run by a command has no master');
+    expect(said[0]).toContain('touch-reload or supervisor --reload-vassal NAME');
+  });
+});

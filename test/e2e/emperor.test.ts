@@ -99,6 +99,18 @@ describe('emperor, end to end through the CLI', () => {
     expect(existsSync(path.join(dir.path, 'app.sock'))).toBe(false);
   });
 
+  it('--stop PID (digits that name no file, as a unit passes $MAINPID) stops the emperor too', async () => {
+    await writeFile(path.join(dir.path, 'app.ini'), appIni('app.sock'));
+    emperor = new EmperorProcess(['--emperor', dir.path]);
+    await pidsAnswering(path.join(dir.path, 'app.sock'), 2);
+
+    const stopped = await execa(NODE, [CLI, '--stop', String(emperor.pid)], { reject: false, cwd: dir.path });
+    expect(isAlive(emperor.pid)).toBe(false);
+    expect(stopped.exitCode).toBe(0);
+    expect(stopped.stdout).toContain(`emperor ${emperor.pid} stopped`);
+    expect(emperor.liveDescendants()).toEqual([]);
+  });
+
   it('--stop fails with a message when the pidfile names no running process', async () => {
     const pidfile = path.join(dir.path, 'stale.pid');
     await writeFile(pidfile, '999999\n');

@@ -247,6 +247,21 @@ describe('log options', () => {
 });
 
 describe("the emperor's own log file", () => {
+  it('logfile-chmod on the emperor sets its log file\'s mode, at creation and on an existing file', async () => {
+    await mkdir(dir.file('vassals'));
+    await writeFile(dir.file('vassals/app.ini'), chatterIni());
+    const created = dir.file('created.log');
+    const existing = dir.file('existing.log');
+    await writeFile(existing, '', { mode: 0o666 });
+    for (const [file, mode] of [[created, '600'], [existing, '620']] as const) {
+      const emperor = new EmperorProcess(['--emperor', dir.file('vassals'), '--logto', file, '--logfile-chmod', mode]);
+      await vi.waitFor(() => expect(read(file)).toContain('"event":"worker.output"'), { timeout: 20_000, interval: 50 });
+      expect((statSync(file).mode & 0o7777).toString(8)).toBe(mode);
+      process.kill(emperor.pid, 'SIGTERM');
+      await emperor.exit();
+    }
+  });
+
   it('logto on the emperor: created 0640, rotated at log-maxsize, reopened on SIGUSR2; nothing on stdout', async () => {
     await mkdir(dir.file('vassals'));
     await writeFile(dir.file('vassals/app.ini'), chatterIni({}, { CHATTER_COUNT: 0, CHATTER_INTERVAL_MS: 5, CHATTER_SIZE: 100 }));
