@@ -99,6 +99,34 @@ describe('supervisor --logs', () => {
   });
 });
 
+describe('supervisor --logs of a log-direct vassal', () => {
+  it('reads back the file its workers write themselves, and --follow prints what they add to it', async () => {
+    const file = dir.file('direct.log');
+    const chatter = vassalIni({ command: fixtureCommand('chatter'), 'ready-after': 0, logto: file, 'log-direct': true, env: ['CHATTER_COUNT=0', 'CHATTER_INTERVAL_MS=50'] });
+    await writeFile(dir.file('direct.ini'), chatter);
+    const socket = dir.file('control.sock');
+    const emperor = new EmperorProcess(['--emperor', dir.path, '--control-socket', socket]);
+    await vi.waitFor(async () => expect(await readFile(file, 'utf8')).toMatch(/direct\.ini w1 stdout 3\n/), { timeout: 20_000, interval: 50 });
+    expect(emperor.events('worker.output')).toEqual([]);
+
+    const once = await cli(['--logs', 'direct.ini', '--control-socket', socket]);
+    expect(once.code).toBe(0);
+    expect(once.stdout).toMatch(/direct\.ini w1 stdout 3$/m);
+    const seen = Math.max(...[...once.stdout.matchAll(/direct\.ini w1 stdout (\d+)$/gm)].map((m) => Number(m[1])));
+
+    const follower = execa(NODE, [CLI, '--logs', 'direct.ini', '--follow', '--lines', '1', '--control-socket', socket], { reject: false, buffer: true });
+    let out = '';
+    follower.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // --lines 1 prints one line kept; six in order are the follower's.
+    const numbers = (): number[] => [...out.matchAll(/direct\.ini w1 stdout (\d+)$/gm)].map((m) => Number(m[1]));
+    await vi.waitFor(() => expect(numbers().length).toBeGreaterThanOrEqual(6), { timeout: 30_000, interval: 50 });
+    expect(numbers()[0]).toBeGreaterThanOrEqual(seen);
+    expect(numbers()).toEqual([...numbers()].sort((a, b) => a - b));
+    follower.kill('SIGINT');
+    await follower;
+  });
+});
+
 describe('supervisor --reload PIDFILE --wait', () => {
   it('returns once every roll is done, one line per vassal; exit 1 naming the vassal whose reload failed; refuses another emperor', async () => {
     // Workers that take a second to be ready: a roll takes at least that long.
