@@ -8,6 +8,7 @@ import { get } from '../support/http.js';
 import { isAlive } from '../support/processes.js';
 import { ask, pidsAnswering, serveIni } from '../support/serving.js';
 import { sandbox } from '../support/sandbox.js';
+import { sleeperIni } from '../support/vassal-dir.js';
 
 const dir = sandbox();
 const file = (name: string): string => dir.file(name);
@@ -23,6 +24,25 @@ describe('crashes', () => {
     const died = await emperor.waitForLog((r) => r.event === 'worker.died');
     expect(died).toMatchObject({ signal: 'SIGKILL', restartInMs: 0, failures: 1 });
     await vi.waitFor(() => expect(emperor.events('worker.ready', 'app.ini')).toHaveLength(3), { timeout: 20_000 });
+  });
+
+  it('is no crash loop when a worker that served for healthy-after (1 s by default) is killed: the same slot is replaced at once every time', async () => {
+    await writeFile(file('app.ini'), sleeperIni());
+    const emperor = start();
+    for (let kill = 1; kill <= 3; kill++) {
+      await vi.waitFor(() => expect(emperor.events('worker.ready', 'app.ini')).toHaveLength(kill), { timeout: 20_000, interval: 20 });
+      const readyAt = Date.now();
+      const victim = emperor.spawnedPids('app.ini').at(-1)!;
+      // The condition is the worker's time since ready (as the emperor counts it, from before our readyAt).
+      await vi.waitFor(() => expect(Date.now() - readyAt).toBeGreaterThanOrEqual(1200), { timeout: 5000, interval: 50 });
+      process.kill(victim, 'SIGKILL');
+      await vi.waitFor(() => expect(emperor.events('worker.died', 'app.ini')).toHaveLength(kill), { timeout: 20_000, interval: 20 });
+    }
+    expect(emperor.events('worker.died', 'app.ini').map((r) => [r.restartInMs, r.failures])).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ]);
   });
 
   it('backs off a crash loop exponentially, without blocking other vassals, and recovers once the file is fixed', async () => {

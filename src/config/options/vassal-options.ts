@@ -144,9 +144,9 @@ export const HEALTHY_AFTER = option({
   name: 'healthy-after',
   type: seconds,
   scope: 'vassal',
-  default: '10',
-  doc: 'A worker ready for this many seconds is healthy: its slot\'s crash-loop backoff starts over.',
-  uwsgi: 'none',
+  default: '1',
+  doc: 'A worker ready for this many seconds is healthy: when it dies, it is replaced at once and its slot\'s crash-loop backoff starts over. 1 s, as supervisord\'s startsecs and PM2\'s min_uptime: a worker killed after serving (an OOM kill, an operator\'s kill -9) is not a crash loop; one that dies before it is ready, or within this time of it, is.',
+  uwsgi: 'none (supervisord: startsecs; PM2: min_uptime)',
 });
 
 export const RELOAD_BATCH = option({
