@@ -153,7 +153,7 @@ describe('a vassal file that configures a uWSGI app and has no command', () => {
     expect(errors).toEqual([`${FILE}:3: error: ready-timeout is the emperor's option, and uWSGI started with strict = true exits on options it does not know; drop strict or this line`]);
   });
 
-  it('rolls the master when an option only uWSGI reads changes, not when a comment is added', () => {
+  it('reloadKind: a roll of the master when an option only uWSGI reads changes; a comment alone changes no option (the emperor still rolls on any change of content, as uWSGI does)', () => {
     const before = config(['module = wsgi', 'harakiri = 20']);
     expect(reloadKind(before, config(['module = wsgi', 'harakiri = 30']), false)).toBe('roll');
     expect(reloadKind(before, config(['; a comment', 'module = wsgi', 'harakiri = 20']), false)).toBe('none');
