@@ -277,11 +277,22 @@ describe.skipIf(!isRoot)(`tyrant mode: whose files may run${skipReason}`, () => 
 /**
  * As the tenant: sends a signal (argv[1]: SIGKILL, SIGSTOP) to every config reader running as the tenant as soon as
  * it appears, after trying to read its environment through /proc (which needs ptrace access). Prints one JSON line
- * per reader: pid, whether /proc let it in.
+ * per reader: pid, whether /proc let it in. Only readers of this test's emperor (one whose command line names
+ * argv[2], the test's directory): test files run in parallel, and another file's emperor may be reading a file of the
+ * same tenant (seen: a reader of config-retry's emperor stopped, and this test's SIGTERM sent to an emperor still
+ * starting).
  */
 const KILLER = `
 const fs = require('fs');
 const signal = process.argv[1];
+const ours = process.argv[2];
+const parentOf = (pid) => { try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]); } catch { return 0; } };
+const fromOurs = (pid) => {
+  for (let p = parentOf(pid), depth = 0; p > 1 && depth < 8; p = parentOf(p), depth++) {
+    try { if (fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\\0').includes(ours)) return true; } catch {}
+  }
+  return false;
+};
 const seen = new Set();
 const pause = new Int32Array(new SharedArrayBuffer(4));
 process.stdout.write(JSON.stringify({ ready: true }) + '\\n');
@@ -292,6 +303,7 @@ for (;; Atomics.wait(pause, 0, 0, 5)) {
     try { cmd = fs.readFileSync('/proc/' + p + '/cmdline', 'utf8'); } catch { continue; }
     // argv[1] (this script's own command line mentions the name too)
     if (!(cmd.split('\\0')[1] ?? '').endsWith('/reader-child.js')) continue;
+    if (!fromOurs(p)) continue;
     let environ = 'readable';
     try { fs.readFileSync('/proc/' + p + '/environ'); } catch (e) { environ = e.code; }
     try { process.kill(Number(p), signal); } catch (e) { continue; }
@@ -300,9 +312,9 @@ for (;; Atomics.wait(pause, 0, 0, 5)) {
   }
 }`;
 
-/** Starts KILLER as the tenant with `signal`; resolves once it watches, with what it has done so far. */
+/** Starts KILLER as the tenant with `signal`, for this test's emperor; resolves once it watches, with what it has done so far. */
 async function startKiller(signal: NodeJS.Signals): Promise<{ killer: ChildProcess; signalled: () => { pid: number; environ: string }[] }> {
-  const killer = spawn('/usr/bin/setpriv', ['--reuid', String(tenant.uid), '--regid', String(tenant.gid), '--clear-groups', NODE, '-e', KILLER, signal], {
+  const killer = spawn('/usr/bin/setpriv', ['--reuid', String(tenant.uid), '--regid', String(tenant.gid), '--clear-groups', NODE, '-e', KILLER, signal, dir.path], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   extra.push(killer);
