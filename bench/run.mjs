@@ -245,9 +245,9 @@ const WORKLOADS = {
     },
   },
   'uwsgi-reloads': {
-    about: 'failed requests over 10 reloads under load, uWSGI app vassal and command = uwsgi recipes, behind nginx',
+    about: 'failed requests over 10 reloads under load, uWSGI app vassal and command = uwsgi recipes, behind nginx; the uWSGI app file under uWSGI\'s own emperor beside it',
     async run() {
-      const { describeUwsgiReloads, SETUPS, uwsgiReloads } = await import('./uwsgi-reloads.mjs');
+      const { describeUwsgiReloads, SETUPS, uwsgiEmperorReloads, uwsgiReloads } = await import('./uwsgi-reloads.mjs');
       for (const setup of Object.keys(SETUPS)) {
         const r = await uwsgiReloads(setup, { reloads: quick ? 3 : 10 });
         console.log(describeUwsgiReloads(`uWSGI, ${setup}`, r));
@@ -257,6 +257,16 @@ const WORKLOADS = {
         }
         results.add('uwsgi-reloads', `${setup}: failed requests over ${r.reloads} reloads`, 'supervisor', 'count', r.failed);
         results.add('uwsgi-reloads', `${setup}: requests made`, 'supervisor', 'count', r.requests);
+        if (setup !== 'uwsgi-app') continue;
+        // The same file under uWSGI's own emperor, in the uWSGI column of the same rows.
+        const theirs = await uwsgiEmperorReloads({ reloads: quick ? 3 : 10 });
+        console.log(describeUwsgiReloads('uWSGI, the same file under uWSGI\'s emperor', theirs));
+        if (theirs.skipped) {
+          results.notice(`uwsgi-reloads under uWSGI's emperor skipped: ${theirs.skipped}`);
+          continue;
+        }
+        results.add('uwsgi-reloads', `${setup}: failed requests over ${theirs.reloads} reloads`, 'uwsgi', 'count', theirs.failed);
+        results.add('uwsgi-reloads', `${setup}: requests made`, 'uwsgi', 'count', theirs.requests);
       }
     },
   },

@@ -5,14 +5,18 @@
 //   uwsgi-app     the vassal file has no command: the emperor runs uWSGI with it (uwsgi-app.ts)
 //   recipe        the README's recipe: command = uwsgi ..., stop-fifo = q (q on uWSGI's master FIFO)
 //   old recipe    the recipe before issue 14: command = uwsgi ... --die-on-term, stopped by SIGTERM
+// and, as the peer, uwsgiEmperorReloads: the uwsgi-app file under uWSGI's own emperor (`uwsgi --emperor DIR`), with
+// `plugins = python3` added (what our emperor passes as --plugin), reloaded by an edit and a touch alternating (uWSGI
+// reloads a vassal whose file's mtime moved: SIGHUP to its master, a graceful reload).
 // Prints requests, failed requests and their reasons. Needs uwsgi-core, uwsgi-plugin-python3, python3-flask, nginx.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadLoop } from './load-loop.mjs';
 import { freePort, NGINX, writeNginxConf } from './nginx.mjs';
 import { get, startEmperor, tempDir, until } from './lib.mjs';
+import { startUwsgiEmperor } from './uwsgi.mjs';
 
 const UWSGI = '/usr/bin/uwsgi';
 
@@ -44,7 +48,7 @@ export const SETUPS = {
   'old recipe': ['[uwsgi]', `command = ${UWSGI} --plugin python3 --module app --master --processes 2 --die-on-term`, ...SOCKET_LINES, 'notify-socket = true', 'kill-mode = mixed'],
 };
 
-/** One setup: returns { requests, failed, failures, reloads } or { skipped }. */
+/** One setup: returns { requests, failed, failures, reloads, seconds (of load) } or { skipped }. */
 export async function uwsgiReloads(setup, { reloads = 10, connections = 8 } = {}) {
   if (!NGINX || !existsSync(UWSGI)) return { skipped: 'needs nginx and uWSGI (apt-get install nginx uwsgi-core uwsgi-plugin-python3 python3-flask)' };
   const dir = tempDir('bench-uwsgi');
@@ -62,6 +66,7 @@ export async function uwsgiReloads(setup, { reloads = 10, connections = 8 } = {}
   try {
     await until(async () => (await get({ host: '127.0.0.1', port })).status === 200, 60_000, 100);
     const load = loadLoop({ port, connections });
+    const loadStarted = performance.now();
     for (let i = 1; i <= reloads; i++) {
       const before = reloaded();
       await sleep(500);
@@ -71,7 +76,53 @@ export async function uwsgiReloads(setup, { reloads = 10, connections = 8 } = {}
     }
     await sleep(500);
     const result = await load.stop();
-    return { requests: result.ok + result.failed, failed: result.failed, failures: result.failures, reloads };
+    return { requests: result.ok + result.failed, failed: result.failed, failures: result.failures, reloads, seconds: (performance.now() - loadStarted) / 1000 };
+  } finally {
+    nginx.kill('SIGQUIT');
+    await emperor.stop();
+    dir.remove();
+  }
+}
+
+/**
+ * The uwsgi-app setup's file under uWSGI's own emperor: same app, sockets, nginx and load; 10 reloads, an edit and a
+ * touch alternating, each once uWSGI has spawned both workers again. Returns what uwsgiReloads returns.
+ */
+export async function uwsgiEmperorReloads({ reloads = 10, connections = 8 } = {}) {
+  if (!NGINX || !existsSync(UWSGI)) return { skipped: 'needs nginx and uWSGI (apt-get install nginx uwsgi-core uwsgi-plugin-python3 python3-flask)' };
+  const dir = tempDir('bench-uwsgi-emperor');
+  chmodSync(dir.path, 0o755);
+  writeFileSync(path.join(dir.path, 'app.py'), APP);
+  chmodSync(path.join(dir.path, 'app.py'), 0o644);
+  const file = path.join(dir.path, 'app.ini');
+  const ini = (i) => [SETUPS['uwsgi-app'][0], 'plugins = python3', ...SETUPS['uwsgi-app'].slice(1), `env = EDIT=${i}`, ''].join('\n');
+  writeFileSync(file, ini(0));
+  const emperor = startUwsgiEmperor(dir.path, dir.path);
+  const port = await freePort();
+  const { conf } = writeNginxConf(dir.path, port, path.join(dir.path, 'app.sock'), { workers: 2, uwsgi: true, user: 'www-data www-data' });
+  const nginx = spawn(NGINX, ['-c', conf, '-p', dir.path], { stdio: 'ignore' });
+  // Both workers spawned again: the reload is over (uWSGI's master re-execs itself and forks its workers anew).
+  const respawns = () => emperor.lines.filter((l) => /spawned uWSGI worker 2 /.test(l.text)).length;
+  try {
+    await until(async () => (await get({ host: '127.0.0.1', port })).status === 200, 60_000, 100);
+    const load = loadLoop({ port, connections });
+    const loadStarted = performance.now();
+    for (let i = 1; i <= reloads; i++) {
+      const before = respawns();
+      await sleep(500);
+      // uWSGI compares mtimes in whole seconds and reloads only when one is later: every change (an edit, a
+      // touch) gives the file the next second at least, which may be up to a second ahead of the clock.
+      const at = Math.max(Math.floor(Date.now() / 1000), Math.floor(statSync(file).mtimeMs / 1000) + 1);
+      if (i % 2) writeFileSync(file, ini(i));
+      utimesSync(file, at, at);
+      await until(() => respawns() > before, 60_000, 20);
+    }
+    await sleep(500);
+    const result = await load.stop();
+    return { requests: result.ok + result.failed, failed: result.failed, failures: result.failures, reloads, seconds: (performance.now() - loadStarted) / 1000 };
+  } catch (err) {
+    err.message += `\nuWSGI said (request lines left out):\n${emperor.lines.filter((l) => !/ GET \//.test(l.text)).slice(-40).map((l) => `  | ${l.text}`).join("\n")}`;
+    throw err;
   } finally {
     nginx.kill('SIGQUIT');
     await emperor.stop();
@@ -82,11 +133,11 @@ export async function uwsgiReloads(setup, { reloads = 10, connections = 8 } = {}
 export function describeUwsgiReloads(name, r) {
   if (r.skipped) return `${name}: skipped: ${r.skipped}`;
   const why = r.failures.length ? `; first failures: ${r.failures.slice(0, 3).join(', ')}` : '';
-  return `${name}: ${r.failed} failed of ${r.requests} requests over ${r.reloads} reloads under load${why}`;
+  return `${name}: ${r.failed} failed of ${r.requests} requests over ${r.reloads} reloads under load, in ${r.seconds.toFixed(1)} s${why}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const setup of process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SETUPS)) {
-    console.log(describeUwsgiReloads(setup, await uwsgiReloads(setup)));
+  for (const setup of process.argv.slice(2).length ? process.argv.slice(2) : [...Object.keys(SETUPS), 'uwsgi-emperor']) {
+    console.log(describeUwsgiReloads(setup, setup === 'uwsgi-emperor' ? await uwsgiEmperorReloads() : await uwsgiReloads(setup)));
   }
 }
