@@ -48,86 +48,88 @@ export const SETUPS = {
   'old recipe': ['[uwsgi]', `command = ${UWSGI} --plugin python3 --module app --master --processes 2 --die-on-term`, ...SOCKET_LINES, 'notify-socket = true', 'kill-mode = mixed'],
 };
 
-/** One setup: returns { requests, failed, failures, reloads, seconds (of load) } or { skipped }. */
-export async function uwsgiReloads(setup, { reloads = 10, connections = 8 } = {}) {
-  if (!NGINX || !existsSync(UWSGI)) return { skipped: 'needs nginx and uWSGI (apt-get install nginx uwsgi-core uwsgi-plugin-python3 python3-flask)' };
+const MISSING = 'needs nginx and uWSGI (apt-get install nginx uwsgi-core uwsgi-plugin-python3 python3-flask)';
+
+/**
+ * The run both peers share: the app and `lines` as app.ini in a fresh directory, `start(dir)` the supervisor of that
+ * directory, nginx in front, the load, and `reloads` reloads, each `change(i, file, edited text)` once the previous
+ * one is `done` (a count that grows by one per reload). Returns { requests, failed, failures, reloads, seconds (of
+ * load) }.
+ */
+async function reloadsUnderLoad(lines, { start, change, done, describeError }, { reloads, connections }) {
   const dir = tempDir('bench-uwsgi');
   chmodSync(dir.path, 0o755);
   writeFileSync(path.join(dir.path, 'app.py'), APP);
   chmodSync(path.join(dir.path, 'app.py'), 0o644);
   const file = path.join(dir.path, 'app.ini');
-  const ini = (i) => [...SETUPS[setup], `env = EDIT=${i}`, ''].join('\n');
+  const ini = (i) => [...lines, `env = EDIT=${i}`, ''].join('\n');
   writeFileSync(file, ini(0));
-  const emperor = startEmperor(['--emperor', dir.path]);
+  const peer = start(dir.path);
   const port = await freePort();
   const { conf } = writeNginxConf(dir.path, port, path.join(dir.path, 'app.sock'), { workers: 2, uwsgi: true, user: 'www-data www-data' });
   const nginx = spawn(NGINX, ['-c', conf, '-p', dir.path], { stdio: 'ignore' });
-  const reloaded = () => emperor.records.filter((r) => r.event === 'vassal.reloaded').length;
   try {
     await until(async () => (await get({ host: '127.0.0.1', port })).status === 200, 60_000, 100);
     const load = loadLoop({ port, connections });
     const loadStarted = performance.now();
     for (let i = 1; i <= reloads; i++) {
-      const before = reloaded();
+      const before = done(peer);
       await sleep(500);
-      if (i % 2) writeFileSync(file, ini(i));
-      else emperor.child.kill('SIGHUP');
-      await until(() => reloaded() > before, 60_000, 20);
-    }
-    await sleep(500);
-    const result = await load.stop();
-    return { requests: result.ok + result.failed, failed: result.failed, failures: result.failures, reloads, seconds: (performance.now() - loadStarted) / 1000 };
-  } finally {
-    nginx.kill('SIGQUIT');
-    await emperor.stop();
-    dir.remove();
-  }
-}
-
-/**
- * The uwsgi-app setup's file under uWSGI's own emperor: same app, sockets, nginx and load; 10 reloads, an edit and a
- * touch alternating, each once uWSGI has spawned both workers again. Returns what uwsgiReloads returns.
- */
-export async function uwsgiEmperorReloads({ reloads = 10, connections = 8 } = {}) {
-  if (!NGINX || !existsSync(UWSGI)) return { skipped: 'needs nginx and uWSGI (apt-get install nginx uwsgi-core uwsgi-plugin-python3 python3-flask)' };
-  const dir = tempDir('bench-uwsgi-emperor');
-  chmodSync(dir.path, 0o755);
-  writeFileSync(path.join(dir.path, 'app.py'), APP);
-  chmodSync(path.join(dir.path, 'app.py'), 0o644);
-  const file = path.join(dir.path, 'app.ini');
-  const ini = (i) => [SETUPS['uwsgi-app'][0], 'plugins = python3', ...SETUPS['uwsgi-app'].slice(1), `env = EDIT=${i}`, ''].join('\n');
-  writeFileSync(file, ini(0));
-  const emperor = startUwsgiEmperor(dir.path, dir.path);
-  const port = await freePort();
-  const { conf } = writeNginxConf(dir.path, port, path.join(dir.path, 'app.sock'), { workers: 2, uwsgi: true, user: 'www-data www-data' });
-  const nginx = spawn(NGINX, ['-c', conf, '-p', dir.path], { stdio: 'ignore' });
-  // Both workers spawned again: the reload is over (uWSGI's master re-execs itself and forks its workers anew).
-  const respawns = () => emperor.lines.filter((l) => /spawned uWSGI worker 2 /.test(l.text)).length;
-  try {
-    await until(async () => (await get({ host: '127.0.0.1', port })).status === 200, 60_000, 100);
-    const load = loadLoop({ port, connections });
-    const loadStarted = performance.now();
-    for (let i = 1; i <= reloads; i++) {
-      const before = respawns();
-      await sleep(500);
-      // uWSGI compares mtimes in whole seconds and reloads only when one is later: every change (an edit, a
-      // touch) gives the file the next second at least, which may be up to a second ahead of the clock.
-      const at = Math.max(Math.floor(Date.now() / 1000), Math.floor(statSync(file).mtimeMs / 1000) + 1);
-      if (i % 2) writeFileSync(file, ini(i));
-      utimesSync(file, at, at);
-      await until(() => respawns() > before, 60_000, 20);
+      change(peer, i, file, ini(i));
+      await until(() => done(peer) > before, 60_000, 20);
     }
     await sleep(500);
     const result = await load.stop();
     return { requests: result.ok + result.failed, failed: result.failed, failures: result.failures, reloads, seconds: (performance.now() - loadStarted) / 1000 };
   } catch (err) {
-    err.message += `\nuWSGI said (request lines left out):\n${emperor.lines.filter((l) => !/ GET \//.test(l.text)).slice(-40).map((l) => `  | ${l.text}`).join("\n")}`;
+    if (describeError) err.message += describeError(peer);
     throw err;
   } finally {
     nginx.kill('SIGQUIT');
-    await emperor.stop();
+    await peer.stop();
     dir.remove();
   }
+}
+
+/** One setup under our emperor, reloaded by a file edit and SIGHUP alternating: see reloadsUnderLoad, or { skipped }. */
+export async function uwsgiReloads(setup, { reloads = 10, connections = 8 } = {}) {
+  if (!NGINX || !existsSync(UWSGI)) return { skipped: MISSING };
+  return reloadsUnderLoad(
+    SETUPS[setup],
+    {
+      start: (dir) => startEmperor(['--emperor', dir]),
+      change: (emperor, i, file, text) => (i % 2 ? writeFileSync(file, text) : emperor.child.kill('SIGHUP')),
+      done: (emperor) => emperor.records.filter((r) => r.event === 'vassal.reloaded').length,
+    },
+    { reloads, connections },
+  );
+}
+
+/**
+ * The uwsgi-app setup's file under uWSGI's own emperor (with `plugins = python3`, which ours passes as --plugin):
+ * an edit and a touch alternating, each once uWSGI has spawned both workers again. See reloadsUnderLoad.
+ */
+export async function uwsgiEmperorReloads({ reloads = 10, connections = 8 } = {}) {
+  if (!NGINX || !existsSync(UWSGI)) return { skipped: MISSING };
+  const [section, ...rest] = SETUPS['uwsgi-app'];
+  return reloadsUnderLoad(
+    [section, 'plugins = python3', ...rest],
+    {
+      start: (dir) => startUwsgiEmperor(dir, dir),
+      change: (_, i, file, text) => {
+        // uWSGI compares mtimes in whole seconds and reloads only when one is later: every change (an edit, a
+        // touch) gives the file the next second at least, which may be up to a second ahead of the clock.
+        const at = Math.max(Math.floor(Date.now() / 1000), Math.floor(statSync(file).mtimeMs / 1000) + 1);
+        if (i % 2) writeFileSync(file, text);
+        utimesSync(file, at, at);
+      },
+      // Both workers spawned again: the reload is over (uWSGI's master re-execs itself and forks its workers anew).
+      done: (emperor) => emperor.lines.filter((l) => /spawned uWSGI worker 2 /.test(l.text)).length,
+      describeError: (emperor) =>
+        `\nuWSGI said (request lines left out):\n${emperor.lines.filter((l) => !/ GET \//.test(l.text)).slice(-40).map((l) => `  | ${l.text}`).join('\n')}`,
+    },
+    { reloads, connections },
+  );
 }
 
 export function describeUwsgiReloads(name, r) {
