@@ -3,7 +3,7 @@ import type { ConfigEntry } from './config-entry.js';
 import { inReadingOrder, type Diagnostic } from './diagnostic.js';
 import type { VassalDefaults } from './load-vassal.js';
 import { readOptions, type OptionReading, type OptionValues } from './option-values.js';
-import { EMPEROR, findOption, GID, UID, VASSAL_SET, VASSALS_INCLUDE } from './options/index.js';
+import { DAEMONIZE, EMPEROR, findOption, GID, LOGFILE_CHOWN, LOGTO, UID, VASSAL_SET, VASSALS_INCLUDE } from './options/index.js';
 import { uwsgiAppSettings } from './uwsgi-app.js';
 
 /** The emperor's options, and what it adds to every vassal. */
@@ -51,6 +51,16 @@ export function buildEmperorConfig(entries: readonly ConfigEntry[], reading: Opt
       message:
         'uid/gid on the emperor are the account of every vassal that names none (not in tyrant mode, where a file\'s owner decides); the emperor itself keeps root, to bind sockets and start each vassal as its own user, where uWSGI\'s emperor drops to this account. No worker runs as root unless its vassal asks for it',
     });
+  }
+  const chownAt = values.get(LOGFILE_CHOWN) ? values.sourceOf(LOGFILE_CHOWN) : undefined;
+  if (chownAt) {
+    const missing = [
+      ...(values.get(LOGTO) === undefined && values.get(DAEMONIZE) === undefined ? ['logto or daemonize (the emperor logs to its stdout)'] : []),
+      ...(account.length === 0 ? ['uid or gid (the account to give it to)'] : []),
+    ];
+    if (missing.length > 0) {
+      diagnostics.push({ severity: 'warning', file: chownAt.file, line: chownAt.line || undefined, key: LOGFILE_CHOWN.name, message: `logfile-chown on the emperor does nothing without ${missing.join(' and ')}` });
+    }
   }
   const sorted = inReadingOrder(diagnostics);
   if (sorted.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sorted };

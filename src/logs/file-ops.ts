@@ -37,10 +37,15 @@ export class LogFileError extends Error {
 /**
  * Opens (creating it if needed, mode 0640 or logfile-chmod) the log file for appending, and returns the descriptor
  * (read-write, O_APPEND: every write lands at the end, whoever else appends, and copytruncate works). FIFOs and
- * sockets are refused (a write could wait for ever), and devices unless `allowDevices`. Throws LogFileError.
+ * sockets are refused (a write could wait for ever), and devices unless `allowDevices`. With logfile-chmod or
+ * logfile-chown, an existing file must be the name itself: a symbolic link (ELOOP) or a file with other hard links
+ * (EMLINK) is refused. Throws LogFileError.
  */
 export function openLogFile(job: LogFileJob): number {
   const flags = constants.O_RDWR | constants.O_APPEND | constants.O_NONBLOCK;
+  // Whoever may write the log's directory could put a link to /etc/shadow in the log's place; a mode or an owner
+  // set through what the name leads to would then be root's gift of that file.
+  const changesFile = job.mode !== undefined || job.owner !== undefined;
   let fd: number;
   let created = false;
   try {
@@ -49,16 +54,22 @@ export function openLogFile(job: LogFileJob): number {
       created = true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      fd = openSync(job.path, flags);
+      fd = openSync(job.path, flags | (changesFile ? constants.O_NOFOLLOW : 0));
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ELOOP' && changesFile) {
+      throw new LogFileError('ELOOP', `log file ${job.path} is a symbolic link: logfile-chmod and logfile-chown change only a file itself, never what a link leads to`);
+    }
     throw new LogFileError(e.code ?? 'EIO', `cannot open log file ${job.path}: ${e.message}`);
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile() && !(job.allowDevices && st.isCharacterDevice())) {
       throw new LogFileError('EINVAL', `log file ${job.path} is not a regular file${job.allowDevices ? ' or a character device' : ''}`);
+    }
+    if (changesFile && st.isFile() && st.nlink > 1) {
+      throw new LogFileError('EMLINK', `log file ${job.path} has ${st.nlink} hard links: logfile-chmod and logfile-chown change only a file with one name`);
     }
     if (st.isFile()) {
       // The umask must not decide: a created file gets exactly its mode, and logfile-chmod applies at every open.

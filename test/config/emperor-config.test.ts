@@ -48,3 +48,16 @@ describe('emperor config', () => {
     ]);
   });
 });
+
+describe('logfile-chown on the emperor', () => {
+  it('warns at its line when there is no log file or no account to give it to, and says nothing when both are there', () => {
+    const said = (lines: string[]): string[] => build(['emperor = vassals', ...lines]).built.diagnostics.filter((d) => d.key === 'logfile-chown').map(formatDiagnostic);
+    expect(said(['logfile-chown = true'])).toEqual([
+      `${FILE}:3: warning: logfile-chown on the emperor does nothing without logto or daemonize (the emperor logs to its stdout) and uid or gid (the account to give it to)`,
+    ]);
+    expect(said(['logto = /var/log/emperor.log', 'logfile-chown = true'])).toEqual([
+      `${FILE}:4: warning: logfile-chown on the emperor does nothing without uid or gid (the account to give it to)`,
+    ]);
+    expect(said(['daemonize = /var/log/emperor.log', 'uid = www-data', 'logfile-chown = true'])).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
 // A tenant's log file is never opened by root: in tyrant mode (and for logto2) the file is opened, created, rotated
 // and pruned by a helper that has dropped to the tenant (or the workers' uid), so `logto` cannot make root create or
 // append to a file the tenant could not. Needs root (CI runs as root) and the test users.
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -111,6 +112,22 @@ describe.skipIf(!isRoot)(`logfile-chown on the emperor${skipReason}`, () => {
     const st = statSync(file);
     expect({ uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 }).toEqual({ uid: alice.uid, gid: alice.gid, mode: 0o640 });
     expect(readFileSync(`/proc/${emperor.pid}/status`, 'utf8')).toMatch(/^Uid:\s+0\s/m);
+  });
+
+  it('gives away nothing a link leads to: the account swaps its log for a symlink to a root-only file, and a reopen leaves that file root\'s', async () => {
+    await writeFile(dir.file('vassals/app.ini'), chatter({}));
+    // The log's directory is the account's (as /var/log/uwsgi owned by www-data is).
+    const file = dir.file('alice/emperor.log');
+    await writeFile(dir.file('root-only/shadow'), 'root only\n', { mode: 0o600 });
+    const emperor = new EmperorProcess(['--emperor', dir.file('vassals'), '--logto', file, '--logfile-chown', '--uid', TEST_USER]);
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toContain('"event":"worker.output"'), { timeout: 20_000, interval: 50 });
+    execFileSync('/usr/bin/setpriv', ['--reuid', String(alice.uid), '--regid', String(alice.gid), '--clear-groups', '/bin/sh', '-c', `rm -f ${file} && ln -s ${dir.file('root-only/shadow')} ${file}`]);
+    expect(lstatSync(file).isSymbolicLink()).toBe(true);
+    process.kill(emperor.pid, 'SIGUSR2');
+    await vi.waitFor(() => expect(emperor.stderr.join('')).toContain(`log file ${file} is a symbolic link`), { timeout: 20_000, interval: 50 });
+    const st = statSync(dir.file('root-only/shadow'));
+    expect({ uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 }).toEqual({ uid: 0, gid: 0, mode: 0o600 });
+    expect(readFileSync(dir.file('root-only/shadow'), 'utf8')).toBe('root only\n');
   });
 
   it('refuses to start when that account does not exist, saying so, and writes no log file', async () => {

@@ -102,14 +102,15 @@ describe('supervisor --logs', () => {
 describe('supervisor --logs of a log-direct vassal', () => {
   it('reads back the file its workers write themselves, and --follow prints what they add to it', async () => {
     const file = dir.file('direct.log');
-    const chatter = vassalIni({ command: fixtureCommand('chatter'), 'ready-after': 0, logto: file, 'log-direct': true, env: ['CHATTER_COUNT=0', 'CHATTER_INTERVAL_MS=50'] });
+    const chatter = vassalIni({ command: fixtureCommand('chatter'), 'ready-after': 0, logto: file, 'log-direct': true, env: ['CHATTER_COUNT=0', 'CHATTER_INTERVAL_MS=100'] });
     await writeFile(dir.file('direct.ini'), chatter);
     const socket = dir.file('control.sock');
     const emperor = new EmperorProcess(['--emperor', dir.path, '--control-socket', socket]);
     await vi.waitFor(async () => expect(await readFile(file, 'utf8')).toMatch(/direct\.ini w1 stdout 3\n/), { timeout: 20_000, interval: 50 });
     expect(emperor.events('worker.output')).toEqual([]);
 
-    const once = await cli(['--logs', 'direct.ini', '--control-socket', socket]);
+    // 200 lines kept back: line 3 is still among them however slowly the CLI starts (one line per 0.1 s).
+    const once = await cli(['--logs', 'direct.ini', '--lines', '200', '--control-socket', socket]);
     expect(once.code).toBe(0);
     expect(once.stdout).toMatch(/direct\.ini w1 stdout 3$/m);
     const seen = Math.max(...[...once.stdout.matchAll(/direct\.ini w1 stdout (\d+)$/gm)].map((m) => Number(m[1])));

@@ -120,7 +120,7 @@ export const LOGFILE_CHMOD = option({
   type: octalMode,
   scope: 'both',
   defaultText: '640 for a file it creates; an existing file keeps its mode',
-  doc: 'Permission bits (octal) of the log file, set through its descriptor every time it is opened.',
+  doc: 'Permission bits (octal) of the log file, set through its descriptor every time it is opened. An existing file must then be the file itself: a symbolic link or a file with other hard links in its place is refused (log.open-failed), so that whoever may write the directory cannot have root change another file.',
   uwsgi: 'logfile-chmod',
 });
 
@@ -130,7 +130,7 @@ export const LOGFILE_CHOWN = option({
   scope: 'both',
   default: 'false',
   bare: 'true',
-  doc: 'Give the log file to the uid and gid (set through its descriptor every time it is opened). In a vassal file: the vassal\'s logto file to the vassal\'s uid/gid; in tyrant mode a tenant\'s log file is always the tenant\'s, created with the tenant\'s rights. On the emperor: its logto (or daemonize) file to the emperor\'s uid/gid, as uWSGI gives its log to the account it drops to (the emperor itself keeps root here); an account with no entry stops the start.',
+  doc: 'Give the log file to the uid and gid (set through its descriptor every time it is opened). In a vassal file: the vassal\'s logto file to the vassal\'s uid/gid; in tyrant mode a tenant\'s log file is always the tenant\'s, created with the tenant\'s rights. On the emperor: its logto (or daemonize) file to the emperor\'s uid/gid, as uWSGI gives its log to the account it drops to (the emperor itself keeps root here); the account is looked up at start, and a name with no entry or a lookup that fails stops the start. An existing file must be the file itself, as for logfile-chmod.',
   uwsgi: 'logfile-chown',
 });
 
