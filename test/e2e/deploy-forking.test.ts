@@ -209,8 +209,14 @@ describe.skipIf(Boolean(skipReason))(`systemd/supervisor.service, Type=forking${
     const started = await execStart();
     expect(started.code, started.stderr).toBe(0);
     await Promise.all([connects({ path: inst.webSocket }), connects({ host: '127.0.0.1', port: inst.port })]);
-    expect(logEvents(inst.logFile, 'vassal.config-error').map((r) => r.vassal)).toEqual(['broken.ini']);
-    expect([...new Set(logEvents(inst.logFile, 'vassal.start-failed').map((r) => r.vassal))]).toEqual(['unbindable.ini']);
+    // The daemon's log is written asynchronously: its records may follow the sockets by a moment.
+    await vi.waitFor(
+      () => {
+        expect(logEvents(inst.logFile, 'vassal.config-error').map((r) => r.vassal)).toEqual(['broken.ini']);
+        expect([...new Set(logEvents(inst.logFile, 'vassal.start-failed').map((r) => r.vassal))]).toEqual(['unbindable.ini']);
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     await vi.waitFor(() => ask(inst.webSocket), { timeout: 30_000, interval: 50 });
     expect(isAlive(mainPid())).toBe(true);
   });
