@@ -54,8 +54,9 @@ describe('rolling reloads', () => {
     // The next good edit rolls again, from scratch.
     await writeFile(file('app.ini'), serveIni('app.sock', { processes: 1, env: 'GREETING=fixed' }));
     await vi.waitFor(async () => expect((await ask(file('app.sock'))).greeting).toBe('fixed'), { timeout: 20_000, interval: 50 });
+    // The incumbent takes connections until the successor is ready and it has been stopped: ask once it is gone.
+    await vi.waitFor(() => expect(isAlive(old!)).toBe(false), { timeout: 20_000, interval: 50 });
     expect((await ask(file('app.sock'))).generation).toBe(3);
-    await vi.waitFor(() => expect(isAlive(old!)).toBe(false));
   });
 
   it('replaces workers one at a time, each successor ready before its predecessor stops', async () => {
