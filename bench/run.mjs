@@ -218,7 +218,7 @@ const WORKLOADS = {
         console.log(`vassal file change -> action starting${settle || ', default emperor-settle 0.05 s'}:`);
         printVassalChanges(r);
         for (const [kind, values] of Object.entries(r)) {
-          if (Array.isArray(values) && typeof values[0] === 'number') results.add('vassal-changes', `${kind} → action starts${settle}`, 'supervisor', 'ms', values);
+          if (Array.isArray(values)) results.add('vassal-changes', `${kind} → action starts${settle}`, 'supervisor', 'ms', values);
         }
       }
     },

@@ -199,7 +199,6 @@ export async function stormSettle() {
 export function printVassalChanges(results) {
   for (const [kind, values] of Object.entries(results)) {
     if (!Array.isArray(values)) console.log(`  ${kind}: ${values}`);
-    else if (typeof values[0] === 'string') console.log(`  ${kind}: ${values.filter((v) => v === 'none').length}/${values.length} rounds without any action`);
     else console.log(`  ${kind}: ${fmt(summary(values))}`);
   }
 }
