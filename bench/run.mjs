@@ -292,6 +292,11 @@ const WORKLOADS = {
       console.log(describeStatus(r));
       results.add('status', `${r.vassals} vassals: request over the control socket`, 'supervisor', 'ms', r.socket);
       results.add('status', `${r.vassals} vassals: whole supervisor --status run`, 'supervisor', 'ms', r.cli);
+      results.add('status', "Node's own start (node -e 0), interleaved with those runs", 'supervisor', 'ms', r.node);
+      if (r.withoutExtraCerts) {
+        results.add('status', `${r.vassals} vassals: whole supervisor --status run, NODE_EXTRA_CA_CERTS unset`, 'supervisor', 'ms', r.withoutExtraCerts.cli);
+        results.add('status', "Node's own start, NODE_EXTRA_CA_CERTS unset", 'supervisor', 'ms', r.withoutExtraCerts.node);
+      }
       results.add('status', 'emperor CPU per --status above idle', 'supervisor', 'ms', ((r.polled - r.idle) / r.polls) * 1000);
     },
   },

@@ -49,19 +49,29 @@ export async function statusBench({ vassals = 100, samples = 30, windowS = 60 } 
       socketMs.push(r.ms);
       bytes = r.bytes;
     }
-    const cliMs = [];
-    for (let i = 0; i < samples; i++) {
-      const started = process.hrtime.bigint();
-      const run = spawnSync(process.execPath, [CLI, '--status', socket], { encoding: 'utf8' });
-      cliMs.push(Number(process.hrtime.bigint() - started) / 1e6);
-      if (run.status !== 0) throw new Error(`--status exited ${run.status}: ${run.stderr}`);
-    }
-    // Node's own start, for comparison: the floor of any CLI run.
-    const nodeMs = [];
-    for (let i = 0; i < 10; i++) {
-      const started = process.hrtime.bigint();
-      execFileSync(process.execPath, ['-e', '0']);
-      nodeMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+    // The CLI and a bare Node, interleaved, so that both see the same machine. Node 20 reads NODE_EXTRA_CA_CERTS (and
+    // with it all of its bundled roots) at start, before any script runs (nodejs/node#40524): when the caller has it
+    // set, both are measured again without it, which is Node's default.
+    const timed = (env) => {
+      const cli = [];
+      const node = [];
+      for (let i = 0; i < samples; i++) {
+        let started = process.hrtime.bigint();
+        const run = spawnSync(process.execPath, [CLI, '--status', socket], { encoding: 'utf8', env });
+        cli.push(Number(process.hrtime.bigint() - started) / 1e6);
+        if (run.status !== 0) throw new Error(`--status exited ${run.status}: ${run.stderr}`);
+        started = process.hrtime.bigint();
+        execFileSync(process.execPath, ['-e', '0'], { env });
+        node.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+      return { cli: summary(cli), node: summary(node) };
+    };
+    const { cli, node } = timed(process.env);
+    let withoutExtraCerts;
+    if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
+      const env = { ...process.env };
+      delete env.NODE_EXTRA_CA_CERTS;
+      withoutExtraCerts = timed(env);
     }
 
     before = cpuSeconds(pid);
@@ -74,7 +84,7 @@ export async function statusBench({ vassals = 100, samples = 30, windowS = 60 } 
       await sleep(Math.max(0, 1000 - (Date.now() - tick)));
     }
     const polled = cpuSeconds(pid) - before;
-    return { vassals, processes, bytes, socket: summary(socketMs), cli: summary(cliMs), node: summary(nodeMs), windowS, idle, polled, polls, load, loadAfter: loadavg()[0] };
+    return { vassals, processes, bytes, socket: summary(socketMs), cli, node, withoutExtraCerts, windowS, idle, polled, polls, load, loadAfter: loadavg()[0] };
   } finally {
     await emperor.stop();
     dir.remove();
@@ -86,6 +96,9 @@ export function describeStatus(r) {
     `--status with ${r.vassals} vassals (1 idle worker each; ${r.processes} processes on the host, answer ${(r.bytes / 1024).toFixed(0)} KiB):`,
     `  request over the control socket: ${fmt(r.socket)}`,
     `  whole CLI run (supervisor --status, table printed): ${fmt(r.cli)}; Node's own start alone: ${fmt(r.node)}`,
+    ...(r.withoutExtraCerts
+      ? [`  the same without NODE_EXTRA_CA_CERTS (set here; Node loads it at start): ${fmt(r.withoutExtraCerts.cli)}; Node alone: ${fmt(r.withoutExtraCerts.node)}`]
+      : []),
     `  emperor CPU over ${r.windowS} s: idle ${(r.idle * 1000).toFixed(0)} ms; with --status every second (${r.polls} polls) ${(r.polled * 1000).toFixed(0)} ms` +
       ` = ${((r.polled / r.windowS) * 100).toFixed(2)} % of one core; ${(((r.polled - r.idle) / r.polls) * 1000).toFixed(1)} ms per status above idle`,
     `  load average (1 min) at start ${r.load.toFixed(2)}, at the end ${r.loadAfter.toFixed(2)}`,

@@ -2,13 +2,11 @@
  * The `supervisor` command: argv -> command -> exit code. The only module that calls process.exit.
  */
 import { readFileSync } from 'node:fs';
-import { parseCommandLine, UsageError } from './cli/command-line.js';
-import { runControl } from './cli/control-command.js';
-import { helpText } from './cli/help.js';
+import type { CliCommand } from './cli/command-line.js';
+import { parseControlLine, UsageError } from './cli/control-line.js';
 import type { Output } from './cli/inspect-files.js';
 import type { EmperorLog } from './logs/emperor-log.js';
-import { reloadByPidfile, reopenLogsByPidfile, stopByPidfile } from './runtime/control.js';
-import { daemonChannel } from './runtime/daemonize.js';
+import { daemonChannel } from './runtime/daemon-channel.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,31 +22,40 @@ let emperorLog: EmperorLog | undefined;
 const daemon = daemonChannel();
 
 async function main(argv: readonly string[]): Promise<number> {
-  const command = parseCommandLine(argv);
+  // The commands to a running emperor are read without the option table, and each command loads only its own
+  // modules: `supervisor --status` is run every second by some, and Node's module loading is most of its time.
+  const command: CliCommand = parseControlLine(argv) ?? (await import('./cli/command-line.js')).parseCommandLine(argv);
   switch (command.type) {
-    case 'help':
+    case 'help': {
+      const { helpText } = await import('./cli/help.js');
       process.stdout.write(helpText(version()));
       return 0;
+    }
     case 'version':
       process.stdout.write(`supervisor ${version()}\n`);
       return 0;
     case 'reload': {
+      const { reloadByPidfile } = await import('./runtime/control.js');
       const pid = reloadByPidfile(command.pidfile);
       process.stdout.write(`sent SIGHUP to emperor ${pid}\n`);
       return 0;
     }
     case 'reopen-logs': {
+      const { reopenLogsByPidfile } = await import('./runtime/control.js');
       const pid = reopenLogsByPidfile(command.pidfile);
       process.stdout.write(`sent SIGUSR2 to emperor ${pid}: it reopens its log files\n`);
       return 0;
     }
     case 'stop': {
+      const { stopByPidfile } = await import('./runtime/control.js');
       const pid = await stopByPidfile(command.pidfile, command.timeoutMs);
       process.stdout.write(`emperor ${pid} stopped\n`);
       return 0;
     }
-    case 'control':
+    case 'control': {
+      const { runControl } = await import('./cli/control-command.js');
       return runControl(command.action, command.socket, command.json, stdio);
+    }
     case 'check':
     case 'show-config': {
       const { inspectConfig } = await import('./cli/config-commands.js');

@@ -17,7 +17,8 @@ import { logFileSettings } from '../config/log-settings.js';
 import { DAEMONIZE, GID, LOGFILE_CHOWN, LOGTO, UID } from '../config/options/index.js';
 import { References } from '../config/references.js';
 import { EmperorLog, emperorLogOwner } from '../logs/emperor-log.js';
-import { startDaemon, type DaemonChannel } from '../runtime/daemonize.js';
+import type { DaemonChannel } from '../runtime/daemon-channel.js';
+import { startDaemon } from '../runtime/daemonize.js';
 import { logDiagnostics } from '../runtime/logger.js';
 import { listenFds } from '../socket/inherited-sockets.js';
 

@@ -1,4 +1,4 @@
-import type { ControlAction } from './command-line.js';
+import type { ControlAction } from './control-line.js';
 import type { Output } from './inspect-files.js';
 import { sendRequest } from '../control/control-client.js';
 import { findControlSocket } from '../control/control-path.js';
@@ -6,7 +6,6 @@ import type { ControlRequest } from '../control/control-protocol.js';
 import type { Snapshot } from '../control/snapshot.js';
 import { formatStatusTable, statusExitCode } from '../control/status-table.js';
 import type { OutputEntry } from '../logs/output-ring.js';
-import { targetPid } from '../runtime/control.js';
 
 /**
  * `supervisor --status`, `--metrics`, `--reload-vassal`, `--restart-worker`, `--logs`: one request to a running
@@ -106,6 +105,7 @@ function print(action: ControlAction, message: Record<string, unknown>, how: { j
  * reload must not wait on another emperor's vassals (a second emperor of the same user has its own socket).
  */
 async function otherEmperor(socketPath: string, target: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+  const { targetPid } = await import('../runtime/control.js');
   let pid: number;
   try {
     pid = targetPid(target);

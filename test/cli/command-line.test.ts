@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, UsageError } from '../../src/cli/command-line.js';
+import { parseControlLine } from '../../src/cli/control-line.js';
 import { CLI, NODE } from '../support/emperor.js';
 
 describe('command line', () => {
@@ -75,6 +76,62 @@ describe('command line', () => {
     expect(() => parseCommandLine(['--restart-worker', 'app.ini:0'])).toThrow(UsageError);
     expect(() => parseCommandLine(['--logs', 'app', '--lines', 'ten'])).toThrow(new UsageError('--lines expects a number of lines, got "ten"'));
     expect(() => parseCommandLine(['--metrics', 'extra'])).toThrow(new UsageError('unexpected argument "extra" with --metrics'));
+  });
+
+  it('reads the commands to a running emperor without the option table, to the same command or the same error', () => {
+    const outcome = (parse: () => unknown) => {
+      try {
+        return { command: parse() };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const lines = [
+      ['--status'],
+      ['--status', '/run/x.sock', '--json'],
+      ['--status', '--control-socket', 'rel.sock'],
+      ['--metrics', '--control-socket', '/run/x.sock'],
+      ['--reload-vassal', 'app.ini', '--json'],
+      ['--restart-worker', 'a:b.ini:12', '--force'],
+      ['--restart-worker', 'app.ini:0'],
+      ['--logs', 'app', '--follow', '--lines', '5'],
+      ['--logs', 'app', '--lines', 'ten'],
+      ['--reload', 'e.pid'],
+      ['--reload', '42', '--wait', '--control-socket', '/run/x.sock'],
+      ['--reload', 'e.pid', 'extra', '--wait'],
+      ['--reopen-logs', 'e.pid'],
+      ['--stop', 'e.pid', '--stop-timeout', '5'],
+      ['--stop', 'e.pid', '--stop-timeout', 'soon'],
+      ['--help'],
+      ['-V'],
+      ['--wait'],
+      ['--follow'],
+      ['--json'],
+      ['--status', '--metrics'],
+      ['--metrics', 'extra'],
+    ];
+    for (const argv of lines) {
+      const fast = outcome(() => parseControlLine(argv));
+      expect(fast, argv.join(' ')).not.toEqual({ command: undefined });
+      expect(fast, argv.join(' ')).toEqual(outcome(() => parseCommandLine(argv)));
+    }
+    // Anything else is left to the full reader: options of the table, a config to run or read, nothing at all.
+    for (const argv of [['--status', '--emperor', 'x'], ['--emperor', 'vassals'], ['app.ini'], ['--check', 'a.ini'], ['--status', '--control-socket'], []]) {
+      expect(parseControlLine(argv), argv.join(' ')).toBeUndefined();
+    }
+  });
+
+  it('loads neither the option table nor the config reader for --status', async () => {
+    // A module hook that names every module of this project's dist/ that is loaded (node:module register, Node 20.6+).
+    const hooks = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/dist/')) process.stderr.write('loaded ' + r.url.replace(/.*\\/dist\\//, '') + '\\n'); return r; }`;
+    const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`;
+    const run = await execa(NODE, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, CLI, '--status', '/nonexistent/control.sock'], { reject: false });
+    expect(run.exitCode).toBe(1);
+    const loaded = run.stderr.split('\n').filter((l) => l.startsWith('loaded ')).map((l) => l.slice('loaded '.length));
+    expect(loaded).toContain('cli/control-command.js');
+    expect(loaded).toContain('control/control-client.js');
+    expect(loaded.filter((m) => /^(config|logs|emperor|vassal|worker|socket)\//.test(m) || m === 'cli/command-line.js')).toEqual([]);
+    expect(run.stderr).toContain('no control socket at /nonexistent/control.sock');
   });
 
   it('names an unknown flag, with a suggestion', () => {
