@@ -1,7 +1,7 @@
 import type { ControlAction } from './control-line.js';
 import type { Output } from './inspect-files.js';
 import { sendRequest } from '../control/control-client.js';
-import { findControlSocket } from '../control/control-path.js';
+import { controlSocketCandidates, findControlSocket } from '../control/control-path.js';
 import type { ControlRequest } from '../control/control-protocol.js';
 import type { Snapshot } from '../control/snapshot.js';
 import { formatStatusTable, statusExitCode } from '../control/status-table.js';
@@ -14,20 +14,30 @@ import type { OutputEntry } from '../logs/output-ring.js';
  */
 export async function runControl(action: ControlAction, socket: string | undefined, json: boolean, out: Output, signal?: AbortSignal): Promise<number> {
   let socketPath = socket;
-  if (socketPath === undefined) {
+  if (action.kind === 'reload-all') {
+    // The emperor is named (a pidfile or pid): its socket is the one whose emperor has that pid, or, when given, the
+    // socket must be its own (a reload must not wait on another emperor's vassals).
+    const found = await emperorSocket(action.emperor, socket, signal);
+    if ('error' in found) {
+      if (!found.unreachable) {
+        out.err(`supervisor: ${found.error}\n`);
+        return 1;
+      }
+      // The emperor runs without a control socket this user can reach: the reload is still done, as a SIGHUP, and the
+      // exit status says that it could not be waited for (`systemctl reload` then reports a failure, with this line).
+      const { reloadByPidfile } = await import('../runtime/control.js');
+      const pid = reloadByPidfile(action.emperor);
+      out.err(`supervisor: ${found.error}; sent SIGHUP to emperor ${pid} instead: it reloads, but this command cannot wait for the rolls\n`);
+      return 1;
+    }
+    socketPath = found.path;
+  } else if (socketPath === undefined) {
     const found = findControlSocket();
     if ('error' in found) {
       out.err(`supervisor: ${found.error}\n`);
       return 1;
     }
     socketPath = found.path;
-  }
-  if (action.kind === 'reload-all') {
-    const mismatch = await otherEmperor(socketPath, action.emperor, signal);
-    if (mismatch) {
-      out.err(`supervisor: ${mismatch}\n`);
-      return 1;
-    }
   }
   const request = requestFor(action);
   let code = 1;
@@ -101,23 +111,46 @@ function print(action: ControlAction, message: Record<string, unknown>, how: { j
 }
 
 /**
- * Why the emperor behind `socketPath` is not the one `target` (a pidfile or pid) names, or undefined when it is: a
- * reload must not wait on another emperor's vassals (a second emperor of the same user has its own socket).
+ * The control socket of the emperor `target` (a pidfile or pid) names: `given` if its emperor is that one, else,
+ * with none given, the one among this user's control sockets (controlSocketCandidates) whose emperor it is. An
+ * error says why there is none; `unreachable` when the emperor's socket was not found among them.
  */
-async function otherEmperor(socketPath: string, target: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+async function emperorSocket(
+  target: string,
+  given: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ readonly path: string } | { readonly error: string; readonly unreachable?: boolean }> {
   const { targetPid } = await import('../runtime/control.js');
   let pid: number;
   try {
     pid = targetPid(target);
   } catch (err) {
+    return { error: (err as Error).message };
+  }
+  if (given !== undefined) {
+    const behind = await emperorBehind(given, signal);
+    if (typeof behind === 'string') return { error: behind };
+    if (behind !== pid) return { error: `the control socket ${given} belongs to emperor ${behind}, not ${pid}: give its --control-socket PATH` };
+    return { path: given };
+  }
+  const { sockets, looked } = controlSocketCandidates();
+  for (const candidate of sockets) {
+    // A socket that does not answer (a stale file, another user's) is not this emperor's: the next one may be.
+    if ((await emperorBehind(candidate, signal)) === pid) return { path: candidate };
+  }
+  return { error: `no control socket of emperor ${pid} at ${looked.join(', ')} (if its config sets control-socket, give --control-socket PATH)`, unreachable: true };
+}
+
+/** The pid of the emperor answering on `socketPath`, or why it cannot be known. */
+async function emperorBehind(socketPath: string, signal: AbortSignal | undefined): Promise<number | string> {
+  let answer: Record<string, unknown> | undefined;
+  try {
+    await sendRequest(socketPath, { command: 'status' }, (message) => (answer ??= message), signal);
+  } catch (err) {
     return (err as Error).message;
   }
-  let answer: Record<string, unknown> | undefined;
-  await sendRequest(socketPath, { command: 'status' }, (message) => (answer ??= message), signal);
   const snapshot = answer?.ok === true ? (answer.snapshot as Snapshot | undefined) : undefined;
-  if (!snapshot) return `${socketPath}: ${String(answer?.error ?? 'no status')}`;
-  if (snapshot.emperor.pid !== pid) return `the control socket ${socketPath} belongs to emperor ${snapshot.emperor.pid}, not ${pid}: give its --control-socket PATH`;
-  return undefined;
+  return snapshot ? snapshot.emperor.pid : `${socketPath}: ${String(answer?.error ?? 'no status')}`;
 }
 
 function describeReload(message: Record<string, unknown>): string {

@@ -46,6 +46,14 @@ import { adoptSockets } from '../socket/bind.js';
 import { describeInherited, listenFds } from '../socket/inherited-sockets.js';
 import type { EmperorLogControl } from '../logs/emperor-log.js';
 
+
+/** Who asked the command loop for a reload over the control socket, and when to answer: rolls started, or ended. */
+interface ReloadReply {
+  readonly wait: boolean;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
 /**
  * Runs the emperor in the foreground until a stop signal: locks, run directory, orphan sweep, pidfile, signals,
  * start, then one loop that acts on queued commands. Resolves with the exit code. Throws Error for unusable setup
@@ -137,7 +145,9 @@ async function supervise(
   }
 
   // Commands for the one loop below: from signals, the emperor's own touch-reload files, and the control socket.
-  type Command = SignalCommand | { readonly type: 'reload' | 'stop'; readonly signal?: undefined; readonly origin: 'touch-reload' | 'control socket' };
+  type Command =
+    | SignalCommand
+    | { readonly type: 'reload' | 'stop'; readonly signal?: undefined; readonly origin: 'touch-reload' | 'control socket'; readonly reply?: ReloadReply };
   const queue: Command[] = [];
   let wake: (() => void) | undefined;
   // Until the first sync is done the loop below does not run: a stop then must not wait for it (a tenant's reader
@@ -192,6 +202,10 @@ async function supervise(
         return stopped;
       },
       reopenLogs: reopenAll,
+      // Every vassal, from the control socket (`supervisor --reload PID --wait`): the very reload a SIGHUP is, through
+      // the same loop (RELOADING=1, log-reopen, the rolls, READY=1), answered once the rolls have started or ended.
+      reloadAll: ({ wait }) =>
+        new Promise<void>((resolve, reject) => enqueue({ type: 'reload', origin: 'control socket', reply: { wait, resolve, reject } })),
     }, log);
     // A stop asked during the start (a signal, the control socket) stops the emperor at once, and it never says it is up.
     starting = emperor;
@@ -212,6 +226,7 @@ async function supervise(
       else if (command.origin === 'touch-reload') log.info({ event: 'emperor.touched', command: command.type }, 'touch-reload: reloading every vassal');
       if (command.type === 'stop') {
         notifier.send({ STOPPING: 1 });
+        // Reloads asked after the stop are not done: their askers hear so (the finally below answers the rest).
         break;
       }
       if (command.type === 'reopen-logs') {
@@ -231,14 +246,22 @@ async function supervise(
       // READY=1 once every roll has ended (done or failed): `systemctl reload` returns when the reload is over. Not
       // awaited here: a stop that comes meanwhile must not wait for the rolls (a slow worker's ready-timeout).
       const reload = ++reloads;
-      void emperor.reload(undefined, { trigger: 'signal' }).then(
-        () => {
-          if (!stopAsked && reload === reloads) notifier.send({ READY: 1, STATUS: status() });
-        },
-        (err: Error) => log.error({ event: 'emperor.reload-failed', err: err.message }, `reload: ${err.message}`),
-      );
+      const reply = command.signal ? undefined : command.reply;
+      void emperor
+        .reload(undefined, { trigger: reply ? 'control' : 'signal', onStarted: () => (reply?.wait === false ? reply.resolve() : undefined) })
+        .then(
+          () => {
+            if (!stopAsked && reload === reloads) notifier.send({ READY: 1, STATUS: status() });
+            reply?.resolve();
+          },
+          (err: Error) => {
+            log.error({ event: 'emperor.reload-failed', err: err.message }, `reload: ${err.message}`);
+            reply?.reject(err);
+          },
+        );
     }
   } finally {
+    for (const command of queue.splice(0)) if (!command.signal) command.reply?.reject(new Error('the emperor is stopping: nothing was reloaded'));
     notifier.close();
     await touch.close();
     await emperor.stop();

@@ -19,6 +19,11 @@ export interface ControlDeps {
   readonly stop: () => Promise<void>;
   /** Reopens the log files: the emperor's own and every vassal's logto (as SIGUSR2 does). */
   readonly reopenLogs: () => void | Promise<void>;
+  /**
+   * Reloads every vassal as SIGHUP does (systemd's RELOADING=1 and READY=1, the emperor's log-reopen, the rolls);
+   * resolves once the rolls have ended (`wait`), or started. Rejects when the emperor stops first.
+   */
+  readonly reloadAll: (options: { readonly wait: boolean }) => Promise<void>;
 }
 
 /** What the commands need of a running vassal. */
@@ -67,7 +72,8 @@ const COMMANDS: { readonly [C in ControlRequest['command']]: Handler<C> } = {
     if (deps.emperor.snapshot().stopping) throw new Error('the emperor is stopping: nothing was reloaded');
     const file = request.vassal === undefined ? undefined : vassalFile(request.vassal, deps);
     const requestedAt = Date.now();
-    await deps.emperor.reload(file, { wait: request.wait });
+    if (file === undefined) await deps.reloadAll({ wait: request.wait });
+    else await deps.emperor.reload(file, { wait: request.wait });
     const results = reloadResults(deps.emperor.snapshot(), requestedAt, { files: file === undefined ? undefined : [file], wait: request.wait });
     const failed = results.filter((r) => r.result === 'failed');
     session.send({ ok: failed.length === 0, ...(failed.length ? { error: failed.map((r) => `${r.vassal}: ${r.error}`).join('; ') } : {}), results });

@@ -26,26 +26,46 @@ export const ROOT_CONTROL_PATH = `/run/supervisor/${CONTROL_SOCKET_NAME}`;
  * (several emperors of its own and none on the default: it names them).
  */
 export function findControlSocket(): { readonly path: string } | { readonly error: string } {
+  const { own, inRuns, root, looked } = controlSockets();
+  if (own) return { path: own };
+  if (inRuns.length === 1) return { path: inRuns[0] as string };
+  if (inRuns.length > 1) return { error: `${inRuns.length} emperors run, none on the default control socket: give one of ${inRuns.join(', ')}` };
+  if (root) return { path: root };
+  return { error: `no control socket at ${looked.join(' or ')}: is the emperor running (as this user)? Give its control-socket path otherwise` };
+}
+
+/**
+ * Every control socket a client of this user could mean without naming one, in the order findControlSocket prefers
+ * them (the default, those of run directories, root's default), with the places looked at. For finding the socket of
+ * one given emperor: which of them is its socket only the emperor behind each can say.
+ */
+export function controlSocketCandidates(): { readonly sockets: readonly string[]; readonly looked: readonly string[] } {
+  const { own, inRuns, root, looked } = controlSockets();
+  return { sockets: [own, ...inRuns, root].filter((p): p is string => p !== undefined), looked: [...looked, ...inRuns] };
+}
+
+function controlSockets(): { own?: string; inRuns: string[]; root?: string; looked: string[] } {
   const looked: string[] = [];
-  let root: string | undefined;
+  let runtimeRoot: string | undefined;
   try {
-    root = runtimePlace().path;
+    runtimeRoot = runtimePlace().path;
   } catch {
     // No runtime root of our own: only root's emperor's socket is left to try.
   }
-  if (root) {
-    const own = path.join(root, CONTROL_SOCKET_NAME);
-    looked.push(own);
-    if (isSocket(own)) return { path: own };
-    const inRuns = runSockets(root);
-    if (inRuns.length === 1) return { path: inRuns[0] as string };
-    if (inRuns.length > 1) return { error: `${inRuns.length} emperors run, none on the default control socket: give one of ${inRuns.join(', ')}` };
+  let own: string | undefined;
+  let inRuns: string[] = [];
+  if (runtimeRoot) {
+    const file = path.join(runtimeRoot, CONTROL_SOCKET_NAME);
+    looked.push(file);
+    if (isSocket(file)) own = file;
+    inRuns = runSockets(runtimeRoot);
   }
+  let root: string | undefined;
   if (ownUid() !== 0) {
     looked.push(ROOT_CONTROL_PATH);
-    if (isSocket(ROOT_CONTROL_PATH)) return { path: ROOT_CONTROL_PATH };
+    if (isSocket(ROOT_CONTROL_PATH)) root = ROOT_CONTROL_PATH;
   }
-  return { error: `no control socket at ${looked.join(' or ')}: is the emperor running (as this user)? Give its control-socket path otherwise` };
+  return { own, inRuns, root, looked };
 }
 
 function isSocket(p: string): boolean {

@@ -640,15 +640,17 @@ export class Emperor {
   /**
    * Reloads one vassal file (its full path), as touch-reload does, or every vassal, as SIGHUP does: the files are
    * read again and each vassal rolls to a new generation. Resolves once the rolls it started are done or failed
-   * (Vassal.settled); with `wait` false, once the files are read and the rolls started or queued. What happened is
-   * then in snapshot(). A file that is not (or no longer) a vassal file is left.
+   * (Vassal.settled); with `wait` false, once the files are read and the rolls started or queued. `onStarted` is
+   * called at that point either way. What happened is then in snapshot(). A file that is not (or no longer) a vassal
+   * file is left.
    */
-  async reload(file?: string, options: { readonly wait?: boolean; readonly trigger?: 'signal' | 'control' } = {}): Promise<void> {
+  async reload(file?: string, options: { readonly wait?: boolean; readonly trigger?: 'signal' | 'control'; readonly onStarted?: () => void } = {}): Promise<void> {
     const trigger = options.trigger ?? 'control';
     if (file !== undefined) this.#forced.set(file, trigger === 'control' ? 'reload asked on the control socket' : 'reload asked');
     await this.sync({ force: file === undefined, trigger });
     // Tyrant mode: the sync does not wait for tenants' reconciles.
     await Promise.all(file === undefined ? this.#detached.values() : [this.#detached.get(file)]);
+    options.onStarted?.();
     if (options.wait === false) return;
     const entries = file === undefined ? [...this.#known.values()] : [this.#known.get(file)].filter((k) => k !== undefined);
     await Promise.all(entries.map(async (k) => {

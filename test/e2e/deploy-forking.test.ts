@@ -104,13 +104,15 @@ describe.skipIf(Boolean(skipReason))(`systemd/supervisor.service, Type=forking${
     expect(await askTcp(inst.port)).toMatchObject({ uid: wwwData.uid });
   });
 
-  it('ExecReload= (--reload $MAINPID), and --reload PIDFILE as the guides type it, roll every worker', async () => {
+  it('ExecReload= (--reload $MAINPID --wait: returns once the rolls are done), and --reload PIDFILE as the guides type it, roll every worker', async () => {
     const { pid } = await startAndServe();
     const first = await pidsAnswering(inst.webSocket);
 
     const reload = await runToExit(execCommand(UNIT, 'ExecReload', inst.map, { MAINPID: String(pid) }));
-    expect(reload).toMatchObject({ code: 0, stdout: `sent SIGHUP to emperor ${pid}\n` });
-    await waitForEvents(inst.logFile, 'vassal.reloaded', 2);
+    const answeredAt = Date.now();
+    expect(reload).toMatchObject({ code: 0, stderr: '' });
+    expect(reload.stdout.trimEnd().split('\n').sort()).toEqual(['api.ini: reloaded: runs generation 2', 'web.ini: reloaded: runs generation 2']);
+    for (const r of await waitForEvents(inst.logFile, 'vassal.reloaded', 2)) expect(Date.parse(r.time as string)).toBeLessThanOrEqual(answeredAt);
     const second = await pidsAnswering(inst.webSocket);
     expect([...second].filter((p) => first.has(p))).toEqual([]);
 

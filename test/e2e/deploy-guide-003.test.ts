@@ -92,6 +92,8 @@ describe.skipIf(Boolean(skip))(`guide 003's tree (vassals.example/guide-003)${sk
       await vi.waitFor(() => expect(load.result.ok).toBeGreaterThan(20), { timeout: 30_000, interval: 50 });
       const reload = await runToExit(execCommand(UNIT, 'ExecReload', map, { MAINPID: String(pid) }));
       expect(reload.code, reload.stderr).toBe(0);
+      // --wait: it returned once the new uWSGI master was ready and the old one told to go.
+      expect(reload.stdout).toMatch(/^\S+\.ini: reloaded: runs generation 2$/m);
       await waitForEvents(emperorLog, 'vassal.reloaded', 1, 90_000);
       const served = load.result.ok;
       await vi.waitFor(() => expect(load.result.ok).toBeGreaterThan(served + 20), { timeout: 30_000, interval: 50 });

@@ -107,10 +107,10 @@ describe.skipIf(Boolean(skipReason))(`systemd/supervisor-notify.service, Type=no
     expect(unitValue(UNIT, 'Service', 'Type')).toBe('notify');
     expect(unitValue(UNIT, 'Service', 'NotifyAccess')).toBe('main');
     expect(unitValue(UNIT, 'Service', 'WatchdogSec')).toMatch(/^\d+$/);
-    expect(execCommand(UNIT, 'ExecReload', [], { MAINPID: '7' })).toEqual(['/usr/bin/node', '/opt/supervisor/bin/supervisor.js', '--reload', '7']);
+    expect(execCommand(UNIT, 'ExecReload', [], { MAINPID: '7' })).toEqual(['/usr/bin/node', '/opt/supervisor/bin/supervisor.js', '--reload', '7', '--wait']);
   });
 
-  it('READY=1 (with STATUS=) once the sockets listen; ExecReload=: RELOADING=1 with MONOTONIC_USEC, then READY=1; KillSignal=: STOPPING=1', async () => {
+  it('READY=1 (with STATUS=) once the sockets listen; ExecReload=: RELOADING=1 with MONOTONIC_USEC, then READY=1, and it returns once the rolls are done; KillSignal=: STOPPING=1', async () => {
     // What a client of the service would do the moment systemd says it is up: connect.
     let listening: Promise<unknown> | undefined;
     receiver.onMessage = (m) => {
@@ -126,7 +126,11 @@ describe.skipIf(Boolean(skipReason))(`systemd/supervisor-notify.service, Type=no
     const before = process.hrtime.bigint() / 1000n;
     const reload = execCommand(UNIT, 'ExecReload', map, { MAINPID: String(emperor.pid) });
     const { execa } = await import('execa');
-    expect((await execa(reload[0]!, reload.slice(1))).stdout).toBe(`sent SIGHUP to emperor ${emperor.pid}`);
+    // --wait: it finds the emperor's control socket by its pid (the default one, or its run directory's when another
+    // emperor holds the default), and returns once every roll has ended, one line per vassal.
+    const answer = await execa(reload[0]!, reload.slice(1));
+    const answeredAt = Date.now();
+    expect(answer.stdout.split('\n').sort()).toEqual(['api.ini: reloaded: runs generation 2', 'web.ini: reloaded: runs generation 2']);
     const reloading = await nextMessage('RELOADING', seen);
     expect(reloading.fields.RELOADING).toBe('1');
     // MONOTONIC_USEC: the emperor's CLOCK_MONOTONIC when it began the reload, between our asking and our hearing of it.
@@ -136,6 +140,7 @@ describe.skipIf(Boolean(skipReason))(`systemd/supervisor-notify.service, Type=no
     // The rolls are over by then: every worker of both vassals is ready (web.ini has 2, api.ini 2).
     expect(reloaded.fields.STATUS).toBe('2 vassals: 2 running; 4/4 workers ready');
     await vi.waitFor(() => expect(emperor.events('vassal.reloaded')).toHaveLength(2), { timeout: 60_000 });
+    for (const r of emperor.events('vassal.reloaded')) expect(Date.parse(r.time as string)).toBeLessThanOrEqual(answeredAt);
 
     process.kill(emperor.pid, unitValue(UNIT, 'Service', 'KillSignal') as NodeJS.Signals);
     await nextMessage('STOPPING');

@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { describe, expect, it, vi } from 'vitest';
 import { ask, cli } from '../support/control.js';
 import { CLI, EmperorProcess, NODE, fixtureCommand, vassalIni } from '../support/emperor.js';
+import { logEvents, waitForEvents } from '../support/daemon.js';
 import { get } from '../support/http.js';
 import { freePort } from '../support/nginx.js';
 import { PROMETHEUS_SKIP, parseMetrics } from '../support/prometheus.js';
@@ -160,6 +161,37 @@ describe('supervisor --reload PIDFILE --wait', () => {
     expect(other).toMatchObject({ code: 1, stdout: '' });
     expect(other.stderr).toBe(`supervisor: the control socket ${socket} belongs to emperor ${emperor.pid}, not ${process.pid}: give its --control-socket PATH`);
     expect(emperor.events('vassal.reload')).toHaveLength(reloads);
+  });
+});
+
+describe('supervisor --reload PID --wait is the reload a SIGHUP is', () => {
+  it("reopens the emperor's log with log-reopen, as SIGHUP does; without a socket it can find, it sends SIGHUP and exits 1 saying it could not wait", async () => {
+    await writeFile(dir.file('a.ini'), sleeper());
+    const socket = dir.file('control.sock');
+    const logFile = dir.file('emperor.log');
+    const emperor = new EmperorProcess(['--emperor', dir.path, '--control-socket', socket, '--logto', logFile, '--log-reopen']);
+    await waitForEvents(logFile, 'vassal.ready', 1);
+
+    // logrotate's move: the emperor writes on into the moved file until it reopens its log.
+    await rename(logFile, dir.file('emperor.log.1'));
+    const done = await cli(['--reload', String(emperor.pid), '--wait', '--control-socket', socket]);
+    expect(done).toMatchObject({ code: 0, stdout: 'a.ini: reloaded: runs generation 2', stderr: '' });
+    // Reopened at the reload's start: the rolls' records are in a new file at the configured path (without the
+    // reopen there would be no file there at all), the earlier ones stay in the moved one.
+    const reloaded = await waitForEvents(logFile, 'vassal.reloaded', 1);
+    expect(reloaded[0]).toMatchObject({ vassal: 'a.ini', generation: 2 });
+    expect(logEvents(dir.file('emperor.log.1'), 'vassal.ready')).toHaveLength(1);
+    expect(logEvents(logFile, 'vassal.ready')).toHaveLength(0);
+
+    // The socket is not one this user's clients find by themselves (it is not under the runtime root): the reload is
+    // still done, by SIGHUP, and the exit status says it was not waited for.
+    const fallback = await cli(['--reload', String(emperor.pid), '--wait']);
+    expect(fallback.code).toBe(1);
+    expect(fallback.stderr).toMatch(new RegExp(`^supervisor: no control socket of emperor ${emperor.pid} at .*; sent SIGHUP to emperor ${emperor.pid} instead: it reloads, but this command cannot wait for the rolls$`));
+    await vi.waitFor(() => expect(logEvents(logFile, 'vassal.reloaded').map((r) => r.generation)).toEqual([2, 3]), { timeout: 30_000 });
+    expect(logEvents(logFile, 'emperor.signal').map((r) => r.signal)).toEqual(['SIGHUP']);
+    emperor.child.kill('SIGTERM');
+    expect((await emperor.exit()).code).toBe(0);
   });
 });
 
