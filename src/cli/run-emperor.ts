@@ -330,7 +330,7 @@ async function adoptInherited(emperor: Emperor, log: Logger, daemon: boolean): P
   const inherited = describeInherited(fds);
   const handles = await adoptSockets(inherited.map((s) => s.fd));
   for (const { fd } of inherited) closeSync(fd);
-  emperor.registry.adopt(inherited.map((s, i) => ({ address: s.address, name: s.name, handle: handles[i]! })));
+  emperor.registry.adopt(inherited.map((s, i) => ({ address: s.address, name: s.name, fdName: s.fdName, handle: handles[i]! })));
   log.info(
     { event: 'emperor.inherited', sockets: inherited.map((s) => ({ name: s.name, fdName: s.fdName })) },
     `using ${inherited.length} socket(s) from systemd: ${inherited.map((s) => `${s.name} (${s.fdName})`).join(', ')}`,

@@ -8,8 +8,26 @@ export type SocketAddress =
   | { readonly kind: 'unix'; readonly path: string }
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
 
+/**
+ * A vassal's socket may also be one that systemd passed the emperor (a `.socket` unit, LISTEN_FDS), named by its
+ * FileDescriptorName= (LISTEN_FDNAMES): `socket = systemd:NAME`. Which address it has is known only once the emperor
+ * runs with it (SocketRegistry.adopt); a name it was not given fails the vassal's start, saying which it has.
+ */
+export interface SystemdSocketName {
+  readonly kind: 'systemd';
+  /** The FileDescriptorName=: 1 to 255 characters, no control character and no `:` (sd_listen_fds_with_names(3)). */
+  readonly name: string;
+}
+
+/** What a vassal's `socket` names: an address, or a socket systemd passed by name. */
+export type VassalSocketAddress = SocketAddress | SystemdSocketName;
+
+/** The prefix of `socket = systemd:NAME`. */
+export const SYSTEMD_PREFIX = 'systemd:';
+
 /** Canonical text of an address: the registry key and the name handed to workers in LISTEN_FDNAMES. */
-export function formatSocketAddress(a: SocketAddress): string {
+export function formatSocketAddress(a: VassalSocketAddress): string {
+  if (a.kind === 'systemd') return `${SYSTEMD_PREFIX}${a.name}`;
   if (a.kind === 'unix') return a.path;
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
@@ -41,4 +59,21 @@ export function parseSocketAddress(raw: string, baseDir: string): SocketAddress 
     return { reason: `unix socket path ${resolved} is ${Buffer.byteLength(resolved)} bytes; Linux allows at most ${UNIX_PATH_MAX}` };
   }
   return { kind: 'unix', path: resolved };
+}
+
+/**
+ * Parses one vassal `socket` value: an address (parseSocketAddress), or `systemd:NAME`. A NAME of digits only is
+ * left to uWSGI's meaning (`host:port`, the host named systemd), as is anything uWSGI reads as a path.
+ */
+export function parseVassalSocketAddress(raw: string, baseDir: string): VassalSocketAddress | { readonly reason: string } {
+  if (raw.startsWith(SYSTEMD_PREFIX) && !/^\d+$/.test(raw.slice(SYSTEMD_PREFIX.length))) {
+    const name = raw.slice(SYSTEMD_PREFIX.length);
+    if (name === '') return { reason: 'systemd:NAME needs the FileDescriptorName= of a socket systemd passes the emperor, got none' };
+    // systemd's own rule for FileDescriptorName= (fdname_is_valid): printable ASCII but ':', at most 255 characters.
+    if (!/^[\x20-\x7e]{1,255}$/.test(name) || name.includes(':')) {
+      return { reason: `systemd:NAME: ${JSON.stringify(name)} is not a FileDescriptorName= (at most 255 printable ASCII characters, no ':')` };
+    }
+    return { kind: 'systemd', name };
+  }
+  return parseSocketAddress(raw, baseDir);
 }

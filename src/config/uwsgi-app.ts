@@ -9,6 +9,7 @@ import {
   NOTIFY_SOCKET,
   PROCESSES,
   RELOAD_ON_RSS,
+  SOCKET,
   UWSGI_APP,
   UWSGI_APP_BINARY,
   UWSGI_APP_PLUGINS,
@@ -19,6 +20,7 @@ import {
   type OptionSpec,
 } from './options/index.js';
 import type { References } from './references.js';
+import { parseVassalSocketAddress } from './socket-address.js';
 import { splitAddresses, type HandedOver, type UwsgiBound } from './uwsgi-sockets.js';
 import { boolean } from './values.js';
 
@@ -220,6 +222,14 @@ export function planUwsgiApp(
   for (const e of entries.filter((x) => x.key === 'notification-fd')) {
     diagnostics.push({ severity: 'warning', ...at(e), message: 'notification-fd is ignored in a uWSGI app vassal: uWSGI says it is ready on its emperor channel (UWSGI_EMPEROR_FD)' });
   }
+  // uWSGI finds an inherited socket by its address (getsockname), which a systemd:NAME does not say.
+  for (const e of entries.filter((x) => findOption(x.key) === SOCKET && isSystemdName(references.expand(x).value.trim()))) {
+    diagnostics.push({
+      severity: 'error',
+      ...at(e),
+      message: `${e.key} = ${e.value}: a vassal run as a uWSGI app cannot take a socket by its systemd name (uWSGI knows an inherited socket by its address): write the address of the .socket unit's ListenStream=, and the emperor hands systemd's descriptor over`,
+    });
+  }
   for (const bound of uwsgi.filter((b) => b.advice)) {
     diagnostics.push({ severity: 'note', ...at(bound.entry), message: `${bound.entry.key} = ${bound.value} is bound by uWSGI itself: the emperor's socket would have another name to uWSGI; ${bound.advice}` });
   }
@@ -258,4 +268,10 @@ export function planUwsgiApp(
     message: `runs as a uWSGI app (${trigger.key}): one worker, uWSGI's master, started as ${command.join(' ')}; the emperor takes over ${emperorTakes.length ? emperorTakes.join(', ') : 'no option of the file'}; ${rolls}`,
   });
   return { command: Object.freeze(command), sockets: emperor, uwsgiBound: uwsgi, stopFirst, run, diagnostics };
+}
+
+/** Whether a `socket` value is `systemd:NAME` (a socket systemd passes by name) rather than an address. */
+function isSystemdName(value: string): boolean {
+  const parsed = parseVassalSocketAddress(value, '/');
+  return 'kind' in parsed && parsed.kind === 'systemd';
 }

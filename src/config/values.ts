@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parse as shellParse } from 'shell-quote';
 import { constants as osConstants } from 'node:os';
-import { parseSocketAddress, type SocketAddress } from './socket-address.js';
+import { parseVassalSocketAddress, type VassalSocketAddress } from './socket-address.js';
 
 /** What a value parser is given besides the raw text. */
 export interface ValueContext {
@@ -168,11 +168,12 @@ export const envAssignment: ValueType<readonly [string, string]> = {
   },
 };
 
-export const socketAddress: ValueType<SocketAddress> = {
+/** A vassal's socket: an address, or `systemd:NAME`, a socket systemd passed the emperor (socket-address.ts). */
+export const vassalSocketAddress: ValueType<VassalSocketAddress> = {
   name: 'socket address',
   typed: true,
   parse: (raw, ctx) => {
-    const r = parseSocketAddress(raw, ctx.baseDir);
+    const r = parseVassalSocketAddress(raw, ctx.baseDir);
     return 'reason' in r ? fail(r.reason) : ok(r);
   },
 };

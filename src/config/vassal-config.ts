@@ -37,7 +37,7 @@ import {
   findOption,
   type OptionSpec,
 } from './options/index.js';
-import { formatSocketAddress, type SocketAddress } from './socket-address.js';
+import { formatSocketAddress, type VassalSocketAddress } from './socket-address.js';
 import type { OwnerSpec } from './values.js';
 import {
   APP_LOADERS,
@@ -66,7 +66,8 @@ export interface BackoffPolicy {
 
 /** One listening socket a vassal asks for, with everything needed to bind it identically again. */
 export interface SocketSpec {
-  readonly address: SocketAddress;
+  /** `systemd:NAME` until the registry resolves it to the inherited socket of that name (SocketRegistry.lease). */
+  readonly address: VassalSocketAddress;
   /** Canonical address text: registry key and LISTEN_FDNAMES entry. */
   readonly name: string;
   readonly backlog: number;
@@ -205,8 +206,9 @@ export function buildVassalConfig(entries: readonly ConfigEntry[], file: string,
   for (const { address, bindAs } of wanted) {
     const name = formatSocketAddress(address);
     if (sockets.some((s) => s.name === name)) continue;
-    const unix = address.kind === 'unix';
-    sockets.push(Object.freeze({ address, name, backlog, mode: unix ? mode : undefined, owner: unix ? owner : undefined, ...(bindAs ? { bindAs } : {}) }));
+    // A socket systemd passed keeps them too, so that the vassal can say it ignores them (systemd's SocketMode= rule).
+    const file = address.kind === 'unix' || address.kind === 'systemd';
+    sockets.push(Object.freeze({ address, name, backlog, mode: file ? mode : undefined, owner: file ? owner : undefined, ...(bindAs ? { bindAs } : {}) }));
   }
 
   const ms = (spec: OptionSpec<number>): number => Math.round((values.get(spec) ?? defaultValue(spec)) * 1000);

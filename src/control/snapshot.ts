@@ -95,9 +95,9 @@ export interface LastError {
 }
 
 export interface SocketStatus {
-  /** A unix path or host:port. */
+  /** A unix path or host:port; or systemd:NAME, a socket systemd passed the emperor by that FileDescriptorName=. */
   readonly address: string;
-  readonly kind: 'unix' | 'tcp';
+  readonly kind: 'unix' | 'tcp' | 'systemd';
   /** The socket file as it is now (unix): mode (octal text), owner and group. */
   readonly mode?: string;
   readonly uid?: number;

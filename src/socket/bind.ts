@@ -79,6 +79,7 @@ async function toRequest(spec: SocketSpec, options: BindOptions): Promise<BindRe
   const { name, backlog } = spec;
   // A relative name is bound as written, from the job's directory (bindSockets), for uWSGI to recognise it.
   if (a.kind === 'unix') return { kind: 'unix', name, path: spec.bindAs?.name ?? a.path, backlog, mode: spec.mode, owner: await ownerRequest(spec.owner) };
+  if (a.kind === 'systemd') throw new BindError(name, 'EINVAL', `socket ${name} is systemd's to bind, not the emperor's`);
   // A tenant's low port, when the emperor allows them, is bound while the helper is still root.
   const beforeDrop = options.tenant !== undefined && options.privilegedPorts === true && a.port < FIRST_UNPRIVILEGED_PORT;
   const family = net.isIP(a.host);
@@ -223,6 +224,10 @@ const batches = new Map<string, Batch>();
 export async function bindSockets(specs: readonly SocketSpec[], options: BindOptions = {}): Promise<BindOutcome[]> {
   if (specs.length === 0) return [];
   const refused = new Map<SocketSpec, BindOutcome>();
+  // systemd:NAME is resolved to the inherited socket by the registry; one that reaches here was never passed.
+  for (const spec of specs) {
+    if (spec.address.kind === 'systemd') refused.set(spec, { ok: false, error: new BindError(spec.name, 'ENOENT', `socket ${spec.name} is systemd's to bind, not the emperor's, and systemd did not pass it`) });
+  }
   if (options.tenant) {
     for (const spec of specs) {
       const refusal = addressRefusal(spec.name, spec.address, options.privilegedPorts ?? false);

@@ -1,3 +1,4 @@
+import type { SocketAddress } from '../config/socket-address.js';
 import type { SocketSpec } from '../config/vassal-config.js';
 import type { OwnerSpec } from '../config/values.js';
 import { isDeepStrictEqual } from 'node:util';
@@ -41,6 +42,8 @@ export interface RegistryOptions {
  */
 export class SocketRegistry {
   readonly #entries = new Map<string, Entry>();
+  /** The inherited sockets by their FileDescriptorName= (LISTEN_FDNAMES): the keys of their entries. */
+  readonly #systemdNames = new Map<string, string[]>();
   readonly #binding = new Map<string, { readonly owner: SocketOwner; readonly done: Promise<unknown> }>();
   readonly #options: RegistryOptions;
 
@@ -54,8 +57,9 @@ export class SocketRegistry {
    * Rejects with BindError when an address belongs to another owner (nothing is bound or changed then), or when
    * binding fails; with Error in tyrant mode for a generation without credentials.
    */
-  async lease(specs: readonly SocketSpec[], runsAs?: Credentials): Promise<SocketLease> {
-    if (this.#options.tyrant && !runsAs && specs.length > 0) throw new Error('emperor-tyrant: a vassal without a uid and gid of its own cannot have sockets');
+  async lease(asked: readonly SocketSpec[], runsAs?: Credentials): Promise<SocketLease> {
+    if (this.#options.tyrant && !runsAs && asked.length > 0) throw new Error('emperor-tyrant: a vassal without a uid and gid of its own cannot have sockets');
+    const specs = asked.map((spec) => this.#resolve(spec));
     const tenant = this.#options.tyrant ? runsAs : undefined;
     const owner: SocketOwner = tenant ? { kind: 'tenant', uid: tenant.uid, gid: tenant.gid } : EMPEROR_OWNER;
     this.#refuseOthers(specs, owner);
@@ -120,16 +124,38 @@ export class SocketRegistry {
    * of these addresses gets it without a bind. They belong to the emperor (in tyrant mode, no tenant gets them) and
    * stay open while the emperor runs, whoever holds them: systemd owns them, and keeps them across our restarts.
    */
-  adopt(sockets: readonly { readonly address: SocketSpec['address']; readonly name: string; readonly handle: ListeningSocket['handle'] }[]): void {
+  adopt(sockets: readonly { readonly address: SocketAddress; readonly name: string; readonly fdName: string; readonly handle: ListeningSocket['handle'] }[]): void {
     for (const s of sockets) {
       const spec: SocketSpec = Object.freeze({ address: s.address, name: s.name, backlog: 0, mode: undefined, owner: undefined });
       this.#entries.set(s.name, { socket: { spec, handle: s.handle, dev: 0, ino: 0 }, owner: EMPEROR_OWNER, refs: 0, mode: undefined, fileOwner: undefined, inherited: true });
+      this.#systemdNames.set(s.fdName, [...(this.#systemdNames.get(s.fdName) ?? []), s.name]);
     }
   }
 
   /** Whether `spec`'s socket is one systemd passed (LISTEN_FDS): its unit's SocketMode=/SocketUser= apply, not ours. */
   isInherited(spec: SocketSpec): boolean {
-    return this.#entries.get(socketKey(spec))?.inherited === true;
+    return spec.address.kind === 'systemd' || this.#entries.get(socketKey(spec))?.inherited === true;
+  }
+
+  /**
+   * `spec` as the registry holds it: `systemd:NAME` becomes the inherited socket systemd named so (its address and
+   * key; what the vassal asked, backlog, mode and owner, is kept for the reports). Throws BindError when systemd
+   * passed no socket of that name, or several (systemd names every socket of a unit after the unit by default).
+   */
+  #resolve(spec: SocketSpec): SocketSpec {
+    if (spec.address.kind !== 'systemd') return spec;
+    const wanted = spec.address.name;
+    const keys = this.#systemdNames.get(wanted) ?? [];
+    if (keys.length === 1) {
+      const held = (this.#entries.get(keys[0] as string) as Entry).socket.spec;
+      return Object.freeze({ ...spec, address: held.address, name: held.name });
+    }
+    if (keys.length > 1) {
+      throw new BindError(spec.name, 'EINVAL', `socket ${spec.name}: systemd passed ${keys.length} sockets named ${wanted} (${keys.join(', ')}): give each its own FileDescriptorName= in the .socket unit, or name the socket by its address`);
+    }
+    const names = [...this.#systemdNames].map(([name, held]) => `${name} (${held.join(', ')})`);
+    const has = names.length > 0 ? `it has ${names.join(', ')}` : 'it was started without sockets from systemd (no LISTEN_FDS for it)';
+    throw new BindError(spec.name, 'ENOENT', `socket ${spec.name}: systemd passed the emperor no socket named ${wanted}; ${has}`);
   }
 
   /** Names of the sockets currently held (not counting inherited ones nobody leases), for status and leak checks. */

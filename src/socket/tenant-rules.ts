@@ -2,7 +2,7 @@
  * What a tenant (a vassal in tyrant mode) may ask of the emperor's sockets: no more than its own account could do.
  * Pure; the kernel enforces the same where it can (the bind helper runs as the tenant), these give the reasons.
  */
-import type { SocketAddress } from '../config/socket-address.js';
+import type { VassalSocketAddress } from '../config/socket-address.js';
 import type { SocketOwnerRequest } from './bind-request.js';
 
 /** The emperor option that lets tenants bind TCP ports below 1024. */
@@ -32,7 +32,7 @@ export function leaseRefusal(name: string, holder: SocketOwner, asker: SocketOwn
 }
 
 /** Why a tenant may not bind `address` (before any bind); undefined when it may, as far as we decide. */
-export function addressRefusal(name: string, address: SocketAddress, privilegedPorts: boolean): string | undefined {
+export function addressRefusal(name: string, address: VassalSocketAddress, privilegedPorts: boolean): string | undefined {
   if (address.kind !== 'tcp' || address.port >= FIRST_UNPRIVILEGED_PORT || privilegedPorts) return undefined;
   return `socket ${name}: port ${address.port} is below ${FIRST_UNPRIVILEGED_PORT}; in tyrant mode, ports below ${FIRST_UNPRIVILEGED_PORT} need ${PRIVILEGED_PORTS_OPTION} on the emperor`;
 }

@@ -44,9 +44,9 @@ export interface ReloadFacts {
 }
 
 export interface SocketFacts {
-  /** Canonical address: a unix path or host:port. */
+  /** Canonical address: a unix path or host:port; or systemd:NAME, a socket systemd passed the emperor. */
   readonly name: string;
-  readonly kind: 'unix' | 'tcp';
+  readonly kind: 'unix' | 'tcp' | 'systemd';
   /** chmod-socket as configured (undefined: the umask's result). */
   readonly mode?: number;
   /** chown-socket as written. */

@@ -90,6 +90,14 @@ describe('a vassal file that configures a uWSGI app and has no command', () => {
     expect(uwsgiTcpName('127.0.0.1', 80)).toBe('127.0.0.1:80');
   });
 
+  it('refuses socket = systemd:NAME at its line: uWSGI knows an inherited socket by its address, not by systemd\'s name', () => {
+    const { result, errors } = read(['socket = systemd:web', 'module = wsgi']);
+    expect(result.ok).toBe(false);
+    expect(errors).toEqual([
+      `${FILE}:2: error: socket = systemd:web: a vassal run as a uWSGI app cannot take a socket by its systemd name (uWSGI knows an inherited socket by its address): write the address of the .socket unit's ListenStream=, and the emperor hands systemd's descriptor over`,
+    ]);
+  });
+
   it('stops first when uWSGI binds a port of its own (stats, http router), not for a unix path it binds itself', () => {
     expect(config(['socket = /run/a.sock', 'stats = 127.0.0.1:9191', 'module = wsgi']).stopFirst).toBe(
       'stats = 127.0.0.1:9191 (line 3) is bound by uWSGI itself, and two masters cannot hold it at once',

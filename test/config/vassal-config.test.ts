@@ -32,6 +32,18 @@ describe('vassal config', () => {
     expect(c.mercyMs).toBe(10_000);
   });
 
+  it('reads socket = systemd:NAME as the socket systemd passes by that name, keeping the order; a bad name is an error at its line', () => {
+    const result = parseVassalText(['[uwsgi]', 'command = x', 'socket = systemd:api', 'socket = run/app.sock', 'socket = systemd:web', 'chmod-socket = 660', ''].join('\n'), FILE);
+    expect(result.ok && result.config.sockets.map((s) => [s.name, s.address, s.mode])).toEqual([
+      ['systemd:api', { kind: 'systemd', name: 'api' }, 0o660],
+      ['/srv/vassals/run/app.sock', { kind: 'unix', path: '/srv/vassals/run/app.sock' }, 0o660],
+      ['systemd:web', { kind: 'systemd', name: 'web' }, 0o660],
+    ]);
+    expect(errors('[uwsgi]\ncommand = x\nsocket = systemd:a:b\n')).toEqual([
+      `${FILE}:3: error: invalid value for socket: systemd:NAME: "a:b" is not a FileDescriptorName= (at most 255 printable ASCII characters, no ':')`,
+    ]);
+  });
+
   it('defaults: one process, no sockets, workers start in the vassal directory', () => {
     const result = parseVassalText('[uwsgi]\ncommand = sleep 100\n', FILE);
     expect(result.ok && { p: result.config.processes, s: result.config.sockets, d: result.config.chdir }).toEqual({ p: 1, s: [], d: '/srv/vassals' });

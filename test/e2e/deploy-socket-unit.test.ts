@@ -10,7 +10,7 @@ import { CLI, EmperorProcess, NODE } from '../support/emperor.js';
 import { connects, killDaemonsAfterEach, logEvents, newTag, waitForEvents, waitForExit } from '../support/daemon.js';
 import { freePort } from '../support/nginx.js';
 import { sandbox } from '../support/sandbox.js';
-import { ask, serveIni } from '../support/serving.js';
+import { ask, askTcp, serveIni } from '../support/serving.js';
 import { isRoot } from '../support/test-users.js';
 
 const skipReason = isRoot ? '' : ' [SKIPPED: needs root]';
@@ -88,6 +88,28 @@ describe.skipIf(Boolean(skipReason))(`sockets from a socket unit (LISTEN_FDS)${s
     expect(logEvents(logFile, 'emperor.inherited')).toHaveLength(4);
     process.kill(pid, 'SIGTERM');
     await holder.exitOf(pid);
+    expect(statSync(webSocket).ino).toBe(inode);
+  });
+
+  it("socket = systemd:NAME takes systemd's socket by its FileDescriptorName=, in the vassal's own order; a name systemd did not pass fails that vassal alone, saying which it has", async () => {
+    writeFileSync(path.join(vassals, 'web.ini'), serveIni('systemd:api', { socket: ['systemd:api', 'systemd:web'], 'healthy-after': 0.1 }));
+    writeFileSync(path.join(vassals, 'lost.ini'), serveIni('systemd:nope'));
+    const holder = await socketUnit([NODE, CLI, '--emperor', vassals, '--logto', logFile]);
+    const inode = statSync(webSocket).ino;
+    const pid = await holder.start();
+    await waitForEvents(logFile, 'vassal.ready', 1);
+    // fd 3 is systemd's TCP socket, fd 4 its unix one, as the vassal listed them; served on both, never rebound.
+    expect((await ask(webSocket)).fdnames).toBe(`127.0.0.1_${port}:${webSocket}`);
+    expect((await askTcp(port)).fdnames).toBe(`127.0.0.1_${port}:${webSocket}`);
+    expect(statSync(webSocket).ino).toBe(inode);
+    // chmod-socket (serveIni's 660) is systemd's business on its sockets, named or not.
+    expect(logEvents(logFile, 'vassal.socket-permissions-ignored')[0]?.sockets).toEqual(['systemd:api', 'systemd:web']);
+    const [failed] = await waitForEvents(logFile, 'vassal.start-failed', 1);
+    expect(failed).toMatchObject({ vassal: 'lost.ini' });
+    expect(failed?.err).toBe(`socket systemd:nope: systemd passed the emperor no socket named nope; it has web (${webSocket}), api (127.0.0.1:${port})`);
+    expect(logEvents(logFile, 'vassal.start-failed').map((r) => r.vassal)).toEqual(['lost.ini']);
+    process.kill(pid, 'SIGTERM');
+    expect(await holder.exitOf(pid)).toEqual({ code: 0, signal: null });
     expect(statSync(webSocket).ino).toBe(inode);
   });
 

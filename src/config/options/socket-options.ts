@@ -1,13 +1,13 @@
-import { boolean, integer, octalMode, owner, socketAddress } from '../values.js';
+import { boolean, integer, octalMode, owner, vassalSocketAddress } from '../values.js';
 import { option } from './option-spec.js';
 
 export const SOCKET = option({
   name: 'socket',
   aliases: ['uwsgi-socket', 'http-socket', 's'],
-  type: socketAddress,
+  type: vassalSocketAddress,
   list: true,
   scope: 'vassal',
-  doc: 'A listening socket the supervisor binds and hands to every worker (fd 3, 4, ... with LISTEN_FDS): a unix path (relative to the vassal file\'s directory) or host:port; repeatable.',
+  doc: 'A listening socket the supervisor binds and hands to every worker (fd 3, 4, ... with LISTEN_FDS): a unix path (relative to the vassal file\'s directory) or host:port; repeatable. `systemd:NAME` is the socket systemd passed the emperor with FileDescriptorName=NAME (a .socket unit), used as it is, never bound (a name of digits only stays uWSGI\'s host:port).',
   uwsgi: 'socket; the protocol spoken on it is the app\'s business, so http-socket and uwsgi-socket are the same here',
 });
 
