@@ -25,8 +25,15 @@ export async function runControl(action: ControlAction, socket: string | undefin
       }
       // The emperor runs without a control socket this user can reach: the reload is still done, as a SIGHUP, and the
       // exit status says that it could not be waited for (`systemctl reload` then reports a failure, with this line).
-      const { reloadByPidfile } = await import('../runtime/control.js');
-      const pid = reloadByPidfile(action.emperor);
+      // Only to a live process that runs this very program: a stale pidfile's pid may be anybody's by now.
+      const { runsThisProgram, targetPid } = await import('../runtime/control.js');
+      const pid = targetPid(action.emperor);
+      const running = runsThisProgram(pid);
+      if (running !== true) {
+        out.err(`supervisor: ${found.error}; and process ${pid} ${running}: nothing was sent\n`);
+        return 1;
+      }
+      process.kill(pid, 'SIGHUP');
       out.err(`supervisor: ${found.error}; sent SIGHUP to emperor ${pid} instead: it reloads, but this command cannot wait for the rolls\n`);
       return 1;
     }
@@ -60,6 +67,10 @@ export async function runControl(action: ControlAction, socket: string | undefin
     },
     signal,
   );
+  if (first && !signal?.aborted) {
+    out.err(`supervisor: the emperor closed the connection without an answer (it may be stopping; see its log)\n`);
+    return 1;
+  }
   return code;
 }
 
@@ -134,11 +145,15 @@ async function emperorSocket(
     return { path: given };
   }
   const { sockets, looked } = controlSocketCandidates();
+  const others: string[] = [];
   for (const candidate of sockets) {
     // A socket that does not answer (a stale file, another user's) is not this emperor's: the next one may be.
-    if ((await emperorBehind(candidate, signal)) === pid) return { path: candidate };
+    const behind = await emperorBehind(candidate, signal);
+    if (behind === pid) return { path: candidate };
+    others.push(typeof behind === 'number' ? `${candidate} is emperor ${behind}'s` : behind);
   }
-  return { error: `no control socket of emperor ${pid} at ${looked.join(', ')} (if its config sets control-socket, give --control-socket PATH)`, unreachable: true };
+  const where = others.length > 0 ? `(${others.join('; ')})` : `at ${looked.join(', ')}`;
+  return { error: `no control socket of emperor ${pid} ${where}; if its config sets control-socket, give --control-socket PATH`, unreachable: true };
 }
 
 /** The pid of the emperor answering on `socketPath`, or why it cannot be known. */

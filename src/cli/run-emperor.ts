@@ -155,6 +155,8 @@ async function supervise(
   let starting: Emperor | undefined;
   // Any stop asked (a signal, the control socket): from then on the emperor says neither READY=1 nor "up".
   let stopAsked = false;
+  // The command loop has ended (stopped, or failed): nothing queued from then on would be done.
+  let loopEnded = false;
   const enqueue = (command: Command): void => {
     queue.push(command);
     wake?.();
@@ -205,7 +207,9 @@ async function supervise(
       // Every vassal, from the control socket (`supervisor --reload PID --wait`): the very reload a SIGHUP is, through
       // the same loop (RELOADING=1, log-reopen, the rolls, READY=1), answered once the rolls have started or ended.
       reloadAll: ({ wait }) =>
-        new Promise<void>((resolve, reject) => enqueue({ type: 'reload', origin: 'control socket', reply: { wait, resolve, reject } })),
+        stopAsked || loopEnded
+          ? Promise.reject(new Error('the emperor is stopping: nothing was reloaded'))
+          : new Promise<void>((resolve, reject) => enqueue({ type: 'reload', origin: 'control socket', reply: { wait, resolve, reject } })),
     }, log);
     // A stop asked during the start (a signal, the control socket) stops the emperor at once, and it never says it is up.
     starting = emperor;
@@ -261,6 +265,7 @@ async function supervise(
         );
     }
   } finally {
+    loopEnded = true;
     for (const command of queue.splice(0)) if (!command.signal) command.reply?.reject(new Error('the emperor is stopping: nothing was reloaded'));
     notifier.close();
     await touch.close();

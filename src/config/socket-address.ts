@@ -62,11 +62,13 @@ export function parseSocketAddress(raw: string, baseDir: string): SocketAddress 
 }
 
 /**
- * Parses one vassal `socket` value: an address (parseSocketAddress), or `systemd:NAME`. A NAME of digits only is
- * left to uWSGI's meaning (`host:port`, the host named systemd), as is anything uWSGI reads as a path.
+ * Parses one vassal `socket` value: an address (parseSocketAddress), or `systemd:NAME`. What uWSGI reads otherwise
+ * keeps uWSGI's meaning: a NAME of digits only is `host:port` (the host named systemd), and a value with a `/` is a
+ * unix path (`systemd:run/app.sock`, relative); such names cannot be asked for by name.
  */
 export function parseVassalSocketAddress(raw: string, baseDir: string): VassalSocketAddress | { readonly reason: string } {
-  if (raw.startsWith(SYSTEMD_PREFIX) && !/^\d+$/.test(raw.slice(SYSTEMD_PREFIX.length))) {
+  const rest = raw.slice(SYSTEMD_PREFIX.length);
+  if (raw.startsWith(SYSTEMD_PREFIX) && !/^\d+$/.test(rest) && !rest.includes('/')) {
     const name = raw.slice(SYSTEMD_PREFIX.length);
     if (name === '') return { reason: 'systemd:NAME needs the FileDescriptorName= of a socket systemd passes the emperor, got none' };
     // systemd's own rule for FileDescriptorName= (fdname_is_valid): printable ASCII but ':', at most 255 characters.

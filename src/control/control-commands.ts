@@ -74,6 +74,8 @@ const COMMANDS: { readonly [C in ControlRequest['command']]: Handler<C> } = {
     const requestedAt = Date.now();
     if (file === undefined) await deps.reloadAll({ wait: request.wait });
     else await deps.emperor.reload(file, { wait: request.wait });
+    // The emperor stopped meanwhile: the rolls ended because their vassals did, which is no reload done.
+    if (deps.emperor.snapshot().stopping) throw new Error('the emperor stopped before the reload had ended');
     const results = reloadResults(deps.emperor.snapshot(), requestedAt, { files: file === undefined ? undefined : [file], wait: request.wait });
     const failed = results.filter((r) => r.result === 'failed');
     session.send({ ok: failed.length === 0, ...(failed.length ? { error: failed.map((r) => `${r.vassal}: ${r.error}`).join('; ') } : {}), results });

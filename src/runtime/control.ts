@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readPidfile } from './pidfile.js';
 import { readProcStat } from './proc-stat.js';
@@ -25,6 +26,39 @@ export function targetPid(target: string): number {
     return pid;
   }
   return readPidfile(target);
+}
+
+/**
+ * Whether process `pid` runs this same program (its script, followed through links, is this process's): true, or
+ * what it is instead, to complete "process PID ...". For a signal that must not reach whoever has a reused pid.
+ */
+export function runsThisProgram(pid: number): true | string {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return 'is not running';
+  }
+  const own = process.argv[1] && realpathOrUndefined(process.argv[1]);
+  const script = argv[1] && realpathOrUndefined(path.resolve(readCwd(pid) ?? '/', argv[1]));
+  if (own && script === own) return true;
+  return `is not a supervisor emperor (it runs ${JSON.stringify(argv.filter(Boolean).join(' ').slice(0, 200))})`;
+}
+
+function realpathOrUndefined(file: string): string | undefined {
+  try {
+    return realpathSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function readCwd(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `supervisor --reload PIDFILE|PID`: SIGHUP to the emperor, which reloads every vassal. */

@@ -59,8 +59,11 @@ export class SocketRegistry {
    */
   async lease(asked: readonly SocketSpec[], runsAs?: Credentials): Promise<SocketLease> {
     if (this.#options.tyrant && !runsAs && asked.length > 0) throw new Error('emperor-tyrant: a vassal without a uid and gid of its own cannot have sockets');
-    const specs = asked.map((spec) => this.#resolve(spec));
     const tenant = this.#options.tyrant ? runsAs : undefined;
+    // systemd passed its sockets to the emperor: a tenant is refused before it learns what they are.
+    const named = tenant ? asked.find((spec) => spec.address.kind === 'systemd') : undefined;
+    if (named) throw new BindError(named.name, 'EACCES', `socket ${named.name}: in tyrant mode the sockets systemd passes belong to the emperor, and no tenant's vassal gets one`);
+    const specs = asked.map((spec) => this.#resolve(spec));
     const owner: SocketOwner = tenant ? { kind: 'tenant', uid: tenant.uid, gid: tenant.gid } : EMPEROR_OWNER;
     this.#refuseOthers(specs, owner);
     const missing = specs.filter((s) => !this.#entries.has(socketKey(s)) && !this.#binding.has(socketKey(s)));

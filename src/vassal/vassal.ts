@@ -255,7 +255,9 @@ export class Vassal {
 
   /** Stops every worker (signal, mercy, SIGKILL, to each process group) and releases the sockets. Idempotent. */
   stop(): Promise<void> {
-    this.#stopping ??= this.#stopAll();
+    // Set before the stop begins, so that the stop itself already sees it: its wake-up of settled()'s waiters (a
+    // roll in progress counts as settled once the vassal stops) must find the vassal stopping, or they wait for ever.
+    this.#stopping ??= Promise.resolve().then(() => this.#stopAll());
     return this.#stopping;
   }
 

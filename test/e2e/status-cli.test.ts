@@ -187,10 +187,39 @@ describe('supervisor --reload PID --wait is the reload a SIGHUP is', () => {
     // still done, by SIGHUP, and the exit status says it was not waited for.
     const fallback = await cli(['--reload', String(emperor.pid), '--wait']);
     expect(fallback.code).toBe(1);
-    expect(fallback.stderr).toMatch(new RegExp(`^supervisor: no control socket of emperor ${emperor.pid} at .*; sent SIGHUP to emperor ${emperor.pid} instead: it reloads, but this command cannot wait for the rolls$`));
+    expect(fallback.stderr).toMatch(
+      new RegExp(`^supervisor: no control socket of emperor ${emperor.pid} .*; if its config sets control-socket, give --control-socket PATH; sent SIGHUP to emperor ${emperor.pid} instead: it reloads, but this command cannot wait for the rolls$`),
+    );
     await vi.waitFor(() => expect(logEvents(logFile, 'vassal.reloaded').map((r) => r.generation)).toEqual([2, 3]), { timeout: 30_000 });
     expect(logEvents(logFile, 'emperor.signal').map((r) => r.signal)).toEqual(['SIGHUP']);
+
+    // Never to a process that is not an emperor (a stale pidfile's pid, reused): nothing is sent.
+    const bystander = execa('sleep', ['60']);
+    try {
+      const refused = await cli(['--reload', String(bystander.pid), '--wait']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`; and process ${bystander.pid} is not a supervisor emperor \\(it runs "sleep 60"\\): nothing was sent$`));
+      expect(bystander.exitCode).toBeNull();
+    } finally {
+      bystander.kill('SIGKILL');
+      await bystander.catch(() => undefined);
+    }
     emperor.child.kill('SIGTERM');
+    expect((await emperor.exit()).code).toBe(0);
+  });
+
+  it('a stop while --wait waits for the rolls: the command is told so', async () => {
+    // Successors that take 4 s to be ready: the stop comes in the middle of the roll.
+    await writeFile(dir.file('a.ini'), sleeper({ 'ready-after': 4 }));
+    const socket = dir.file('control.sock');
+    const emperor = new EmperorProcess(['--emperor', dir.path, '--control-socket', socket]);
+    await vi.waitFor(() => expect(emperor.events('vassal.ready')).toHaveLength(1), { timeout: 30_000 });
+    const waiting = cli(['--reload', String(emperor.pid), '--wait', '--control-socket', socket]);
+    await vi.waitFor(() => expect(emperor.events('vassal.reload')).toHaveLength(1), { timeout: 30_000 });
+    emperor.child.kill('SIGINT');
+    // An answer, not a connection closed on it after the control socket's grace time (10 s) for a command that never
+    // ends: the rolls' waiters are told when their vassal stops.
+    expect(await waiting).toMatchObject({ code: 1, stdout: '', stderr: 'supervisor: the emperor stopped before the reload had ended' });
     expect((await emperor.exit()).code).toBe(0);
   });
 });

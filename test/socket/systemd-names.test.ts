@@ -18,6 +18,7 @@ describe('systemd:NAME in a vassal socket value', () => {
     expect(formatSocketAddress({ kind: 'systemd', name: 'web' })).toBe('systemd:web');
     expect(parseVassalSocketAddress('systemd:supervisor.socket', '/srv')).toEqual({ kind: 'systemd', name: 'supervisor.socket' });
     expect(parseVassalSocketAddress('systemd:8080', '/srv')).toEqual({ kind: 'tcp', host: 'systemd', port: 8080 });
+    expect(parseVassalSocketAddress('systemd:run/app.sock', '/srv')).toEqual({ kind: 'unix', path: '/srv/systemd:run/app.sock' });
     expect(parseVassalSocketAddress('systemd:', '/srv')).toEqual({ reason: expect.stringContaining('needs the FileDescriptorName=') });
     expect(parseVassalSocketAddress('systemd:a:b', '/srv')).toEqual({ reason: expect.stringContaining("no ':'") });
     expect(parseVassalSocketAddress(`systemd:${'x'.repeat(256)}`, '/srv')).toEqual({ reason: expect.stringContaining('at most 255') });
@@ -79,6 +80,12 @@ describe('SocketRegistry: systemd:NAME leases the adopted socket of that name', 
 
   it('in tyrant mode no tenant gets one: systemd gave it to the emperor', async () => {
     const { registry, paths } = await adopting({ tyrant: true }, ['web']);
-    await expect(registry.lease([asking('web')], { uid: 1234, gid: 1234, initGroups: false })).rejects.toThrow(`socket ${paths[0]} belongs to the emperor; this vassal runs as uid 1234 gid 1234`);
+    const tenant = { uid: 1234, gid: 1234, initGroups: false };
+    // By name: refused before the name is looked up (the refusal says nothing of what systemd passed).
+    await expect(registry.lease([asking('web')], tenant)).rejects.toThrow('socket systemd:web: in tyrant mode the sockets systemd passes belong to the emperor, and no tenant\'s vassal gets one');
+    await expect(registry.lease([asking('nope')], tenant)).rejects.toThrow(/^socket systemd:nope: in tyrant mode/);
+    // By address: the same socket, the emperor's.
+    const byAddress: SocketSpec = { address: { kind: 'unix', path: paths[0]! }, name: paths[0]!, backlog: 16, mode: undefined, owner: undefined };
+    await expect(registry.lease([byAddress], tenant)).rejects.toThrow(`socket ${paths[0]} belongs to the emperor; this vassal runs as uid 1234 gid 1234`);
   });
 });
