@@ -1,4 +1,4 @@
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 
 /**
  * What a stat says about a file's content without reading it: device, inode, size, mtime and ctime in ns. Any
@@ -7,8 +7,25 @@ import type { BigIntStats } from 'node:fs';
  */
 export type FileStamp = string;
 
-export function stampOf(st: BigIntStats): FileStamp {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+export function stampOf(st: BigIntStats | Stats): FileStamp {
+  if (typeof st.dev === 'number') {
+    const n = st as Stats;
+    return `${n.dev}:${n.ino}:${n.size}:${n.mtimeMs}:${n.ctimeMs}`;
+  }
+  // Device and inode as a plain stat rounds them (an overlayfs inode number can exceed 2^53): the same text.
+  const b = st as BigIntStats;
+  return `${Number(b.dev)}:${Number(b.ino)}:${b.size}:${msOf(b.mtimeNs)}:${msOf(b.ctimeNs)}`;
+}
+
+/**
+ * A time in ns as the ms a number Stats gives for it (Node: seconds x 1e3 + nanoseconds / 1e6, in doubles), so that
+ * the stamp of a file read through a descriptor (BigInt stats) equals the stamp of a later plain stat of it. The
+ * rescan uses plain stats: a BigInt stat allocates some twenty BigInts, which at every rescan of every file was most
+ * of an idle emperor's garbage. A double keeps about 0.4 microseconds of today's times, far below the kernel's
+ * timestamp tick; within it, equal stamps are still only trusted after RACY_MARGIN_NS.
+ */
+function msOf(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) * 1e3 + Number(ns % 1_000_000_000n) / 1e6;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BigIntStats, Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -180,17 +180,18 @@ export class VassalScanner {
     cache: Map<string, Cached>,
     noteDir: (dir: string, st: DirStat) => void,
   ): Promise<void> {
-    let link: BigIntStats | undefined;
+    let link: Stats | undefined;
     try {
-      link = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+      link = lstatSync(file, { throwIfNoEntry: false });
     } catch {
       link = undefined;
     }
     if (!link) return; // Gone since the listing: just absent.
     if (link.isSymbolicLink()) await this.#noteLinkDirs(file, scan, noteDir);
-    let st: BigIntStats;
+    let st: Stats;
     try {
-      st = statSync(file, { bigint: true });
+      // A file that is no link is what lstat saw: one stat per unchanged file and rescan.
+      st = link.isSymbolicLink() ? statSync(file) : link;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && link.isSymbolicLink()) scan.dangling.add(file);
@@ -203,7 +204,7 @@ export class VassalScanner {
       scan.unreadable.set(file, notRegular);
       return;
     }
-    const changedAtMs = Number(st.ctimeNs / 1_000_000n);
+    const changedAtMs = st.ctimeMs;
     if (isSettling(changedAtMs, now, settleMs)) {
       this.#hold(file, changedAtMs + settleMs, scan, cache);
       return;
@@ -215,13 +216,16 @@ export class VassalScanner {
       scan.files.set(file, cached.file);
       return;
     }
-    // The stat above only says whether to read. What is used comes from the one descriptor the text is read
-    // from: its type, owner and stamp, whatever the path names by now.
+    // The stats above only say whether to read. What is used comes from the one descriptor the text is read
+    // from: its type, owner and stamp, whatever the path names by now; and the entry is taken again in full
+    // precision (an overlayfs inode number can exceed 2^53, which a plain stat rounds) to compare it with.
+    const entry = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+    if (!entry) return;
     const readAtNs = BigInt(Date.now()) * 1_000_000n;
     const read = readRegularFile(file, { limit: MAX_CONFIG_FILE_BYTES });
     if (!read.ok) {
       if (read.code === 'ENOENT' || read.code === 'ENOTDIR') {
-        if (link.isSymbolicLink() && (await isSymlink(file))) scan.dangling.add(file);
+        if (entry.isSymbolicLink() && (await isSymlink(file))) scan.dangling.add(file);
       } else {
         scan.unreadable.set(file, read.reason);
       }
@@ -230,14 +234,14 @@ export class VassalScanner {
     const fst = read.stat;
     // The name must still be the entry lstat saw (the file itself, or the same symlink inode, whose target cannot
     // change in place), or the link's owner would be another entry's: then look again once it has settled.
-    const again = link.isSymbolicLink() ? await lstat(file, { bigint: true }).catch(() => undefined) : fst;
-    const sameEntry = again !== undefined && again.dev === link.dev && again.ino === link.ino;
+    const again = entry.isSymbolicLink() ? await lstat(file, { bigint: true }).catch(() => undefined) : fst;
+    const sameEntry = again !== undefined && again.dev === entry.dev && again.ino === entry.ino;
     const openedAtMs = Number(fst.ctimeNs / 1_000_000n);
     if (!sameEntry || isSettling(openedAtMs, now, settleMs)) {
       this.#hold(file, Math.max(openedAtMs, now) + settleMs, scan, cache);
       return;
     }
-    const owner = { uid: Number(fst.uid), gid: Number(fst.gid), linkUid: Number(link.uid) };
+    const owner = { uid: Number(fst.uid), gid: Number(fst.gid), linkUid: Number(entry.uid) };
     const vassalFile: VassalFile = { path: file, text: read.text, hash: hashText(read.text), owner, inode: `${fst.dev}:${fst.ino}`, mtimeNs: fst.mtimeNs };
     cache.set(file, { stamp: stampOf(fst), file: vassalFile, trusted: isTrustworthy(fst, readAtNs) });
     scan.files.set(file, vassalFile);

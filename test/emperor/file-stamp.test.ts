@@ -1,0 +1,33 @@
+import { openSync, closeSync, fstatSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { stampOf } from '../../src/emperor/file-stamp.js';
+import { sandbox } from '../support/sandbox.js';
+
+const dir = sandbox('sv-stamp');
+
+describe('stampOf', () => {
+  it('is the same text from a BigInt stat of the descriptor a file was read through and from a later plain stat of its name', () => {
+    // Times with nanoseconds that a double cannot hold exactly, an old one, and now.
+    const times = [new Date('2026-12-03T08:55:01.123Z'), new Date(0), new Date()];
+    for (const [i, time] of times.entries()) {
+      const file = dir.file(`f${i}.ini`);
+      writeFileSync(file, `[uwsgi]\ncommand = x${i}\n`);
+      if (i < 2) utimesSync(file, time, time);
+      const fd = openSync(file, 'r');
+      try {
+        expect(stampOf(statSync(file))).toBe(stampOf(fstatSync(fd, { bigint: true })));
+      } finally {
+        closeSync(fd);
+      }
+    }
+  });
+
+  it('changes with a write of the same size, once the clock has moved', () => {
+    const file = dir.file('app.ini');
+    writeFileSync(file, 'a');
+    utimesSync(file, new Date(1_000_000), new Date(1_000_000));
+    const before = stampOf(statSync(file));
+    writeFileSync(file, 'b');
+    expect(stampOf(statSync(file))).not.toBe(before);
+  });
+});
