@@ -55,6 +55,8 @@ function addScale(workload, label, peer, r) {
   add('RSS of every process, workers included', 'MiB', mib(r.allRssKiB));
   add('PSS of every process, workers included', 'MiB', mib(r.allPssKiB));
   add('supervisor CPU while idle, per 30 s (uWSGI: emperor + vassal masters)', 'ms', r.idleCpuMsPer30s);
+  // Ours only: the window after that one, once the start's garbage has been collected.
+  if (r.laterIdleCpuMsPer30s !== undefined) add('supervisor CPU while idle, the next 30 s', 'ms', r.laterIdleCpuMsPer30s);
   add('SIGHUP: every vassal reloaded', 'ms', r.reloadMs);
   add('stop (until the emperor has exited)', 'ms', r.stopMs);
   // Warnings and errors the emperor logged meanwhile (e.g. bind helpers that timed out, vassals retried).

@@ -12,6 +12,8 @@ export interface ScaleResult {
   floorMs: number;
   cpuUnread: number;
   idleCpuMsPer30s: number;
+  /** The window after that one (the start's garbage collected by then), per 30 s. */
+  laterIdleCpuMsPer30s: number;
   idleSeconds: number;
   rssKiB: number;
   pssKiB: number;

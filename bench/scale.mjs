@@ -121,8 +121,13 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
     await sleep(3000);
     const before = cpuMs(emperor.child.pid);
     await sleep(idleSeconds * 1000);
-    result.idleCpuMsPer30s = ((cpuMs(emperor.child.pid) - before) * 30) / idleSeconds;
+    const between = cpuMs(emperor.child.pid);
+    result.idleCpuMsPer30s = ((between - before) * 30) / idleSeconds;
     result.idleSeconds = idleSeconds;
+    // The same window again: the first one still holds the start's aftermath (V8 collects the start's garbage a few
+    // seconds after allocation stops); this one is what an emperor costs for as long as it stays idle.
+    await sleep(idleSeconds * 1000);
+    result.laterIdleCpuMsPer30s = ((cpuMs(emperor.child.pid) - between) * 30) / idleSeconds;
     Object.assign(result, memoryKiB(emperor.child.pid));
     const all = [emperor.child.pid, ...descendants(emperor.child.pid)].map((pid) => {
       try {
@@ -172,7 +177,7 @@ export function describeScale(r, label = 'supervisor') {
   return [
     `${label}, ${r.vassals} vassals x ${r.workers} ${r.program} workers${r.tyrant ? ' (tyrant)' : ''}:`,
     `  all spawned ${s(r.spawnedMs)}, all ready ${s(r.readyMs)}; floor ${s(r.floorMs)} (workers' CPU until ready ${s(r.workerCpuMs)} / ${cpus().length} cores)${r.cpuUnread ? `, ${r.cpuUnread} workers gone before their CPU was read` : ''}`,
-    `  emperor CPU until all ready ${s(r.emperorStartCpuMs)}; RSS ${mib(r.rssKiB)}, PSS ${mib(r.pssKiB)} (with the workers ${mib(r.allRssKiB)}, ${mib(r.allPssKiB)}); idle CPU ${(r.idleCpuMsPer30s / 1000).toFixed(3)} s per 30 s (over ${r.idleSeconds} s)`,
+    `  emperor CPU until all ready ${s(r.emperorStartCpuMs)}; RSS ${mib(r.rssKiB)}, PSS ${mib(r.pssKiB)} (with the workers ${mib(r.allRssKiB)}, ${mib(r.allPssKiB)}); idle CPU ${(r.idleCpuMsPer30s / 1000).toFixed(3)} s per 30 s (over ${r.idleSeconds} s), the next ${r.idleSeconds} s ${(r.laterIdleCpuMsPer30s / 1000).toFixed(3)} s per 30 s`,
     `  SIGHUP reload of everything ${s(r.reloadMs)}; stop ${s(r.stopMs)}${r.leftovers ? `; ${r.leftovers} workers outlived the emperor (killed)` : ''}`,
     ...(r.problems?.length ? [`  warnings/errors logged: ${Object.entries(r.problemCounts).map(([e, n]) => `${n} ${e}`).join(', ')}; the first: ${r.problems.join('; ')}`] : []),
   ].join('\n');

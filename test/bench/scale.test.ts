@@ -34,6 +34,7 @@ function expectMeasured(r: ScaleResult, vassals: number): void {
   expect(r.pssKiB).toBeLessThanOrEqual(r.rssKiB);
   expect(r.allRssKiB).toBeGreaterThan(r.rssKiB);
   expect(r.idleCpuMsPer30s).toBeGreaterThanOrEqual(0);
+  expect(r.laterIdleCpuMsPer30s).toBeGreaterThanOrEqual(0);
   expect(r.reloadMs).toBeGreaterThan(0);
   expect(r.stopMs).toBeGreaterThan(0);
   expect(r.leftovers).toBe(0);
