@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import type { Snapshot, VassalStatus } from '../../src/control/snapshot.js';
 import { ask } from '../support/control.js';
+import { logEvents, waitForEvents } from '../support/daemon.js';
 import { EmperorProcess, fixtureCommand, vassalIni } from '../support/emperor.js';
 import { sandbox } from '../support/sandbox.js';
 
@@ -233,6 +234,32 @@ describe('commands over the control socket', () => {
     const [end] = emperor.events('emperor.stopped');
     expect(Date.parse(end!.time as string)).toBeLessThanOrEqual(answeredAt);
     expect(existsSync(socket)).toBe(false);
+  });
+
+  it("reopen-logs: the emperor's log and a vassal's logto file, moved away as logrotate does, are written anew at their paths", async () => {
+    const vassals = dir.file('vassals');
+    await mkdir(vassals);
+    const appLog = dir.file('app.log');
+    const command = `/bin/sh -c 'while :; do echo tick; sleep 0.2; done'`;
+    await writeFile(`${vassals}/app.ini`, vassalIni({ command, 'ready-after': 0.2, logto: appLog }));
+    const socket = dir.file('control.sock');
+    const emperorLog = dir.file('emperor.log');
+    const emperor = new EmperorProcess(['--emperor', vassals, '--control-socket', socket, '--logto', emperorLog]);
+    await waitForEvents(emperorLog, 'vassal.ready', 1);
+    await vi.waitFor(() => expect(readFileSync(appLog, 'utf8')).toContain('tick'), { timeout: 20_000 });
+    await rename(emperorLog, `${emperorLog}.1`);
+    await rename(appLog, `${appLog}.1`);
+
+    expect(await ask(socket, { command: 'reopen-logs' })).toEqual([{ ok: true, reopened: true }]);
+    // The worker's next lines land in a new file at the configured path.
+    await vi.waitFor(() => expect(readFileSync(appLog, 'utf8')).toContain('tick'), { timeout: 20_000 });
+    const [stopped] = await ask(socket, { command: 'stop' });
+    expect(stopped).toEqual({ ok: true, stopped: true });
+    expect((await emperor.exit()).code).toBe(0);
+    // The emperor's records from then on too; the earlier ones stay in the moved file.
+    expect(logEvents(emperorLog, 'emperor.stopped')).toHaveLength(1);
+    expect(logEvents(`${emperorLog}.1`, 'vassal.ready')).toHaveLength(1);
+    expect(logEvents(`${emperorLog}.1`, 'emperor.stopped')).toHaveLength(0);
   });
 
   it('refuses what is not a request, and a client that says nothing is let go', async () => {
