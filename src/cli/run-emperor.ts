@@ -308,11 +308,13 @@ function controlSettings(values: OptionValues): ControlSettings {
 }
 
 /** The emperor's file-watching settings (watch-options.ts), in the units EmperorOptions takes. */
-function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 'rescanMs' | 'extensions' | 'onTouch'> {
+function watchSettings(values: OptionValues): Pick<EmperorOptions, 'settleMs' | 'rescanMs' | 'rescanFixed' | 'extensions' | 'onTouch'> {
   return {
     onTouch: values.get(EMPEROR_ON_TOUCH) ?? defaultValue(EMPEROR_ON_TOUCH),
     settleMs: (values.get(EMPEROR_SETTLE) ?? defaultValue(EMPEROR_SETTLE)) * 1000,
     rescanMs: (values.get(EMPEROR_FREQ) ?? defaultValue(EMPEROR_FREQ)) * 1000,
+    // Written in the config (uWSGI's poll interval): kept as asked; the default backs off while nothing happens.
+    rescanFixed: values.get(EMPEROR_FREQ) !== undefined,
     extensions: vassalExtensions(values),
   };
 }

@@ -31,8 +31,9 @@ export interface EmperorStatus {
   /** The vassal files are being read and acted on now. */
   readonly syncing: boolean;
   readonly lastSync?: { readonly at: string; readonly trigger: string };
-  /** The safety-net rescan's interval; 0 when off. */
+  /** The safety-net rescan's interval now; 0 when off. It backs off while nothing happens, up to rescanMaxSeconds. */
   readonly rescanSeconds: number;
+  readonly rescanMaxSeconds: number;
   readonly stopping: boolean;
   /** The emperor process itself. */
   readonly rssBytes: number | null;
@@ -204,6 +205,7 @@ export function buildSnapshot(facts: EmperorFacts, sample: Sample): Snapshot {
       syncing: facts.syncing,
       ...(facts.lastSync ? { lastSync: { at: iso(facts.lastSync.at), trigger: facts.lastSync.trigger } } : {}),
       rescanSeconds: facts.rescanMs / 1000,
+      rescanMaxSeconds: facts.rescanMaxMs / 1000,
       stopping: facts.stopping,
       rssBytes: own?.rssBytes ?? null,
       cpuSeconds: own ? round(own.cpuSeconds, 2) : null,

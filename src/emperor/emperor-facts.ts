@@ -15,8 +15,10 @@ export interface EmperorFacts {
   readonly syncing: boolean;
   /** When the last sync finished, and why it ran. */
   readonly lastSync?: { readonly at: number; readonly trigger: string };
-  /** Interval of the safety-net rescan (ms); 0 when off. */
+  /** Interval of the safety-net rescan now (ms); 0 when off. */
   readonly rescanMs: number;
+  /** The longest it backs off to while nothing happens (ms): the same as emperor-freq when fixed. */
+  readonly rescanMaxMs: number;
   readonly stopping: boolean;
   /** One entry per vassal file the emperor acts on, and per vassal still stopping after its file went. */
   readonly files: readonly VassalFileFacts[];

@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
@@ -20,6 +21,7 @@ import { EMPEROR_MARKER } from './orphan-sweep.js';
 import { TouchReloadWatch } from './touch-reload.js';
 import { ownerKey, readTenantVassal } from './tyrant.js';
 import { SettleTimer } from './settle-timer.js';
+import { nextRescanMs, remoteFilesystem, rescanPolicy, type RescanPolicy } from './rescan-schedule.js';
 import { isEmptyPlan, planSync, type SyncPlan } from './sync-plan.js';
 import { VassalScanner, type Scan, type VassalFile } from './vassal-files.js';
 import { sourceWarning, vassalSource, type VassalSource } from './vassal-source.js';
@@ -53,6 +55,8 @@ export interface EmperorOptions {
   readonly marker?: string;
   /** Interval of the safety-net rescan (ms); 0 disables it. */
   readonly rescanMs?: number;
+  /** True when emperor-freq was written: the rescan keeps that interval instead of backing off (rescan-schedule.ts). */
+  readonly rescanFixed?: boolean;
   /** File name endings of vassal files; `.ini` by default. */
   readonly extensions?: readonly string[];
 }
@@ -130,6 +134,11 @@ export class Emperor {
   readonly #watchSet: DirWatchSet;
   readonly #settle: SettleTimer;
   #rescanTimer: NodeJS.Timeout | undefined;
+  #rescanPolicy: RescanPolicy;
+  /** The interval the next rescan comes after (ms). */
+  #rescanMs: number;
+  /** What the rescan should not back off after: file events, changes no event reported, watch failures. */
+  #activitySinceRescan = 0;
   /** File events seen since the current sync began its scan: a rescan that finds work while none came saw a lost event. */
   #hintsSinceScan = 0;
   /** Error codes of watch failures already explained, so the advice is logged once, not at every retry. */
@@ -182,9 +191,13 @@ export class Emperor {
     this.#tenantDefaults = options.vassalDefaults && { ...options.vassalDefaults, account: undefined };
     this.#settleMs = options.settleMs ?? 50;
     this.#settle = new SettleTimer(this.#settleMs, () => void this.sync({ trigger: 'event' }));
+    const baseMs = options.rescanMs ?? 3000;
+    this.#rescanPolicy = rescanPolicy(baseMs, options.rescanFixed ?? false);
+    this.#rescanMs = baseMs;
     this.#watchSet = new DirWatchSet({
       onHint: () => {
         this.#hintsSinceScan++;
+        this.#activitySinceRescan++;
         this.#settle.hint();
       },
       onError: (dir, err) => this.#watchFailed(dir, err),
@@ -205,8 +218,47 @@ export class Emperor {
     // Tyrant mode reads tenants' configs apart from the sync: start-up is complete once those have started too (each
     // reader has its own time limit), so that a daemon says "up" only when every vassal present had its chance.
     await Promise.allSettled([...this.#detached.values()]);
-    const rescanMs = this.#options.rescanMs ?? 3000;
-    if (rescanMs > 0 && !this.#stopping) this.#rescanTimer = setInterval(() => void this.sync({ trigger: 'rescan' }), rescanMs);
+    const remote = this.#rescanPolicy.maxMs > this.#rescanPolicy.baseMs ? this.#remoteSource() : undefined;
+    if (remote) {
+      this.#rescanPolicy = { ...this.#rescanPolicy, maxMs: this.#rescanPolicy.baseMs };
+      this.#log.info(
+        { event: 'emperor.rescan-fixed', dir: remote.dir, filesystem: remote.type },
+        `${remote.dir} is on ${remote.type}, where changes made elsewhere make no file event: the rescan stays every ${this.#rescanPolicy.baseMs / 1000} s (emperor-freq)`,
+      );
+    }
+    if (this.#rescanPolicy.baseMs > 0 && !this.#stopping) this.#scheduleRescan(this.#rescanPolicy.baseMs);
+  }
+
+  /** The next safety-net rescan, `ms` from now; each one schedules the next (rescan-schedule.ts). */
+  #scheduleRescan(ms: number): void {
+    this.#rescanMs = ms;
+    this.#rescanTimer = setTimeout(() => {
+      this.#rescanTimer = undefined;
+      void this.sync({ trigger: 'rescan' }).then(() => {
+        if (this.#stopping) return;
+        const quiet = this.#activitySinceRescan === 0;
+        this.#activitySinceRescan = 0;
+        this.#scheduleRescan(nextRescanMs(ms, this.#rescanPolicy, quiet));
+      });
+    }, ms);
+  }
+
+  /** A source directory (or, when missing, its nearest existing ancestor) on a filesystem whose remote changes make no event. */
+  #remoteSource(): { dir: string; type: string } | undefined {
+    for (const source of this.#sources) {
+      for (let dir = source.base; ; dir = path.dirname(dir)) {
+        let type: number | undefined;
+        try {
+          type = statfsSync(dir).type;
+        } catch {
+          if (dir !== path.dirname(dir)) continue;
+        }
+        const remote = type === undefined ? undefined : remoteFilesystem(type);
+        if (remote) return { dir, type: remote };
+        break;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -343,6 +395,7 @@ export class Emperor {
     // sent). What it adds on its own (retries, changed includes found by their stamps) does not count.
     if (trigger === 'rescan' && !isEmptyPlan(planned) && this.#hintsSinceScan === 0 && !this.#settle.pending) {
       const files = [...planned.start, ...planned.reload, ...planned.stop];
+      this.#activitySinceRescan++;
       this.#log.warn({ event: 'emperor.missed-events', files }, `the rescan found ${files.length} change(s) no file event reported: ${lostEventsAdvice(readInotifyLimits())}`);
     }
   }
@@ -367,6 +420,9 @@ export class Emperor {
 
   #watchFailed(dir: string, err: NodeJS.ErrnoException): void {
     const code = err.code ?? 'unknown';
+    // Events may not come from there: the rescan is the way changes are seen, at emperor-freq from now on.
+    this.#rescanPolicy = { ...this.#rescanPolicy, maxMs: this.#rescanPolicy.baseMs };
+    this.#activitySinceRescan++;
     if (this.#watchErrors.has(code)) return;
     this.#watchErrors.add(code);
     const advice = watchAdvice(err.code, readInotifyLimits(), (this.#options.rescanMs ?? 3000) / 1000);
@@ -625,7 +681,8 @@ export class Emperor {
       settling: this.#settle.pending,
       syncing: this.#syncing !== undefined,
       lastSync: this.#lastSync,
-      rescanMs: this.#options.rescanMs ?? 3000,
+      rescanMs: this.#rescanPolicy.baseMs > 0 ? this.#rescanMs : 0,
+      rescanMaxMs: this.#rescanPolicy.maxMs,
       stopping: this.#stopping !== undefined,
       files,
     };
@@ -665,7 +722,7 @@ export class Emperor {
       this.#log.info({ event: 'emperor.stop' }, 'emperor stopping');
       await this.#touchReload.close();
       this.#readers.abort();
-      clearInterval(this.#rescanTimer);
+      clearTimeout(this.#rescanTimer);
       this.#settle.close();
       await this.#watchSet.close();
       await this.#syncing?.catch(() => {});

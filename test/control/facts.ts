@@ -39,7 +39,7 @@ export function file(v: VassalFacts | undefined, overrides: Partial<VassalFileFa
 }
 
 export function emperor(files: VassalFileFacts[], overrides: Partial<EmperorFacts> = {}): EmperorFacts {
-  return { startedAt: T0, sources: ['/etc/vassals'], tyrant: false, settling: false, syncing: false, rescanMs: 3000, stopping: false, files, ...overrides };
+  return { startedAt: T0, sources: ['/etc/vassals'], tyrant: false, settling: false, syncing: false, rescanMs: 3000, rescanMaxMs: 30000, stopping: false, files, ...overrides };
 }
 
 /** A process table: [pid, pgrp, rss pages, cpu ticks (utime+stime), reaped children's ticks]. */

@@ -137,6 +137,38 @@ describe('the status snapshot', () => {
   });
 });
 
+describe('the safety-net rescan', () => {
+  it('backs off while nothing happens (the snapshot shows it), is back at 3 s after a file event, and stays as written when emperor-freq is', async () => {
+    const { emperor, socket, vassals } = await emperorWith({ 'a.ini': sleeper() });
+    expect((await status(socket)).emperor).toMatchObject({ rescanSeconds: 3, rescanMaxSeconds: 30 });
+    // A quiet rescan (3 s after the start) doubles it.
+    await vi.waitFor(async () => expect((await status(socket)).emperor.rescanSeconds).toBe(6), { timeout: 30_000, interval: 200 });
+    // A file event: the rescan after it is at the base again.
+    await writeFile(`${vassals}/b.ini`, sleeper());
+    await vi.waitFor(() => expect(emperor.events('vassal.ready')).toHaveLength(2), { timeout: 30_000 });
+    await vi.waitFor(async () => expect((await status(socket)).emperor.rescanSeconds).toBe(3), { timeout: 30_000, interval: 200 });
+    emperor.child.kill('SIGTERM');
+    expect((await emperor.exit()).code).toBe(0);
+
+    const fixed = new EmperorProcess(['--emperor', vassals, '--control-socket', socket, '--emperor-freq', '0.2']);
+    await fixed.waitForLog((r) => r.event === 'control.listening');
+    await vi.waitFor(() => expect(fixed.events('vassal.ready')).toHaveLength(2), { timeout: 30_000 });
+    // After several quiet rescans (each one the last sync when it ends): still every 0.2 s.
+    const rescans = new Set<string>();
+    await vi.waitFor(
+      async () => {
+        const { lastSync, rescanSeconds, rescanMaxSeconds } = (await status(socket)).emperor;
+        expect({ rescanSeconds, rescanMaxSeconds }).toEqual({ rescanSeconds: 0.2, rescanMaxSeconds: 0.2 });
+        if (lastSync?.trigger === 'rescan') rescans.add(lastSync.at);
+        expect(rescans.size).toBeGreaterThanOrEqual(4);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    fixed.child.kill('SIGTERM');
+    expect((await fixed.exit()).code).toBe(0);
+  });
+});
+
 describe('commands over the control socket', () => {
   it('reload: one vassal or all, answering once the new generation is ready; a reload that fails says why', async () => {
     const { emperor, socket, vassals } = await emperorWith({ 'a.ini': sleeper(), 'b.ini': sleeper({ processes: 1 }) });
