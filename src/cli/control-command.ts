@@ -1,7 +1,6 @@
 import type { ControlAction } from './control-line.js';
 import type { Output } from './inspect-files.js';
 import { sendRequest } from '../control/control-client.js';
-import { controlSocketCandidates, findControlSocket } from '../control/control-path.js';
 import type { ControlRequest } from '../control/control-protocol.js';
 import type { Snapshot } from '../control/snapshot.js';
 import { formatStatusTable, statusExitCode } from '../control/status-table.js';
@@ -39,6 +38,8 @@ export async function runControl(action: ControlAction, socket: string | undefin
     }
     socketPath = found.path;
   } else if (socketPath === undefined) {
+    // Loaded only to look for the socket: `--status PATH` does without it.
+    const { findControlSocket } = await import('../control/control-path.js');
     const found = findControlSocket();
     if ('error' in found) {
       out.err(`supervisor: ${found.error}\n`);
@@ -144,6 +145,7 @@ async function emperorSocket(
     if (behind !== pid) return { error: `the control socket ${given} belongs to emperor ${behind}, not ${pid}: give its --control-socket PATH` };
     return { path: given };
   }
+  const { controlSocketCandidates } = await import('../control/control-path.js');
   const { sockets, looked } = controlSocketCandidates();
   const others: string[] = [];
   for (const candidate of sockets) {

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { ownUid, runtimePlace } from '../runtime/runtime-root.js';
+import { ownUid, runtimePlace } from '../runtime/runtime-place.js';
 
 /**
  * Where control sockets are. The default is `control.sock` in the runtime root (/run/supervisor for root,

@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ownUid } from '../runtime/runtime-root.js';
+import { ownUid } from '../runtime/runtime-place.js';
 import { setInodePermissions, withSocketFile } from '../socket/socket-file.js';
 import { runCommand, type ControlDeps, type Session } from './control-commands.js';
 import { MAX_REQUEST_BYTES, parseRequest } from './control-protocol.js';

@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import net from 'node:net';
-import { ownUid } from '../runtime/runtime-root.js';
+import { ownUid } from '../runtime/runtime-place.js';
 import { isSameSocket, removeSocketIfSame } from '../socket/socket-file.js';
 
 /**

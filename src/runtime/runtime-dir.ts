@@ -2,7 +2,8 @@ import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openS
 import path from 'node:path';
 import { writeExclusive } from './exclusive-file.js';
 import { formatRunRecord, newRunId, ownRunRecord, parseRunRecord, RUN_ID, type RunRecord } from './run-record.js';
-import { openRuntimeRoot, ownUid, restoreSecret, RuntimeDirError } from './runtime-root.js';
+import { ownUid, RuntimeDirError } from './runtime-place.js';
+import { openRuntimeRoot, restoreSecret } from './runtime-root.js';
 
 /**
  * The runtime directory: the emperor's own files that live as long as it runs. Its root (runtime-root.ts) holds the

@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, symlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runtimeRootFor, unsafeRuntimeRoot, type Inspect } from '../../src/runtime/runtime-root.js';
+import { runtimeRootFor, type Inspect } from '../../src/runtime/runtime-place.js';
+import { unsafeRuntimeRoot } from '../../src/runtime/runtime-root.js';
 import { sandbox } from '../support/sandbox.js';
 import { OTHER_USER, TEST_USER, isRoot, testAccount } from '../support/test-users.js';
 
