@@ -234,12 +234,14 @@ export class Emperor {
     this.#rescanMs = ms;
     this.#rescanTimer = setTimeout(() => {
       this.#rescanTimer = undefined;
-      void this.sync({ trigger: 'rescan' }).then(() => {
+      const next = (): void => {
         if (this.#stopping) return;
         const quiet = this.#activitySinceRescan === 0;
         this.#activitySinceRescan = 0;
         this.#scheduleRescan(nextRescanMs(ms, this.#rescanPolicy, quiet));
-      });
+      };
+      // Whatever the sync did, the chain goes on: a rescan that failed must not be the last one.
+      void this.sync({ trigger: 'rescan' }).then(next, next);
     }, ms);
   }
 
