@@ -139,6 +139,8 @@ export class Emperor {
   #rescanMs: number;
   /** What the rescan should not back off after: file events, changes no event reported, watch failures. */
   #activitySinceRescan = 0;
+  /** When the pending rescan comes (ms, wall clock). */
+  #rescanDueAt = 0;
   /** File events seen since the current sync began its scan: a rescan that finds work while none came saw a lost event. */
   #hintsSinceScan = 0;
   /** Error codes of watch failures already explained, so the advice is logged once, not at every retry. */
@@ -198,6 +200,7 @@ export class Emperor {
       onHint: () => {
         this.#hintsSinceScan++;
         this.#activitySinceRescan++;
+        this.#rescanAtBase();
         this.#settle.hint();
       },
       onError: (dir, err) => this.#watchFailed(dir, err),
@@ -232,6 +235,7 @@ export class Emperor {
   /** The next safety-net rescan, `ms` from now; each one schedules the next (rescan-schedule.ts). */
   #scheduleRescan(ms: number): void {
     this.#rescanMs = ms;
+    this.#rescanDueAt = Date.now() + ms;
     this.#rescanTimer = setTimeout(() => {
       this.#rescanTimer = undefined;
       const next = (): void => {
@@ -243,6 +247,17 @@ export class Emperor {
       // Whatever the sync did, the chain goes on: a rescan that failed must not be the last one.
       void this.sync({ trigger: 'rescan' }).then(next, next);
     }, ms);
+  }
+
+  /**
+   * Activity: a rescan backed off far into the future comes at the base interval from now instead, so that what the
+   * activity's events may have missed is looked for as soon as at a fixed emperor-freq.
+   */
+  #rescanAtBase(): void {
+    const base = this.#rescanPolicy.baseMs;
+    if (!this.#rescanTimer || this.#stopping || this.#rescanDueAt <= Date.now() + base) return;
+    clearTimeout(this.#rescanTimer);
+    this.#scheduleRescan(base);
   }
 
   /** A source directory (or, when missing, its nearest existing ancestor) on a filesystem whose remote changes make no event. */
@@ -425,6 +440,7 @@ export class Emperor {
     // Events may not come from there: the rescan is the way changes are seen, at emperor-freq from now on.
     this.#rescanPolicy = { ...this.#rescanPolicy, maxMs: this.#rescanPolicy.baseMs };
     this.#activitySinceRescan++;
+    this.#rescanAtBase();
     if (this.#watchErrors.has(code)) return;
     this.#watchErrors.add(code);
     const advice = watchAdvice(err.code, readInotifyLimits(), (this.#options.rescanMs ?? 3000) / 1000);

@@ -12,9 +12,10 @@ export function stampOf(st: BigIntStats | Stats): FileStamp {
     const n = st as Stats;
     return `${n.dev}:${n.ino}:${n.size}:${n.mtimeMs}:${n.ctimeMs}`;
   }
-  // Device and inode as a plain stat rounds them (an overlayfs inode number can exceed 2^53): the same text.
+  // Device and inode exactly: for numbers a double holds, the same text as a plain stat's; larger ones (an overlayfs
+  // inode with xino bits) are stamped from BigInt stats on both sides (vassal-files.ts, exactStamp).
   const b = st as BigIntStats;
-  return `${Number(b.dev)}:${Number(b.ino)}:${b.size}:${msOf(b.mtimeNs)}:${msOf(b.ctimeNs)}`;
+  return `${b.dev}:${b.ino}:${b.size}:${msOf(b.mtimeNs)}:${msOf(b.ctimeNs)}`;
 }
 
 /**

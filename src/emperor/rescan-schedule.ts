@@ -48,9 +48,14 @@ const REMOTE_TYPES: ReadonlyMap<number, string> = new Map([
   [0x0bd00bd0, 'lustre'],
   [0x5346414f, 'afs'],
   [0x6b414653, 'kafs'],
+  [0x7461636f, 'ocfs2'],
+  [0x01161970, 'gfs2'],
+  [0x73757245, 'coda'],
+  [0x786f4256, 'vboxsf'],
 ]);
 
 /** The name of `fsType` when it is a filesystem whose remote changes make no event here, else undefined. */
 export function remoteFilesystem(fsType: number): string | undefined {
-  return REMOTE_TYPES.get(fsType);
+  // f_type is a signed long: on 32-bit systems the magic numbers above 2^31 come negative.
+  return REMOTE_TYPES.get(fsType >>> 0);
 }

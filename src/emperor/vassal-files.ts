@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Dirent, Stats } from 'node:fs';
+import type { BigIntStats, Dirent, Stats } from 'node:fs';
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -209,7 +209,7 @@ export class VassalScanner {
       this.#hold(file, changedAtMs + settleMs, scan, cache);
       return;
     }
-    const stamp = stampOf(st);
+    const stamp = exactStamp(file, st, link.isSymbolicLink());
     const cached = this.#cache.get(file);
     if (cached && cached.trusted && cached.stamp === stamp) {
       cache.set(file, cached);
@@ -219,7 +219,14 @@ export class VassalScanner {
     // The stats above only say whether to read. What is used comes from the one descriptor the text is read
     // from: its type, owner and stamp, whatever the path names by now; and the entry is taken again in full
     // precision (an overlayfs inode number can exceed 2^53, which a plain stat rounds) to compare it with.
-    const entry = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+    let entry: BigIntStats | undefined;
+    try {
+      entry = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+    } catch (err) {
+      // ENOTDIR, ESTALE, EIO: this file is unreadable now; the scan of the others goes on.
+      scan.unreadable.set(file, errnoReason(err as NodeJS.ErrnoException));
+      return;
+    }
     if (!entry) return;
     const readAtNs = BigInt(Date.now()) * 1_000_000n;
     const read = readRegularFile(file, { limit: MAX_CONFIG_FILE_BYTES });
@@ -293,4 +300,19 @@ async function isDirectory(p: string): Promise<boolean> {
 
 async function isSymlink(file: string): Promise<boolean> {
   return (await lstat(file).catch(() => undefined))?.isSymbolicLink() ?? false;
+}
+
+/**
+ * The stamp of `file` from its plain stat `st`, or, when the device or inode number is too large for a double (an
+ * overlayfs inode with xino bits set), from a BigInt stat: two files whose inode numbers round to the same double,
+ * swapped under one name (`ln -sfn blue.ini app.ini`) within one timestamp tick and with the same size, would
+ * otherwise look unchanged. Undefined when that stat fails: then the file is read.
+ */
+function exactStamp(file: string, st: Stats, followLink: boolean): FileStamp | undefined {
+  if (Number.isSafeInteger(st.ino) && Number.isSafeInteger(st.dev)) return stampOf(st);
+  try {
+    return stampOf(followLink ? statSync(file, { bigint: true }) : lstatSync(file, { bigint: true }));
+  } catch {
+    return undefined;
+  }
 }

@@ -40,7 +40,10 @@ export function runsThisProgram(pid: number): true | string {
     return 'is not running';
   }
   const own = process.argv[1] && realpathOrUndefined(process.argv[1]);
-  const script = argv[1] && realpathOrUndefined(path.resolve(readCwd(pid) ?? '/', argv[1]));
+  const cwd = readCwd(pid) ?? '/';
+  // The script is the first word after Node's own options (`node --enable-source-maps bin/supervisor.js ...`).
+  const scriptArg = argv.slice(1).find((a) => a !== '' && !a.startsWith('-'));
+  const script = scriptArg && realpathOrUndefined(path.resolve(cwd, scriptArg));
   if (own && script === own) return true;
   return `is not a supervisor emperor (it runs ${JSON.stringify(argv.filter(Boolean).join(' ').slice(0, 200))})`;
 }

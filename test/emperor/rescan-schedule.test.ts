@@ -25,6 +25,9 @@ describe('the safety-net rescan schedule', () => {
     expect(remoteFilesystem(0x6969)).toBe('nfs');
     expect(remoteFilesystem(0xff534d42)).toBe('cifs');
     expect(remoteFilesystem(0x65735546)).toBe('fuse');
+    expect(remoteFilesystem(0x7461636f)).toBe('ocfs2');
+    // A 32-bit long gives the large magic numbers as negative.
+    expect(remoteFilesystem(0xff534d42 | 0)).toBe('cifs');
     // ext4, tmpfs, overlayfs: local, events come.
     for (const local of [0xef53, 0x01021994, 0x794c7630]) expect(remoteFilesystem(local)).toBeUndefined();
   });

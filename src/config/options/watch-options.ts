@@ -34,7 +34,7 @@ export const EMPEROR_FREQ = option({
   type: seconds,
   scope: 'emperor',
   default: '3',
-  doc: 'Interval of the safety-net rescan (stat first, read only what changed) that catches changes no file event reported; 0 disables it. Left unset, the rescan backs off while nothing happens: each quiet rescan doubles the interval up to 30 s, and a file event, a change no event reported or a failed watch brings it back to 3 s; on NFS, CIFS, FUSE and other filesystems where changes made elsewhere make no event it stays at 3 s. Written, it is kept as written.',
+  doc: 'Interval of the safety-net rescan (stat first, read only what changed) that catches changes no file event reported; 0 disables it. Left unset, the rescan backs off while nothing happens: each quiet rescan doubles the interval up to 30 s, and a file event, a change no event reported or a failed watch brings it back to 3 s; when the emperor directory (the fixed part of a glob) is on NFS, CIFS, FUSE or another filesystem where changes made elsewhere make no event (checked at start), it stays at 3 s. Written, it is kept as written: write it when vassal files or their includes live on such a filesystem below or outside that directory.',
   uwsgi: 'emperor-freq (there the only way changes are seen; here a safety net; written, the same fixed interval)',
 });
 
