@@ -25,8 +25,8 @@ export async function runControl(action: ControlAction, socket: string | undefin
       // The emperor runs without a control socket this user can reach: the reload is still done, as a SIGHUP, and the
       // exit status says that it could not be waited for (`systemctl reload` then reports a failure, with this line).
       // Only to a live process that runs this very program: a stale pidfile's pid may be anybody's by now.
-      const { runsThisProgram, targetPid } = await import('../runtime/control.js');
-      const pid = targetPid(action.emperor);
+      const { runsThisProgram } = await import('../runtime/control.js');
+      const { pid } = found;
       const running = runsThisProgram(pid);
       if (running !== true) {
         out.err(`supervisor: ${found.error}; and process ${pid} ${running}: nothing was sent\n`);
@@ -125,13 +125,13 @@ function print(action: ControlAction, message: Record<string, unknown>, how: { j
 /**
  * The control socket of the emperor `target` (a pidfile or pid) names: `given` if its emperor is that one, else,
  * with none given, the one among this user's control sockets (controlSocketCandidates) whose emperor it is. An
- * error says why there is none; `unreachable` when the emperor's socket was not found among them.
+ * error says why there is none; `unreachable` (with the pid) when the emperor's socket was not found among them.
  */
 async function emperorSocket(
   target: string,
   given: string | undefined,
   signal: AbortSignal | undefined,
-): Promise<{ readonly path: string } | { readonly error: string; readonly unreachable?: boolean }> {
+): Promise<{ readonly path: string } | { readonly error: string; readonly unreachable?: false } | { readonly error: string; readonly unreachable: true; readonly pid: number }> {
   const { targetPid } = await import('../runtime/control.js');
   let pid: number;
   try {
@@ -155,7 +155,7 @@ async function emperorSocket(
     others.push(typeof behind === 'number' ? `${candidate} is emperor ${behind}'s` : behind);
   }
   const where = others.length > 0 ? `(${others.join('; ')})` : `at ${looked.join(', ')}`;
-  return { error: `no control socket of emperor ${pid} ${where}; if its config sets control-socket, give --control-socket PATH`, unreachable: true };
+  return { error: `no control socket of emperor ${pid} ${where}; if its config sets control-socket, give --control-socket PATH`, unreachable: true, pid };
 }
 
 /** The pid of the emperor answering on `socketPath`, or why it cannot be known. */

@@ -47,7 +47,6 @@ import { adoptSockets } from '../socket/bind.js';
 import { describeInherited, listenFds } from '../socket/inherited-sockets.js';
 import type { EmperorLogControl } from '../logs/emperor-log.js';
 
-
 /** Who asked the command loop for a reload over the control socket, and when to answer: rolls started, or ended. */
 interface ReloadReply {
   readonly wait: boolean;

@@ -263,16 +263,15 @@ export class Emperor {
   /** A source directory (or, when missing, its nearest existing ancestor) on a filesystem whose remote changes make no event. */
   #remoteSource(): { dir: string; type: string } | undefined {
     for (const source of this.#sources) {
+      // The first of the base and its ancestors that exists says where the vassal files are (or will be).
       for (let dir = source.base; ; dir = path.dirname(dir)) {
-        let type: number | undefined;
-        try {
-          type = statfsSync(dir).type;
-        } catch {
-          if (dir !== path.dirname(dir)) continue;
+        const type = filesystemType(dir);
+        if (type !== undefined) {
+          const remote = remoteFilesystem(type);
+          if (remote) return { dir, type: remote };
+          break;
         }
-        const remote = type === undefined ? undefined : remoteFilesystem(type);
-        if (remote) return { dir, type: remote };
-        break;
+        if (dir === path.dirname(dir)) break;
       }
     }
     return undefined;
@@ -443,7 +442,7 @@ export class Emperor {
     this.#rescanAtBase();
     if (this.#watchErrors.has(code)) return;
     this.#watchErrors.add(code);
-    const advice = watchAdvice(err.code, readInotifyLimits(), (this.#options.rescanMs ?? 3000) / 1000);
+    const advice = watchAdvice(err.code, readInotifyLimits(), this.#rescanPolicy.baseMs / 1000);
     this.#log.error(
       { event: 'emperor.watch-error', dir, code, err: err.message },
       `cannot watch ${dir}: ${err.message}${advice ? `; ${advice}` : '; changes are picked up by the rescan until watching works again'}`,
@@ -769,6 +768,15 @@ function settledAt(file: string, scan: Scan): number {
   for (let p = path.dirname(file); ; p = path.dirname(p)) {
     at = Math.max(at, scan.settlingDirs.get(p) ?? 0);
     if (p === path.dirname(p)) return at;
+  }
+}
+
+/** statfs(2) f_type of the filesystem `dir` is on; undefined when it cannot be read (missing, not allowed). */
+function filesystemType(dir: string): number | undefined {
+  try {
+    return statfsSync(dir).type;
+  } catch {
+    return undefined;
   }
 }
 
