@@ -170,10 +170,13 @@ export async function uwsgiHotAdd(rounds = 10) {
   let lingering = 0;
   try {
     await emperor.waitLine(/starting uWSGI Emperor/);
+    // As for ours (drop-to-serve.mjs): every file written beforehand in a staging directory, then renamed in.
+    const staging = path.join(ws.path, 'staging');
+    mkdirSync(staging);
+    for (let i = 0; i < rounds; i++) writeFileSync(path.join(staging, `app${i}.ini`), vassalText({ app: ws.app, socket: path.join(ws.sockets, `app${i}.sock`) }));
     for (let i = 0; i < rounds; i++) {
       const socketPath = path.join(ws.sockets, `app${i}.sock`);
-      const tmp = path.join(ws.vassals, `.app${i}.tmp`);
-      writeFileSync(tmp, vassalText({ app: ws.app, socket: socketPath }));
+      const tmp = path.join(staging, `app${i}.ini`);
       const t0 = performance.now();
       renameSync(tmp, path.join(ws.vassals, `app${i}.ini`));
       await until(async () => (await get({ socketPath })).status === 200, 60_000, 1);

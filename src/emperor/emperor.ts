@@ -197,11 +197,12 @@ export class Emperor {
     this.#rescanPolicy = rescanPolicy(baseMs, options.rescanFixed ?? false);
     this.#rescanMs = baseMs;
     this.#watchSet = new DirWatchSet({
-      onHint: () => {
+      onHint: (where) => {
         this.#hintsSinceScan++;
         this.#activitySinceRescan++;
         this.#rescanAtBase();
-        this.#settle.hint();
+        // An event naming a vassal file (one renamed in, most often) gets a look at once (SettleTimer).
+        this.#settle.hint(Date.now(), this.#sources.some((source) => source.matches(where)));
       },
       onError: (dir, err) => this.#watchFailed(dir, err),
     });

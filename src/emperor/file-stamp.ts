@@ -51,3 +51,14 @@ export function isTrustworthy(st: BigIntStats, readAtNs: bigint): boolean {
 export function isSettling(changedAtMs: number, nowMs: number, settleMs: number): boolean {
   return changedAtMs > nowMs - settleMs && changedAtMs < nowMs + settleMs;
 }
+
+/**
+ * Whether a file's content was complete before its last change (its ctime): its mtime is older than its ctime. A
+ * write moves both; a rename or link into the directory, a chmod, a chown, or the times set by `cp -p`, `tar` or
+ * `rsync` move only the ctime. Such a file was written in full before it was renamed into place (or had its mode or
+ * times set): it needs no settle time. A write after that moves the mtime up to the ctime again. Written and renamed
+ * within one tick of the file system's clock, the two are equal, and the file waits as one being written does.
+ */
+export function writtenBeforeLastChange(st: Pick<Stats, 'mtimeMs' | 'ctimeMs'> | Pick<BigIntStats, 'mtimeNs' | 'ctimeNs'>): boolean {
+  return 'mtimeNs' in st ? st.mtimeNs < st.ctimeNs : st.mtimeMs < st.ctimeMs;
+}

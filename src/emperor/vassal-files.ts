@@ -5,7 +5,7 @@ import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_CONFIG_FILE_BYTES } from '../config/config-host.js';
 import { errnoReason, notRegularReason, readRegularFile } from '../config/regular-file.js';
-import { isSettling, isTrustworthy, stampOf, type FileStamp } from './file-stamp.js';
+import { isSettling, isTrustworthy, stampOf, writtenBeforeLastChange, type FileStamp } from './file-stamp.js';
 import type { VassalSource } from './vassal-source.js';
 
 /** A vassal file as found on disk: where, and what it says. */
@@ -204,8 +204,9 @@ export class VassalScanner {
       scan.unreadable.set(file, notRegular);
       return;
     }
+    // A file renamed in complete acts at once; one written within the settle time may still be half-written.
     const changedAtMs = st.ctimeMs;
-    if (isSettling(changedAtMs, now, settleMs)) {
+    if (!writtenBeforeLastChange(st) && isSettling(changedAtMs, now, settleMs)) {
       this.#hold(file, changedAtMs + settleMs, scan, cache);
       return;
     }
@@ -244,7 +245,7 @@ export class VassalScanner {
     const again = entry.isSymbolicLink() ? await lstat(file, { bigint: true }).catch(() => undefined) : fst;
     const sameEntry = again !== undefined && again.dev === entry.dev && again.ino === entry.ino;
     const openedAtMs = Number(fst.ctimeNs / 1_000_000n);
-    if (!sameEntry || isSettling(openedAtMs, now, settleMs)) {
+    if (!sameEntry || (!writtenBeforeLastChange(fst) && isSettling(openedAtMs, now, settleMs))) {
       this.#hold(file, Math.max(openedAtMs, now) + settleMs, scan, cache);
       return;
     }

@@ -13,34 +13,97 @@ describe('SettleTimer', () => {
     vi.useRealTimers();
   });
 
-  it('fires once per burst, after the quiet time; a steady stream fires at the cap; wakeAt asks for one more', () => {
-    vi.useFakeTimers({ now: 0 });
+  function recorder(now: number) {
+    vi.useFakeTimers({ now });
     const fired: number[] = [];
     const timer = new SettleTimer(50, () => fired.push(Date.now()), 500);
-    // Four events 10 ms apart: one fire, 50 ms after the last.
+    return { fired, timer };
+  }
+
+  it('fires once per burst of other events, after the quiet time', () => {
+    const { fired, timer } = recorder(0);
+    // Four events 10 ms apart (a directory, a temp file): one look, 50 ms after the last.
     for (let i = 0; i < 4; i++) {
       timer.hint();
       vi.advanceTimersByTime(10);
     }
+    expect(fired).toEqual([]);
     expect(timer.pending).toBe(true);
     vi.advanceTimersByTime(200);
     expect(fired).toEqual([80]);
     expect(timer.pending).toBe(false);
+    timer.close();
+  });
 
-    // Events every 10 ms for a second: fires at the cap (500 ms after the first), not never.
-    const stormAt = Date.now();
+  it('looks at once at the first event naming a vassal file, even within a burst, and once more after the quiet time', () => {
+    const { fired, timer } = recorder(0);
+    // A temp file written (not a vassal name), then renamed to app.ini 5 ms later, then chokidar's own event for it.
+    timer.hint(Date.now());
+    vi.advanceTimersByTime(5);
+    timer.hint(Date.now(), true);
+    vi.advanceTimersByTime(0);
+    expect(fired).toEqual([5]);
+    vi.advanceTimersByTime(2);
+    timer.hint(Date.now(), true);
+    vi.advanceTimersByTime(200);
+    // The second vassal-file event of the burst waits for the quiet time, 50 ms after it.
+    expect(fired).toEqual([5, 57]);
+    timer.close();
+  });
+
+  it('a lone vassal-file event (a rename into the directory) gets one look, at once', () => {
+    const { fired, timer } = recorder(1000);
+    timer.hint(Date.now(), true);
+    vi.advanceTimersByTime(0);
+    expect(fired).toEqual([1000]);
+    expect(timer.pending).toBe(true);
+    vi.advanceTimersByTime(49);
+    expect(timer.pending).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(timer.pending).toBe(false);
+    vi.advanceTimersByTime(500);
+    expect(fired).toEqual([1000]);
+    // The next one is a new burst: looked at once again.
+    timer.hint(Date.now(), true);
+    vi.advanceTimersByTime(0);
+    expect(fired).toEqual([1000, 1550]);
+    timer.close();
+  });
+
+  it('events arriving together are one look', () => {
+    const { fired, timer } = recorder(0);
+    // One inotify read delivers several events in the same turn: the look comes after all of them, and sees them.
+    timer.hint(0, true);
+    timer.hint(0, true);
+    timer.hint(0);
+    vi.advanceTimersByTime(100);
+    expect(fired).toEqual([0]);
+    expect(timer.pending).toBe(false);
+    timer.close();
+  });
+
+  it('a steady stream of vassal-file events is looked at no less often than every maxWait', () => {
+    const { fired, timer } = recorder(0);
     for (let i = 0; i < 100; i++) {
-      timer.hint();
+      timer.hint(Date.now(), true);
       vi.advanceTimersByTime(10);
     }
-    expect(fired[1]).toBe(stormAt + 500);
-    vi.advanceTimersByTime(200);
-
-    fired.length = 0;
-    const wakeAt = Date.now() + 120;
-    timer.wakeAt(wakeAt);
-    vi.advanceTimersByTime(200);
-    expect(fired).toEqual([wakeAt]);
+    // A look at 0; the cap at 500 ends that burst; the event at 500 begins the next, looked at once, capped at 1000.
+    expect(fired).toEqual([0, 500, 500, 1000]);
     timer.close();
+  });
+
+  it('wakeAt asks for one more look at that time, and close stops everything', () => {
+    const { fired, timer } = recorder(0);
+    timer.wakeAt(120);
+    timer.wakeAt(300);
+    vi.advanceTimersByTime(400);
+    // The earliest wake-up wins; the later one was merged into it (the look then asks again if it must).
+    expect(fired).toEqual([120]);
+    timer.wakeAt(500);
+    timer.close();
+    timer.hint(Date.now(), true);
+    vi.advanceTimersByTime(1000);
+    expect(fired).toEqual([120]);
   });
 });
