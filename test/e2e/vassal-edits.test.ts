@@ -2,7 +2,7 @@
 // must cause exactly the one action its content change calls for.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it, vi } from 'vitest';
@@ -17,6 +17,7 @@ import {
   vimSession,
   writeInChunks,
 } from '../support/file-changes.js';
+import { untilClockPasses } from '../support/file-clock.js';
 import { sandbox } from '../support/sandbox.js';
 import { actions, plannedFor, sleeperIni } from '../support/vassal-dir.js';
 
@@ -120,6 +121,43 @@ describe('a file written in several chunks is read once complete', () => {
     expect(actions(emperor, 'chunked.ini')).toEqual({ start: 1, reload: 0, scale: 0, stop: 0 });
     // The writer did pause between chunks (the test would prove nothing if it had written all at once).
     expect(tookMs).toBeGreaterThanOrEqual(190);
+  });
+});
+
+describe('a file renamed in complete acts at once; one being written waits the settle time', () => {
+  // A settle time far longer than any test waits: what starts, starts without it.
+  const SETTLE = ['--emperor-settle', '60'];
+
+  /** An emperor on `vassals` whose watch is in place: the start-up sync watches before it starts marker.ini. */
+  async function startWatching(vassals: string): Promise<EmperorProcess> {
+    // Written with its times set back, as cp -p leaves it: complete, so not held for the settle time either.
+    await writeFile(path.join(vassals, 'marker.ini'), sleeperIni());
+    await utimes(path.join(vassals, 'marker.ini'), new Date(1_000_000), new Date(1_000_000));
+    const e = new EmperorProcess(['--emperor', vassals, ...SETTLE]);
+    await e.waitForLog((r) => r.event === 'vassal.start' && r.vassal === 'marker.ini');
+    return e;
+  }
+
+  it('a file written in a staging directory and renamed into the vassal directory starts without the settle time', async () => {
+    const vassals = path.join(dir.path, 'vassals');
+    const staging = path.join(dir.path, 'staging');
+    await Promise.all([mkdir(vassals), mkdir(staging)]);
+    emperor = await startWatching(vassals);
+    await writeFile(path.join(staging, 'app.ini'), sleeperIni());
+    await untilClockPasses(path.join(staging, 'app.ini'));
+    await rename(path.join(staging, 'app.ini'), path.join(vassals, 'app.ini'));
+    // Started by the look the rename's event got at once, not by a later safety-net rescan (every 3 s).
+    const started = await emperor.waitForLog((r) => r.event === 'emperor.sync' && (r.start as string[]).includes(path.join(vassals, 'app.ini')), 30_000);
+    expect(started.trigger).toBe('event');
+  });
+
+  it('a file written in place gets the early look too, but is held as settling: not started', async () => {
+    emperor = await startWatching(dir.path);
+    const file = path.join(dir.path, 'app.ini');
+    await writeFile(file, sleeperIni());
+    const early = await emperor.waitForLog((r) => r.event === 'emperor.sync' && r.trigger === 'event');
+    expect(early.settling).toEqual([file]);
+    expect(emperor.events('vassal.start').map((r) => r.vassal)).toEqual(['marker.ini']);
   });
 });
 

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, lchownSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_CONFIG_FILE_BYTES } from '../../src/config/config-host.js';
 import { VassalScanner } from '../../src/emperor/vassal-files.js';
 import { vassalSource } from '../../src/emperor/vassal-source.js';
+import { untilClockPasses } from '../support/file-clock.js';
 import { tempDir } from '../support/temp-dir.js';
 import { isRoot, OTHER_USER, TEST_USER, testAccount } from '../support/test-users.js';
 
@@ -65,6 +66,25 @@ describe('the vassal scanner', () => {
       },
       { timeout: 10_000, interval: 200 },
     );
+  });
+
+  it('holds a file being written for the settle time, and takes one renamed in complete at once, until it is written again', async () => {
+    const settleMs = 60_000;
+    const scan = (scanner: VassalScanner) => scanner.scan([vassalSource(dir.path, ['.ini'])], settleMs);
+    const scanner = new VassalScanner();
+    mkdirSync(at('staging'));
+    writeFileSync(at('staging/renamed.ini'), '[uwsgi]\ncommand = a\n');
+    writeFileSync(at('written.ini'), '[uwsgi]\ncommand = b\n');
+    await untilClockPasses(at('staging/renamed.ini'));
+    renameSync(at('staging/renamed.ini'), at('renamed.ini'));
+    const first = await scan(scanner);
+    expect([...first.files.keys()]).toEqual([at('renamed.ini')]);
+    expect(first.files.get(at('renamed.ini'))?.text).toBe('[uwsgi]\ncommand = a\n');
+    expect([...first.settling.keys()]).toEqual([at('written.ini')]);
+    appendFileSync(at('renamed.ini'), 'processes = 2\n');
+    const second = await scan(scanner);
+    expect([...second.files.keys()]).toEqual([]);
+    expect([...second.settling.keys()].sort()).toEqual([at('renamed.ini'), at('written.ini')]);
   });
 
   it.skipIf(!isRoot)('takes the owner from the file it read, and the link owner from the link', async () => {

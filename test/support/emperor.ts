@@ -5,6 +5,8 @@ import { vi } from 'vitest';
 import { isAlive, processesWithEnv } from './processes.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/supervisor.js', import.meta.url));
+/** The installed command (package.json "bin"): a sh launcher that runs CLI with `node` from PATH. */
+export const LAUNCHER = fileURLToPath(new URL('../../bin/supervisor', import.meta.url));
 /** The test fixtures, from the world-readable copy the global setup makes (so a worker running as a test user can read them). */
 export const FIXTURES = process.env.SV_FIXTURES_DIR ?? fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const NODE = process.execPath;
@@ -65,12 +67,13 @@ export class EmperorProcess {
    * `wrap`: a command the CLI runs under, e.g. `['unshare', '-Ur', ...]` (it must exec its last arguments).
    * `stdout`, `stderr`: an open file descriptor for the CLI's stdout or stderr instead of a pipe (e.g. /dev/full; no
    * records, or no stderr text, are read then).
+   * `launcher`: true to start the installed command (LAUNCHER) instead of `node CLI`.
    */
   constructor(
     args: readonly string[],
-    options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[]; stdout?: number; stderr?: number } = {},
+    options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[]; stdout?: number; stderr?: number; launcher?: boolean } = {},
   ) {
-    const argv = [...(options.wrap ?? []), NODE, CLI, ...args];
+    const argv = [...(options.wrap ?? []), ...(options.launcher ? [LAUNCHER] : [NODE, CLI]), ...args];
     this.child = execa(argv[0] as string, argv.slice(1), {
       cwd: options.cwd,
       env: { ...options.env, SV_TEST_TAG: this.tag },

@@ -26,7 +26,7 @@ export const EMPEROR_SETTLE = option({
   type: seconds,
   scope: 'emperor',
   default: '0.05',
-  doc: 'Quiet time after the last file event before the vassal files are read, so an editor save or a copy is seen once, complete; a writer pausing longer than this mid-file is seen half-way.',
+  doc: 'Quiet time after the last file event before the vassal files are read, so an editor save or a copy is seen once, complete; a writer pausing longer than this mid-file is seen half-way. A file renamed, linked or `cp -p`ed in after its last write (its mtime older than its ctime) is complete and needs no quiet time: the first event naming a vassal file is acted on at once, and the rest of a burst is read when it has been quiet this long.',
 });
 
 export const EMPEROR_FREQ = option({
