@@ -173,6 +173,8 @@ export class Emperor {
   readonly #readers = new AbortController();
   /** Tyrant mode: the last reconcile asked for, per vassal file, that the sync did not wait for. */
   readonly #detached = new Map<string, Promise<void>>();
+  /** The same reconciles by owner (`uid:gid`), for a stop to wait on those that may take over its sockets. */
+  readonly #detachedByOwner = new Map<string, Set<Promise<void>>>();
 
   constructor(options: EmperorOptions) {
     this.#options = options;
@@ -344,15 +346,12 @@ export class Emperor {
     if (Number.isFinite(nextRetry) && nextRetry > now) this.#settle.wakeAt(nextRetry);
 
     const work: Promise<unknown>[] = [];
-    /** Tyrant mode: the reconciles this sync leaves running, by owner (`uid:gid`). */
-    const detached = new Map<string, Promise<void>[]>();
     // Starts and reloads before stops: when a vassal file is renamed, the new vassal takes over the sockets
     // the old one shares with it before the old one lets go of them.
     for (const file of [...plan.start, ...plan.reload]) {
       const vassalFile = scan.files.get(file) as VassalFile;
       if (this.#options.tyrant) {
-        const account = `${vassalFile.owner.uid}:${vassalFile.owner.gid}`;
-        detached.set(account, [...(detached.get(account) ?? []), this.#reconcileDetached(vassalFile, why.get(file) as Decision)]);
+        this.#reconcileDetached(vassalFile, why.get(file) as Decision);
       } else {
         work.push(this.#reconcileFile(vassalFile, why.get(file) as Decision));
       }
@@ -372,11 +371,12 @@ export class Emperor {
     // Stops begin once the starts have their sockets (a start looks up its uid first, which takes a few ms), so a
     // renamed vassal's successor always finds them still held. Not awaited: a stop may take the whole mercy time.
     // In tyrant mode the sync does not wait for a tenant's reconciles; a stop waits (not the sync) for those of the
-    // same owner, the only ones that may take over its sockets.
+    // same owner still running, this sync's or an earlier one's (the successor of a renamed file starts at once, its
+    // predecessor stops once the directory has settled), the only ones that may take over its sockets.
     try {
       await Promise.all(work);
     } finally {
-      for (const known of retiring) this.#retire(known, Promise.allSettled((known.account && detached.get(known.account)) || []));
+      for (const known of retiring) this.#retire(known, Promise.allSettled(known.account ? [...(this.#detachedByOwner.get(known.account) ?? [])] : []));
     }
   }
 
@@ -391,8 +391,13 @@ export class Emperor {
       this.#log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
     });
     this.#detached.set(file.path, next);
+    const owner = `${file.owner.uid}:${file.owner.gid}`;
+    const ofOwner = this.#detachedByOwner.get(owner) ?? new Set();
+    this.#detachedByOwner.set(owner, ofOwner.add(next));
     void next.finally(() => {
       if (this.#detached.get(file.path) === next) this.#detached.delete(file.path);
+      ofOwner.delete(next);
+      if (ofOwner.size === 0 && this.#detachedByOwner.get(owner) === ofOwner) this.#detachedByOwner.delete(owner);
     });
     return next;
   }

@@ -22,7 +22,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { dropPrivileges } from '../runtime/drop-privileges.js';
-import type { BindRequest, HelperJob, HelperReply, PermissionRequest, SocketOwnerRequest } from './bind-request.js';
+import type { BindRequest, HelperJob, HelperMessage, HelperReply, PermissionRequest, SocketOwnerRequest } from './bind-request.js';
 import { explainStepFailure, type HelperStep, type StepTarget } from './bind-errors.js';
 import { isSameSocket, removeSocketIfSame, setInodePermissions, SocketFileError, withSocketFile, type FileIdentity } from './socket-file.js';
 import { clearStaleSocket, SocketInUseError, StaleSocketError } from './stale-socket.js';
@@ -31,6 +31,7 @@ import { chownRefusal } from './tenant-rules.js';
 interface ServerHandle {
   fd: number;
   listen(backlog: number): number;
+  close(): void;
 }
 type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
@@ -276,11 +277,30 @@ if (!process.send) {
 process.channel?.ref();
 // An emperor that goes away before giving a job (it stopped, or was killed) leaves nothing to do: nothing is bound.
 process.once('disconnect', () => process.exit(0));
-process.once('message', (message: HelperJob) => {
+let started = false;
+process.on('message', (message: HelperMessage) => {
+  if (message.op === 'warm') return warm();
+  // One job per helper: whatever comes after it is not looked at.
+  if (started) return;
+  started = true;
   job = message;
   tyrant = job.as !== undefined;
   void run().finally(die);
 });
+
+/**
+ * Takes the steps of a job once while the helper waits for it: a fresh Node compiles each function at its first
+ * call, and the first message each way, and the first descriptor sent, cost milliseconds that a vassal's start
+ * would otherwise wait for. The socket (loopback, a free port, never listening) goes to the emperor, which closes
+ * it; this process closes its own.
+ */
+function warm(): void {
+  const handle = createServerHandle('127.0.0.1', 0, 4, undefined, 0);
+  const held = typeof handle === 'number' ? undefined : handle;
+  void reply({ type: 'warm' }, held)
+    .catch(() => undefined)
+    .finally(() => held?.close());
+}
 
 async function run(): Promise<void> {
   try {

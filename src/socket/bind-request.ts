@@ -72,6 +72,12 @@ export type HelperJob =
   | { readonly op: 'adopt'; readonly as?: undefined; readonly count: number };
 
 /**
+ * What the emperor sends a helper: a `warm` (a helper started ahead of time gets one at once; see bind-helper.ts),
+ * then its one job.
+ */
+export type HelperMessage = HelperJob | { readonly op: 'warm' };
+
+/**
  * The helper's messages, in this order for a bind: one `bound` per socket it could make (its fd travels with it,
  * SCM_RIGHTS) and one `failed` (with its index) per socket it could not, `sent` once the emperor has taken every
  * fd, then `done` once every socket listens (`skipped`: sockets whose listen() failed, each also `failed`). A
@@ -80,5 +86,7 @@ export type HelperJob =
 export type HelperReply =
   | { readonly type: 'bound'; readonly index: number; readonly dev: number; readonly ino: number }
   | { readonly type: 'sent' }
+  /** The answer to `warm`, with a TCP socket bound to a free loopback port and never listened on, to be closed. */
+  | { readonly type: 'warm' }
   | { readonly type: 'done'; readonly skipped?: readonly number[] }
   | { readonly type: 'failed'; readonly index?: number; readonly code: string; readonly message: string; readonly final?: boolean };
