@@ -1,9 +1,10 @@
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { describe, expect, it, vi } from 'vitest';
 import { EMPEROR_MARKER } from '../../src/emperor/orphan-sweep.js';
 import { formatRunRecord, parseRunRecord } from '../../src/runtime/run-record.js';
-import { EmperorProcess, FIXTURES, vassalIni } from '../support/emperor.js';
+import { CLI, EmperorProcess, FIXTURES, NODE, vassalIni } from '../support/emperor.js';
 import { sandbox } from '../support/sandbox.js';
 import { OTHER_USER } from '../support/test-users.js';
 import { sleeperIni } from '../support/vassal-dir.js';
@@ -49,6 +50,10 @@ describe('the runtime directory', () => {
     // The control socket is in the root (found without the run id), 0600.
     expect(readdirSync(root).sort()).toEqual([runId, 'control.sock', 'secret'].sort());
     expect([mode(`${root}/control.sock`), lstatSync(`${root}/control.sock`).isSocket()]).toEqual([0o600, true]);
+    // ... where root's `supervisor --status`, without a path, finds it (run in the emperor's mount namespace).
+    const status = await execa('nsenter', ['-t', String(emperor.pid), '-m', NODE, CLI, '--status', '--json'], { reject: false, timeout: 60_000 });
+    expect(status.exitCode).toBe(0);
+    expect(JSON.parse(String(status.stdout))).toMatchObject({ emperor: { pid: emperor.pid } });
     expect(mode(`${root}/${runId}`)).toBe(0o711);
     expect(mode(`${root}/${runId}/run`)).toBe(0o600);
     const record = parseRunRecord(readFileSync(`${root}/${runId}/run`, 'utf8'));
