@@ -112,7 +112,8 @@ class HelperStandby {
 
   take(): ChildProcess {
     const child = this.#ready && this.#ready.exitCode === null && this.#ready.connected ? this.#ready : forkHelper();
-    if (child === this.#ready) setNice(child, 0);
+    // Back to the emperor's own priority (a unit's Nice= included) for its job.
+    if (child === this.#ready) setNice(child, os.getPriority());
     this.#ready = undefined;
     child.ref();
     child.channel?.ref();
