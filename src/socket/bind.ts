@@ -117,6 +117,7 @@ class HelperStandby {
     this.#ready = undefined;
     child.ref();
     child.channel?.ref();
+    (child.stderr as { ref?: () => void } | null)?.ref?.();
     return child;
   }
 
@@ -140,6 +141,8 @@ class HelperStandby {
     });
     child.send({ op: 'warm' } satisfies HelperMessage, () => {});
     child.stderr?.resume();
+    // Nothing of a waiting helper keeps the emperor (or a script that bound sockets) alive: its stderr pipe too.
+    (child.stderr as { unref?: () => void } | null)?.unref?.();
     child.unref();
     child.channel?.unref();
     this.#ready = child;

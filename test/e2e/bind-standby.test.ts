@@ -54,3 +54,4 @@ describe.skipIf(!isRoot)('the bind helper kept waiting', () => {
     );
   });
 });
+
