@@ -391,7 +391,7 @@ export class Emperor {
       this.#log.error({ event: 'emperor.internal-error', err: err.stack ?? err.message }, `internal error, kept running: ${err.message}`);
     });
     this.#detached.set(file.path, next);
-    const owner = `${file.owner.uid}:${file.owner.gid}`;
+    const owner = accountOf(file.owner);
     const ofOwner = this.#detachedByOwner.get(owner) ?? new Set();
     this.#detachedByOwner.set(owner, ofOwner.add(next));
     void next.finally(() => {
@@ -583,7 +583,7 @@ export class Emperor {
     entry.appliedHash = file.hash;
     this.#touchReload.set(file.path, result.config.touchReload);
     if (entry.starting) await entry.starting;
-    const account = owner ? `${owner.uid}:${owner.gid}` : undefined;
+    const account = owner ? accountOf(owner) : undefined;
     if (entry.vassal && entry.account !== account) {
       // A chown gave the file to another tenant: the old owner's workers and sockets are not the new owner's to
       // take over (a roll would be refused its own sockets), so the old vassal stops before the new one starts.
@@ -762,6 +762,11 @@ export class Emperor {
     })();
     return this.#stopping;
   }
+}
+
+/** A tenant's account as `Known.account` and the stops' wait for the same owner's reconciles key it: `uid:gid`. */
+function accountOf(owner: { readonly uid: number; readonly gid: number }): string {
+  return `${owner.uid}:${owner.gid}`;
 }
 
 /**

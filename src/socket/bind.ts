@@ -123,8 +123,8 @@ class HelperStandby {
 
   /**
    * Starts the next helper once a job has ended, after what the job's result sets off in this turn (a vassal's
-   * workers are spawned): forking the emperor blocks it for some milliseconds (about 5 ms with a 70 MiB RSS here),
-   * which during the job would delay its replies.
+   * workers are spawned): forking the emperor blocks it for milliseconds (a worker's spawn blocked it 6–14 ms in
+   * bench/PROFILE.md's hot-add trace), which during the job would delay its replies.
    */
   replenish(): void {
     if (!this.#closed) setImmediate(() => this.#prepare());
