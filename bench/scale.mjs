@@ -62,7 +62,7 @@ export function writeFleet({ vassals, workers, program = 'node', tenant }) {
  * Runs the scale workload once against the supervisor. `idleSeconds`: the idle window (the figure is scaled to 30 s).
  * `nodeArgs`: options for the emperor's Node (profiling). Resolves with the figures (ms, KiB) and what went wrong.
  */
-export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'node', tyrant = false, idleSeconds = 30, nodeArgs = [] } = {}) {
+export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'node', tyrant = false, idleSeconds = 30, nodeArgs = [], emperorArgs = [] } = {}) {
   const tenant = tyrant ? tenantAccount() : undefined;
   if (tyrant && !tenant) return { skipped: `tyrant mode needs the test user ${TENANT} (the test suite creates it when run as root)` };
   const fleet = writeFleet({ vassals, workers, program, tenant });
@@ -94,7 +94,7 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
   };
   const deadline = Math.max(120_000, total * 600);
   const started = performance.now();
-  const emperor = startEmperor(['--emperor', fleet.vassalDir, ...(tyrant ? ['--emperor-tyrant'] : [])], {}, { nodeArgs, onRecord });
+  const emperor = startEmperor(['--emperor', fleet.vassalDir, ...(tyrant ? ['--emperor-tyrant'] : []), ...emperorArgs], {}, { nodeArgs, onRecord });
   let exited = false;
   emperor.exited.then(() => (exited = true));
   const alive = () => {
@@ -185,6 +185,6 @@ export function describeScale(r, label = 'supervisor') {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [vassals = '10', workers = '2', program = 'node', mode] = process.argv.slice(2);
-  const r = await scaleSupervisor({ vassals: Number(vassals), workers: Number(workers), program, tyrant: mode === 'tyrant', idleSeconds: Number(process.env.IDLE_SECONDS ?? 30) });
+  const r = await scaleSupervisor({ vassals: Number(vassals), workers: Number(workers), program, tyrant: mode === 'tyrant', idleSeconds: Number(process.env.IDLE_SECONDS ?? 30), emperorArgs: process.argv.slice(6) });
   console.log(describeScale(r));
 }

@@ -1,4 +1,5 @@
 import { closeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { OptionValues } from '../config/option-values.js';
@@ -17,6 +18,7 @@ import {
   EMPEROR_WAIT,
   GID,
   METRICS_HTTP,
+  NICE_UNTIL_READY,
   PIDFILE,
   TOUCH_RELOAD,
   TYRANT_PASS_ENV,
@@ -37,6 +39,7 @@ import { assertTrustedChain } from '../runtime/exec-chain.js';
 import { controlSocketTarget, EmperorLocks, pidfileTarget, sourceTargets, type LockTarget } from '../runtime/emperor-lock.js';
 import { resolveCredentials } from '../runtime/accounts.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
+import { StartPriority } from '../worker/start-priority.js';
 import { newRunId, ownRunRecord } from '../runtime/run-record.js';
 import { beginRun } from '../runtime/runtime-dir.js';
 import { runtimePlace } from '../runtime/runtime-place.js';
@@ -179,6 +182,7 @@ async function supervise(
     tyrantPassEnv: values.all(TYRANT_PASS_ENV),
     tyrantPrivilegedPorts: values.get(TYRANT_PRIVILEGED_PORTS) ?? false,
     reloadConcurrency: values.get(EMPEROR_RELOAD_CONCURRENCY) ?? defaultValue(EMPEROR_RELOAD_CONCURRENCY),
+    startPriority: startPriority(values, log),
     // Workers carry this run's id: a later run of the same emperor finds what this one left behind if it is killed.
     marker: runId,
   });
@@ -352,4 +356,21 @@ function onceEach(log: Logger): (err: Error) => void {
     seen.add(err.message);
     log.warn({ event: 'emperor.notify-failed', err: err.message }, `cannot notify systemd: ${err.message}`);
   };
+}
+
+/**
+ * nice-until-ready as this emperor applies it: 19 by default as root, off otherwise (a process that is not root may
+ * lower a priority but never raise it again, so its workers would stay slow for good). A value set for an emperor
+ * that is not root is reported and ignored.
+ */
+function startPriority(values: OptionValues, log: Logger): StartPriority | undefined {
+  const root = process.geteuid?.() === 0;
+  const nice = values.get(NICE_UNTIL_READY) ?? (root ? 19 : 0);
+  if (nice === 0) return undefined;
+  if (!root) {
+    const at = values.sourceOf(NICE_UNTIL_READY);
+    log.warn({ event: 'emperor.option-ignored', option: NICE_UNTIL_READY.name }, `${at?.line ? `${at.file}:${at.line}: ` : ''}nice-until-ready = ${nice} ignored: only root may give a worker its priority back once it is ready`);
+    return undefined;
+  }
+  return new StartPriority({ nice, stormSize: availableParallelism() });
 }

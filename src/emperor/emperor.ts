@@ -1,3 +1,4 @@
+import type { StartPriority } from '../worker/start-priority.js';
 import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -59,6 +60,8 @@ export interface EmperorOptions {
   readonly rescanFixed?: boolean;
   /** File name endings of vassal files; `.ini` by default. */
   readonly extensions?: readonly string[];
+  /** nice-until-ready: lowers the priority of workers started in a storm until they are ready; none by default. */
+  readonly startPriority?: StartPriority;
 }
 
 /** Why a sync runs: for logs, and to tell a change that no event announced. */
@@ -615,6 +618,7 @@ export class Emperor {
       tenantEnv: owner ? this.#passed : undefined,
       fixedEnv: this.#fixedEnv,
       tyrant: this.#options.tyrant ?? false,
+      startPriority: this.#options.startPriority,
     }).then(
       (vassal) => {
         entry.vassal = vassal;

@@ -3,6 +3,7 @@ import type { SocketSpec, VassalConfig } from '../config/vassal-config.js';
 import type { SocketLease, SocketRegistry } from '../socket/socket-registry.js';
 import { describeExit, Worker, type WorkerExit } from '../worker/worker.js';
 import { StopFifo } from '../worker/stop-fifo.js';
+import type { StartPriority } from '../worker/start-priority.js';
 import { resolveCredentials, type Credentials } from '../runtime/accounts.js';
 import { tenantEnvironment } from '../runtime/tenant-env.js';
 import { VassalOutput, type VassalOutputView } from '../logs/vassal-output.js';
@@ -25,6 +26,8 @@ export interface VassalDeps {
   readonly fixedEnv?: Readonly<Record<string, string>>;
   /** Tyrant mode: the vassal's log file is opened with its owner's rights, whatever the options say. */
   readonly tyrant?: boolean;
+  /** nice-until-ready: shared by every vassal of the emperor, which counts their starting workers. */
+  readonly startPriority?: StartPriority;
 }
 
 interface Generation {
@@ -341,6 +344,7 @@ export class Vassal {
             config.notifySocket ? { kind: 'notify-socket' } : config.notificationFd !== undefined ? { kind: 'fd', byte: config.readyByte } : { kind: 'uptime', afterMs: config.readyAfterMs },
           readyTimeoutMs: config.readyTimeoutMs,
           output: this.#output.forWorker(),
+          startPriority: this.#deps.startPriority,
         },
         this.#log,
       );

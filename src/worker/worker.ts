@@ -11,6 +11,7 @@ import { OutputTail } from './output-tail.js';
 import { VassalOutput, type WorkerOutput } from '../logs/vassal-output.js';
 import { groupMembers, signalGroup } from './process-group.js';
 import type { StopRequestResult } from './stop-fifo.js';
+import type { StartPriority } from './start-priority.js';
 
 /** How a worker says it is ready. */
 export type Readiness =
@@ -31,6 +32,8 @@ export interface WorkerOptions {
   readonly readyTimeoutMs: number;
   /** Where its stdout and stderr go (src/logs/): a vassal's output; by default, lines in the emperor's log. */
   readonly output?: WorkerOutput;
+  /** nice-until-ready: the emperor's start priority, which may lower this worker's until it is ready. */
+  readonly startPriority?: StartPriority;
 }
 
 /** How a worker process ended. */
@@ -92,6 +95,8 @@ export class Worker {
   #stopRequested = false;
   #forced = false;
   #stopping: Promise<WorkerExit> | undefined;
+  /** Node has reaped the process: from then on its pid may name another one. */
+  #reaped = false;
 
   constructor(options: WorkerOptions, log: Logger) {
     this.id = options.launch.workerId;
@@ -127,6 +132,8 @@ export class Worker {
       detached: true,
     });
     this.#pid = child.pid;
+    // Before the setup text: until the shell has read it the chain is one thread, so all the program starts inherits this.
+    const startToken = options.startPriority?.begin(child.pid, () => !this.#reaped);
     // The setup text (environment, directory) travels on stdin: a worker that dies before reading it all closes
     // the pipe, which must not become an error nobody listens to.
     const setup = child.stdin as Writable | null;
@@ -142,12 +149,16 @@ export class Worker {
       const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void => {
         resolve({ code, signal, forced: this.#forced, requested: this.#stopRequested, uptimeMs: Date.now() - this.startedAt, spawnError });
       };
-      child.on('exit', (code, signal) => finish(code, signal));
+      child.on('exit', (code, signal) => {
+        this.#reaped = true;
+        finish(code, signal);
+      });
       // The exec of setpriv failed (it is missing): no process ever ran.
       child.on('error', (err) => finish(null, null, `${plan.file}: ${err.message}`));
     });
 
     this.ready = this.#watchReadiness(options, child.stdio[launch.notificationFd ?? -1] as NodeJS.ReadableStream | undefined, notified);
+    if (startToken) void this.ready.then(() => options.startPriority?.end(startToken));
     void this.exited.then((exit) => {
       this.#notify?.close();
       this.#log.info(
