@@ -162,6 +162,30 @@ const WORKLOADS = {
       if (idleSeconds !== 30) results.notice(`idle CPU was measured over ${idleSeconds} s and scaled to 30 s`);
     },
   },
+  'start-storm': {
+    about: 'a 2-worker app under wrk load while 100 x 2 Node workers start: latency with nice-until-ready 19 (default) and 0, and with nothing starting',
+    async run() {
+      const { describeStartStorm, startStorm } = await import('./start-storm.mjs');
+      const size = quick ? { vassals: 20, workers: 2, seconds: 8 } : { vassals: 100, workers: 2, seconds: 20 };
+      for (const run of [{ fleet: false }, { nice: 19 }, { nice: 0 }]) {
+        const r = await startStorm({ ...size, ...run });
+        console.log(describeStartStorm(r));
+        if (r.skipped) {
+          results.notice(`start-storm skipped: ${r.skipped}`);
+          return;
+        }
+        const what = r.fleet ? `${size.vassals} × ${size.workers} starting, nice-until-ready ${r.nice}` : 'nothing starting';
+        results.add('start-storm', `${what}: p50 latency`, 'supervisor', 'ms', r.p50Ms);
+        results.add('start-storm', `${what}: p99 latency`, 'supervisor', 'ms', r.p99Ms);
+        results.add('start-storm', `${what}: requests per second`, 'supervisor', 'count', r.perSecond);
+        results.add('start-storm', `${what}: failed requests`, 'supervisor', 'count', r.non2xx + r.socketErrors);
+        if (r.fleet) {
+          results.add('start-storm', `${what}: all spawned after the drop`, 'supervisor', 'ms', r.spawnedMs);
+          results.add('start-storm', `${what}: all ready after the drop`, 'supervisor', 'ms', r.readyMs);
+        }
+      }
+    },
+  },
   'spawn-cost': {
     about: 'how long one spawn blocks the spawning Node process (fork + wait for exec), per kind of child',
     async run() {

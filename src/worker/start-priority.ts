@@ -37,8 +37,8 @@ export interface StartToken {
  * How long a worker stays lowered at most, ready or not. A machine kept busy by other work (requests served, another
  * service) would otherwise leave a lowered worker almost no CPU for as long as that lasts (nice 19 weighs 15 against
  * nice 0's 1024); this bounds what the rule can cost one worker's start, well below ready-timeout's 60 s. Long
- * enough to cover a whole storm: 100 x 2 Node workers take 11-12 s to be ready here, and with a 5 s bound the
- * early ones came back mid-storm (bench/start-storm.mjs: the served p99 78 ms without a bound, 139 ms with 5 s).
+ * enough to cover most of a storm (100 x 2 Node workers are all ready 11-12 s after the drop here), where 5 s
+ * gave the first ones their priority back while most were still starting.
  */
 export const LOWERED_AT_MOST_MS = 10_000;
 
