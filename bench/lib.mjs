@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = `${ROOT}bin/supervisor.js`;
+/**
+ * Node options the emperor runs with, as `bin/supervisor`, `npm start` and the systemd units start it
+ * (test/e2e/launcher.test.ts keeps them in step): a young generation of 1 MiB semi-spaces instead of up to 16.
+ */
+export const EMPEROR_NODE_ARGS = ['--max-semi-space-size=1'];
 export const FIXTURES = `${ROOT}test/fixtures/workers/`;
 
 export function tempDir(prefix) {
@@ -34,7 +39,7 @@ export function benchEnv(extra = {}) {
  * line so that its workers do not inherit them. `onRecord(record)` sees each record as it arrives.
  */
 export function startEmperor(args, env = {}, { nodeArgs = [], onRecord } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: benchEnv(env) });
+  const child = spawn(process.execPath, [...EMPEROR_NODE_ARGS, ...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: benchEnv(env) });
   const records = [];
   let partial = '';
   child.stdout.setEncoding('utf8');

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, fmt, summary, tempDir, until } from './lib.mjs';
+import { CLI, EMPEROR_NODE_ARGS, fmt, summary, tempDir, until } from './lib.mjs';
 
 const LINE = 'flood '.padEnd(100, 'x');
 const TICKS = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s
@@ -85,7 +85,7 @@ async function scenario(name, floodOptions, { slowStdout, seconds = 10 }) {
   const reader = fifoReader(path.join(dir.path, 'stdout.fifo'));
   reader.rate(Infinity);
   writeFileSync(path.join(dir.path, 'other.ini'), ['[uwsgi]', 'command = sleep 3600', 'ready-after = 0', 'healthy-after = 0.1', ''].join('\n'));
-  const child = spawn(process.execPath, [CLI, '--emperor', dir.path], { stdio: ['ignore', reader.writeFd, 'inherit'] });
+  const child = spawn(process.execPath, [...EMPEROR_NODE_ARGS, CLI, '--emperor', dir.path], { stdio: ['ignore', reader.writeFd, 'inherit'] });
   closeSync(reader.writeFd);
   const pid = child.pid;
   try {

@@ -322,7 +322,9 @@ function commandProblems(markdown: string): string[] {
 /** The directory the shipped emperor.ini watches, installed where the shipped unit reads it; the unit's program. */
 function shippedLayout(): { vassalDir: string; supervisor: string } {
   const execStart = unitValue(readUnit(path.join(REPO, 'systemd/supervisor-notify.service')), 'Service', 'ExecStart') ?? '';
-  const [node, script, emperorIni] = execStart.split(/\s+/);
+  // The unit's Node options (--max-semi-space-size=1) are the emperor's; a command to it runs without them.
+  const [node, ...rest] = execStart.split(/\s+/);
+  const [script, emperorIni] = rest.filter((word) => !word.startsWith('--max-semi-space-size'));
   const emperor = iniValues(read('systemd/emperor.ini'), 'emperor')[0] ?? '';
   return { vassalDir: path.posix.resolve(path.posix.dirname(emperorIni ?? ''), emperor), supervisor: `${node} ${script}` };
 }

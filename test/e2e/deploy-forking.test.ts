@@ -75,9 +75,9 @@ describe.skipIf(Boolean(skipReason))(`systemd/supervisor.service, Type=forking${
     expect(ini).toMatch(new RegExp(`^pidfile = ${unitValue(UNIT, 'Service', 'PIDFile')}$`, 'm'));
     expect(unitValue(UNIT, 'Service', 'PIDFile')).toMatch(new RegExp(`^/run/${unitValue(UNIT, 'Service', 'RuntimeDirectory')}/`));
     const argv = execCommand(UNIT, 'ExecStart', []);
-    expect(argv.slice(0, 3)).toEqual(['/usr/bin/node', '/opt/supervisor/bin/supervisor.js', '/etc/supervisor/emperor.ini']);
-    expect(argv.slice(3, 4)).toEqual(['--daemonize']);
-    expect(argv[4]).toMatch(new RegExp(`^/var/log/${unitValue(UNIT, 'Service', 'LogsDirectory')}/`));
+    expect(argv.slice(0, 4)).toEqual(['/usr/bin/node', '--max-semi-space-size=1', '/opt/supervisor/bin/supervisor.js', '/etc/supervisor/emperor.ini']);
+    expect(argv.slice(4, 5)).toEqual(['--daemonize']);
+    expect(argv[5]).toMatch(new RegExp(`^/var/log/${unitValue(UNIT, 'Service', 'LogsDirectory')}/`));
     expect(unitValue(UNIT, 'Service', 'Type')).toBe('forking');
   });
 

@@ -83,8 +83,8 @@ beforeEach(async () => {
 /** ExecStart= as systemd runs a Type=notify unit: in the foreground, with NOTIFY_SOCKET (and WATCHDOG_USEC) set. */
 function execStart(env: Record<string, string> = {}): EmperorProcess {
   const argv = execCommand(UNIT, 'ExecStart', map);
-  expect(argv.slice(0, 2)).toEqual([NODE, CLI]);
-  return new EmperorProcess(argv.slice(2), { env: { NOTIFY_SOCKET: dir.file('notify.sock'), ...env } });
+  expect(argv.slice(0, 3)).toEqual([NODE, '--max-semi-space-size=1', CLI]);
+  return new EmperorProcess(argv.slice(3), { env: { NOTIFY_SOCKET: dir.file('notify.sock'), ...env }, nodeArgs: argv.slice(1, 2) });
 }
 
 // STATUS= alone (the line kept current every 10 s) is not a state change: left out.

@@ -53,5 +53,29 @@ describe('the installed command, bin/supervisor', () => {
     for (const pid of emperor.spawnedPids('app.ini')) {
       expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(`NODE_EXTRA_CA_CERTS=${bundle}`);
     }
+    // The emperor's own Node runs with the young generation the launcher asks for (the workers are not Node's business).
+    const emperorPid = emperor.child.pid as number;
+    expect(readFileSync(`/proc/${emperorPid}/cmdline`, 'utf8').split('\0').slice(1, 3)).toEqual([EMPEROR_NODE_OPTION, CLI]);
+  });
+});
+
+/** The Node option every way of starting the emperor passes (bench/lib.mjs EMPEROR_NODE_ARGS says why). */
+const EMPEROR_NODE_OPTION = '--max-semi-space-size=1';
+
+describe('the emperor\'s Node options', () => {
+  it('are the same in the launcher, npm start, every shipped unit and manifest, and the benchmarks', async () => {
+    const read = (file: string): string => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+    const starts: Record<string, RegExp> = {
+      'bin/supervisor': /^exec node (\S+) "\$\{self%\/\*\}\/supervisor\.js" "\$@"$/m,
+      'package.json': /"start": "node (\S+) bin\/supervisor\.js/,
+      'systemd/supervisor.service': /^ExecStart=\/usr\/bin\/node (\S+) \/opt\/supervisor\/bin\/supervisor\.js/m,
+      'systemd/supervisor-notify.service': /^ExecStart=\/usr\/bin\/node (\S+) \/opt\/supervisor\/bin\/supervisor\.js/m,
+      'vassals.example/guide-003/systemd/supervisor.service': /^ExecStart=\/usr\/bin\/node (\S+) \/opt\/supervisor\/bin\/supervisor\.js/m,
+      'docs/deploy/upstart/supervisor.conf': /^exec \/usr\/bin\/node (\S+) \/opt\/supervisor\/bin\/supervisor\.js/m,
+      'docs/deploy/k8s/deployment.yaml': /command: \["\/usr\/local\/bin\/node", "([^"]+)", "\/opt\/supervisor\/bin\/supervisor\.js", "--emperor"/,
+    };
+    for (const [file, pattern] of Object.entries(starts)) expect(pattern.exec(read(file))?.[1], file).toBe(EMPEROR_NODE_OPTION);
+    const bench = (await import(new URL('../../bench/lib.mjs', import.meta.url).href)) as { EMPEROR_NODE_ARGS: string[] };
+    expect(bench.EMPEROR_NODE_ARGS).toEqual([EMPEROR_NODE_OPTION]);
   });
 });

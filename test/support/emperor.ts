@@ -67,13 +67,14 @@ export class EmperorProcess {
    * `wrap`: a command the CLI runs under, e.g. `['unshare', '-Ur', ...]` (it must exec its last arguments).
    * `stdout`, `stderr`: an open file descriptor for the CLI's stdout or stderr instead of a pipe (e.g. /dev/full; no
    * records, or no stderr text, are read then).
-   * `launcher`: true to start the installed command (LAUNCHER) instead of `node CLI`.
+   * `launcher`: true to start the installed command (LAUNCHER) instead of `node CLI`. `nodeArgs`: Node options
+   * before CLI (a unit's ExecStart= has some).
    */
   constructor(
     args: readonly string[],
-    options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[]; stdout?: number; stderr?: number; launcher?: boolean } = {},
+    options: { cwd?: string; env?: Record<string, string>; wrap?: readonly string[]; stdout?: number; stderr?: number; launcher?: boolean; nodeArgs?: readonly string[] } = {},
   ) {
-    const argv = [...(options.wrap ?? []), ...(options.launcher ? [LAUNCHER] : [NODE, CLI]), ...args];
+    const argv = [...(options.wrap ?? []), ...(options.launcher ? [LAUNCHER] : [NODE, ...(options.nodeArgs ?? []), CLI]), ...args];
     this.child = execa(argv[0] as string, argv.slice(1), {
       cwd: options.cwd,
       env: { ...options.env, SV_TEST_TAG: this.tag },
