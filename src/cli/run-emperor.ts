@@ -39,7 +39,7 @@ import { assertTrustedChain } from '../runtime/exec-chain.js';
 import { controlSocketTarget, EmperorLocks, pidfileTarget, sourceTargets, type LockTarget } from '../runtime/emperor-lock.js';
 import { resolveCredentials } from '../runtime/accounts.js';
 import { removePidfile, writePidfile } from '../runtime/pidfile.js';
-import { StartPriority } from '../worker/start-priority.js';
+import { autogroupRateLimited, StartPriority } from '../worker/start-priority.js';
 import { newRunId, ownRunRecord } from '../runtime/run-record.js';
 import { beginRun } from '../runtime/runtime-dir.js';
 import { runtimePlace } from '../runtime/runtime-place.js';
@@ -371,6 +371,12 @@ function startPriority(values: OptionValues, log: Logger): StartPriority | undef
     const at = values.sourceOf(NICE_UNTIL_READY);
     log.warn({ event: 'emperor.option-ignored', option: NICE_UNTIL_READY.name }, `${at?.line ? `${at.file}:${at.line}: ` : ''}nice-until-ready = ${nice} ignored: only root may give a worker its priority back once it is ready`);
     return undefined;
+  }
+  if (autogroupRateLimited()) {
+    log.warn(
+      { event: 'emperor.nice-until-ready', limited: 'autogroup' },
+      'nice-until-ready: this root lacks CAP_SYS_ADMIN, so the kernel takes one autogroup change per 100 ms; most workers of a start storm keep their full weight against the emperor (give the emperor CAP_SYS_ADMIN, or set nice-until-ready = 0)',
+    );
   }
   return new StartPriority({ nice, stormSize: availableParallelism() });
 }

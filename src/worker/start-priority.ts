@@ -45,9 +45,26 @@ export const LOWERED_AT_MOST_MS = 10_000;
 // A tree walk stops after this many threads: a worker that forked thousands of processes before it was ready must
 // not hold the emperor up; their session's autogroup is restored all the same.
 const WALK_LIMIT = 512;
-// Without CAP_SYS_ADMIN (root in a container) the kernel takes one autogroup change per 100 ms (EAGAIN otherwise).
+// Without CAP_SYS_ADMIN (root in a container) the kernel takes one autogroup change per 100 ms, system-wide (EAGAIN
+// otherwise): a restore is tried again until it is taken or the worker is gone.
 const AUTOGROUP_RETRY_MS = 110;
-const AUTOGROUP_RETRIES = 100;
+/** CAP_SYS_ADMIN's bit in /proc/PID/status CapEff (capabilities(7)). */
+const CAP_SYS_ADMIN = 21n;
+
+/**
+ * Whether autogroup changes are rate-limited for this process: autogroups exist and it lacks CAP_SYS_ADMIN (root in
+ * a container with the default capabilities). Then the kernel takes one change per 100 ms for the whole system, so
+ * most workers of a storm keep a full-weight autogroup; the emperor says so once at start.
+ */
+export function autogroupRateLimited(): boolean {
+  if (readAutogroupNice('self') === undefined) return false;
+  try {
+    const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return hex === undefined || ((BigInt(`0x${hex}`) >> CAP_SYS_ADMIN) & 1n) === 0n;
+  } catch {
+    return true;
+  }
+}
 
 /** The nice value of a process's autogroup, from /proc/PID/autogroup (`/autogroup-42 nice 0`); undefined without one. */
 export function readAutogroupNice(pid: number | 'self'): number | undefined {
@@ -152,7 +169,7 @@ export class StartPriority {
   }
 
   /**
-   * The worker is ready, or its start ended otherwise: its priority is given back, and if that ends the storm, the
+   * The worker is ready, or being stopped, or gone: its priority is given back, and if that ends the storm, the
    * priority of every worker still lowered too. Idempotent.
    */
   end(token: StartToken): void {
@@ -172,11 +189,11 @@ export class StartPriority {
     const { alive } = token;
     if (token.pid === undefined || token.nice === undefined || !alive()) return;
     restoreTree(token.pid, token.nice, this.#threadNice);
-    if (token.autogroup && this.#autogroupNice !== undefined) this.#restoreAutogroup(token.pid, this.#autogroupNice, alive, AUTOGROUP_RETRIES);
+    if (token.autogroup && this.#autogroupNice !== undefined) this.#restoreAutogroup(token.pid, this.#autogroupNice, alive);
   }
 
-  #restoreAutogroup(pid: number, nice: number, alive: () => boolean, triesLeft: number): void {
-    if (!alive() || writeAutogroupNice(pid, nice) !== 'EAGAIN' || triesLeft <= 0) return;
-    setTimeout(() => this.#restoreAutogroup(pid, nice, alive, triesLeft - 1), AUTOGROUP_RETRY_MS).unref();
+  #restoreAutogroup(pid: number, nice: number, alive: () => boolean): void {
+    if (!alive() || writeAutogroupNice(pid, nice) !== 'EAGAIN') return;
+    setTimeout(() => this.#restoreAutogroup(pid, nice, alive), AUTOGROUP_RETRY_MS).unref();
   }
 }

@@ -97,6 +97,8 @@ export class Worker {
   #stopping: Promise<WorkerExit> | undefined;
   /** Node has reaped the process: from then on its pid may name another one. */
   #reaped = false;
+  /** nice-until-ready: it is no longer starting (ready, stopped or gone); idempotent. */
+  #endStart: (() => void) | undefined;
 
   constructor(options: WorkerOptions, log: Logger) {
     this.id = options.launch.workerId;
@@ -158,7 +160,10 @@ export class Worker {
     });
 
     this.ready = this.#watchReadiness(options, child.stdio[launch.notificationFd ?? -1] as NodeJS.ReadableStream | undefined, notified);
-    if (startToken) void this.ready.then(() => options.startPriority?.end(startToken));
+    if (startToken) {
+      this.#endStart = () => options.startPriority?.end(startToken);
+      void this.ready.then(this.#endStart);
+    }
     void this.exited.then((exit) => {
       this.#notify?.close();
       this.#log.info(
@@ -243,6 +248,8 @@ export class Worker {
 
   async #stopGroup(signal: NodeJS.Signals, mercyMs: number, mode: KillMode, request: StopRequest | undefined): Promise<WorkerExit> {
     this.#stopRequested = true;
+    // A worker stopped before it was ready is no longer starting, and shuts down at the emperor's priority.
+    this.#endStart?.();
     const pgid = this.#pid;
     if (pgid === undefined) return this.exited;
     // A stop the program asked for (stop-fifo) replaces the signal; the mercy time and SIGKILL stay as they are.
