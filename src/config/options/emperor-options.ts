@@ -73,7 +73,7 @@ export const NICE_UNTIL_READY = option({
   type: integer(0, 19, 'nice'),
   scope: 'emperor',
   defaultText: '19 when the emperor runs as root, else 0',
-  doc: 'Nice value (integer 0..19) of a worker started during a start storm, that is while as many other workers as the machine has CPUs are starting (the emperor\'s start, a SIGHUP, many files at once), until it is ready, the storm is over, or 10 s have passed; then it gets the emperor\'s own priority back, on its session\'s autogroup and on every thread of its process tree. A lone start (a hot-add, one vassal\'s rolling reload) is never lowered. Starting workers then yield the CPU to the emperor that spawns them and to the workers already serving. 0 switches it off. Root only: nothing else may raise a priority again.',
+  doc: 'Nice value (integer 0..19) of a worker started during a start storm, that is while as many other workers as the machine has CPUs are starting (the emperor\'s start, a SIGHUP, many files at once), until it is ready, the storm is over (no more than that many still starting), it is stopped, or 10 s have passed; then it gets the emperor\'s own priority back, on its session\'s autogroup and on every thread of its process tree. A lone start (a hot-add, one vassal\'s rolling reload) is never lowered. Starting workers then yield the CPU to the emperor that spawns them and to the workers already serving. 0 switches it off. Root only: nothing else may raise a priority again.',
   uwsgi: 'none (uWSGI\'s prio sets a fixed priority for good)',
 });
 
