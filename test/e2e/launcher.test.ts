@@ -66,7 +66,7 @@ describe('the emperor\'s Node options', () => {
   it('are the same in the launcher, npm start, every shipped unit and manifest, and the benchmarks', async () => {
     const read = (file: string): string => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
     const starts: Record<string, RegExp> = {
-      'bin/supervisor': /^exec node (\S+) "\$\{self%\/\*\}\/supervisor\.js" "\$@"$/m,
+      'bin/supervisor': /^young=(\S+)$/m,
       'package.json': /"start": "node (\S+) bin\/supervisor\.js/,
       'systemd/supervisor.service': /^ExecStart=\/usr\/bin\/node (\S+) \/opt\/supervisor\/bin\/supervisor\.js/m,
       'systemd/supervisor-notify.service': /^ExecStart=\/usr\/bin\/node (\S+) \/opt\/supervisor\/bin\/supervisor\.js/m,
