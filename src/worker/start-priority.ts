@@ -66,14 +66,25 @@ export function autogroupRateLimited(): boolean {
   }
 }
 
-/** The nice value of a process's autogroup, from /proc/PID/autogroup (`/autogroup-42 nice 0`); undefined without one. */
+/**
+ * The nice value of a process's autogroup, from the text of /proc/PID/autogroup (`/autogroup-42 nice 0`). The text is
+ * empty for a process of the root autogroup (one in the session of pid 1, such as a job a CI agent started without
+ * setsid): that group weighs as nice 0 does (ROOT_TASK_GROUP_LOAD = NICE_0_LOAD), so 0.
+ */
+export function autogroupNiceIn(text: string): number {
+  const match = / nice (-?\d+)/.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** The nice value of a process's autogroup (see autogroupNiceIn); undefined without autogroups in the kernel. */
 export function readAutogroupNice(pid: number | 'self'): number | undefined {
+  let text: string;
   try {
-    const match = / nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
+    text = readFileSync(`/proc/${pid}/autogroup`, 'utf8');
   } catch {
     return undefined;
   }
+  return autogroupNiceIn(text);
 }
 
 /** Sets a process's autogroup nice value; the errno code when the kernel refused, undefined when it took it. */

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LOWERED_AT_MOST_MS, StartPriority, type StartToken } from '../../src/worker/start-priority.js';
+import { autogroupNiceIn, LOWERED_AT_MOST_MS, StartPriority, type StartToken } from '../../src/worker/start-priority.js';
 import { autogroupNice, HAS_AUTOGROUP, notAt, sessionCommands, sessionThreads, type ThreadNice } from '../support/nice.js';
 import { isRoot } from '../support/test-users.js';
 
@@ -149,6 +149,17 @@ async function expectAutogroupsRestored(threads: readonly ThreadNice[]): Promise
 function table(threads: readonly ThreadNice[], nice: (t: ThreadNice) => number | undefined = (t) => t.nice): string[] {
   return threads.map((t) => `${t.cmd.split('\n')[0]} ${t.tid}: ${nice(t)}`);
 }
+
+describe('autogroupNiceIn', () => {
+  it('reads the nice value of a /proc/PID/autogroup line, and 0 for the empty text of the root autogroup', () => {
+    expect(autogroupNiceIn('/autogroup-47155 nice 0\n')).toBe(0);
+    expect(autogroupNiceIn('/autogroup-12 nice 19\n')).toBe(19);
+    expect(autogroupNiceIn('/autogroup-12 nice -5\n')).toBe(-5);
+    // A process in the session of pid 1 (a CI agent's job started without setsid): the emperor's workers must still
+    // be lowered and given back nice 0, the root group's weight.
+    expect(autogroupNiceIn('')).toBe(0);
+  });
+});
 
 describe.skipIf(!isRoot)('StartPriority (real processes; root, to give a priority back)', () => {
   it('lowers a just-spawned process, every process and thread it starts afterwards, and its autogroup', async () => {
