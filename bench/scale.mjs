@@ -67,17 +67,23 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
   if (tyrant && !tenant) return { skipped: `tyrant mode needs the test user ${TENANT} (the test suite creates it when run as root)` };
   const fleet = writeFleet({ vassals, workers, program, tenant });
   const total = vassals * workers;
-  const state = { spawned: 0, ready: 0, lastSpawnAt: 0, lastReadyAt: 0, workerCpuMs: 0, cpuUnread: 0, reloaded: new Set(), lastReloadedAt: 0, problems: [], problemCounts: {} };
+  // Counted per worker slot (vassal and worker number) of the first generation, so that a worker killed and started
+  // again (ready-timeout) counts once: "all ready" means every slot has a live, ready worker.
+  const state = { spawnedSlots: new Set(), readySlots: new Set(), restarts: 0, lastSpawnAt: 0, lastReadyAt: 0, workerCpuMs: 0, cpuUnread: 0, reloaded: new Set(), lastReloadedAt: 0, problems: [], problemCounts: {} };
   const pids = new Set();
   const onRecord = (r) => {
+    const slot = `${r.vassal}/${r.worker}`;
     if (r.event === 'worker.spawn') {
       pids.add(r.pid);
       if (r.generation === 1) {
-        state.spawned++;
-        state.lastSpawnAt = r.receivedAt;
+        if (state.spawnedSlots.has(slot)) state.restarts++;
+        state.spawnedSlots.add(slot);
+        if (state.spawnedSlots.size === total) state.lastSpawnAt ||= r.receivedAt;
       }
+    } else if (r.event === 'worker.exit' && r.generation === 1) {
+      state.readySlots.delete(slot);
     } else if (r.event === 'worker.ready' && r.generation === 1) {
-      state.ready++;
+      state.readySlots.add(slot);
       state.lastReadyAt = r.receivedAt;
       // The worker is idle from here on, so its CPU read now is its CPU until ready (plus this read's lag).
       const cpu = cpuMs(r.pid);
@@ -102,16 +108,17 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
     return true;
   };
   const progress = () =>
-    `after ${((performance.now() - started) / 1000).toFixed(0)} s: ${state.spawned} of ${total} workers spawned, ${state.ready} ready, ${state.reloaded.size} vassals reloaded; ` +
+    `after ${((performance.now() - started) / 1000).toFixed(0)} s: ${state.spawnedSlots.size} of ${total} workers spawned, ${state.readySlots.size} ready (${state.restarts} restarts), ${state.reloaded.size} vassals reloaded; ` +
     `warnings/errors: ${Object.entries(state.problemCounts).map(([e, n]) => `${n} ${e}`).join(', ') || 'none'}`;
   // A line a minute, so that a long start shows its rate.
   const ticker = setInterval(() => console.log(`  (scale ${vassals}x${workers} ${program}${tyrant ? ' tyrant' : ''}: ${progress()})`), 60_000);
   const result = { vassals, workers, program, tyrant, dir: fleet.dir };
   try {
-    await until(() => alive() && state.spawned >= total, deadline, 20);
+    await until(() => alive() && state.spawnedSlots.size >= total, deadline, 20);
     result.spawnedMs = state.lastSpawnAt - started;
-    await until(() => alive() && state.ready >= total, deadline, 20);
+    await until(() => alive() && state.readySlots.size >= total, deadline, 20);
     result.readyMs = state.lastReadyAt - started;
+    result.restarts = state.restarts;
     result.emperorStartCpuMs = cpuMs(emperor.child.pid);
     result.workerCpuMs = state.workerCpuMs;
     result.floorMs = state.workerCpuMs / cpus().length;
@@ -176,7 +183,7 @@ export function describeScale(r, label = 'supervisor') {
   const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
   return [
     `${label}, ${r.vassals} vassals x ${r.workers} ${r.program} workers${r.tyrant ? ' (tyrant)' : ''}:`,
-    `  all spawned ${s(r.spawnedMs)}, all ready ${s(r.readyMs)}; floor ${s(r.floorMs)} (workers' CPU until ready ${s(r.workerCpuMs)} / ${cpus().length} cores)${r.cpuUnread ? `, ${r.cpuUnread} workers gone before their CPU was read` : ''}`,
+    `  all spawned ${s(r.spawnedMs)}, all ready ${s(r.readyMs)}${r.restarts ? ` (${r.restarts} workers started again on the way)` : ''}; floor ${s(r.floorMs)} (workers' CPU until ready ${s(r.workerCpuMs)} / ${cpus().length} cores)${r.cpuUnread ? `, ${r.cpuUnread} workers gone before their CPU was read` : ''}`,
     `  emperor CPU until all ready ${s(r.emperorStartCpuMs)}; RSS ${mib(r.rssKiB)}, PSS ${mib(r.pssKiB)} (with the workers ${mib(r.allRssKiB)}, ${mib(r.allPssKiB)}); idle CPU ${(r.idleCpuMsPer30s / 1000).toFixed(3)} s per 30 s (over ${r.idleSeconds} s), the next ${r.idleSeconds} s ${(r.laterIdleCpuMsPer30s / 1000).toFixed(3)} s per 30 s`,
     `  SIGHUP reload of everything ${s(r.reloadMs)}; stop ${s(r.stopMs)}${r.leftovers ? `; ${r.leftovers} workers outlived the emperor (killed)` : ''}`,
     ...(r.problems?.length ? [`  warnings/errors logged: ${Object.entries(r.problemCounts).map(([e, n]) => `${n} ${e}`).join(', ')}; the first: ${r.problems.join('; ')}`] : []),

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import { forEachThread } from './process-tree.js';
 import { StartStorm, type StartNicePolicy } from './start-storm.js';
 
 /**
@@ -103,35 +104,17 @@ function writeAutogroupNice(pid: number, nice: number): string | undefined {
  * threads. Threads and processes that go away meanwhile are skipped. Returns how many threads were reset.
  */
 export function restoreTree(pid: number, from: number, to: number): number {
-  const queue = [pid];
-  let walked = 0;
   let reset = 0;
-  while (queue.length > 0 && walked < WALK_LIMIT) {
-    const next = queue.shift() as number;
-    let tids: string[];
+  forEachThread(pid, WALK_LIMIT, (_, tid) => {
     try {
-      tids = readdirSync(`/proc/${next}/task`);
+      if (getPriority(tid) === from) {
+        setPriority(tid, to);
+        reset++;
+      }
     } catch {
-      continue;
+      // Gone since the listing.
     }
-    for (const name of tids) {
-      if (++walked > WALK_LIMIT) break;
-      const tid = Number(name);
-      try {
-        if (getPriority(tid) === from) {
-          setPriority(tid, to);
-          reset++;
-        }
-      } catch {
-        // Gone since the listing.
-      }
-      try {
-        for (const child of readFileSync(`/proc/${next}/task/${name}/children`, 'utf8').split(' ')) if (child.trim()) queue.push(Number(child));
-      } catch {
-        // Gone, or a kernel without CONFIG_PROC_CHILDREN: the worker's own threads are still reset.
-      }
-    }
-  }
+  });
   return reset;
 }
 

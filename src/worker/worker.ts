@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
 import type { Readable, Writable } from 'node:stream';
 import { spawn, type StdioOptions } from 'node:child_process';
 import type { Logger } from 'pino';
@@ -12,6 +12,8 @@ import { VassalOutput, type WorkerOutput } from '../logs/vassal-output.js';
 import { groupMembers, signalGroup } from './process-group.js';
 import type { StopRequestResult } from './stop-fifo.js';
 import type { StartPriority } from './start-priority.js';
+import { cpuWaitMs } from './cpu-wait.js';
+import { readyTimeLeft, RECHECK_AT_LEAST_MS } from './ready-clock.js';
 
 /** How a worker says it is ready. */
 export type Readiness =
@@ -59,7 +61,11 @@ export type StopRequest = () => StopRequestResult;
 /** systemd's KillMode values that apply to a worker: who gets the stop signal. */
 export type KillMode = 'control-group' | 'mixed';
 
-export type ReadyResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'exited' | 'timeout' | 'stopped' };
+export type ReadyResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'exited' | 'stopped' }
+  /** Not ready in time: `afterMs` on the wall clock, `cpuWaitMs` of it waiting for a CPU (when the kernel says). */
+  | { readonly ok: false; readonly reason: 'timeout'; readonly afterMs: number; readonly cpuWaitMs?: number };
 
 /** Describes an exit for logs: "exit code 3", "signal SIGKILL". */
 export function describeExit(exit: WorkerExit): string {
@@ -221,10 +227,8 @@ export class Worker {
         if (Buffer.from(chunk).includes(byte)) resolve({ ok: true });
       });
     });
-    const timedOut = sleep(options.readyTimeoutMs, undefined, { signal }).then(
-      (): ReadyResult => ({ ok: false, reason: 'timeout' }),
-      (): ReadyResult => ({ ok: false, reason: 'timeout' }),
-    );
+    // On abort (the race is over) the value is never read.
+    const timedOut = this.#readyTimeout(options.readyTimeoutMs, signal).catch((): ReadyResult => ({ ok: false, reason: 'stopped' }));
     const exited = this.exited.then((): ReadyResult => ({ ok: false, reason: this.#stopRequested ? 'stopped' : 'exited' }));
     const result = await Promise.race([signalled, timedOut, exited]);
     controller.abort();
@@ -232,6 +236,27 @@ export class Worker {
       this.#log.info({ event: 'worker.ready', afterMs: Date.now() - this.startedAt, by: options.readiness.kind }, `worker ${this.id} ready`);
     }
     return result;
+  }
+
+  /**
+   * Resolves with a timeout once the worker has had `timeoutMs` to get ready, not counting its waits for a CPU
+   * (ready-clock.ts); rejects when `signal` aborts. The wait is read only when the deadline comes, so a worker costs one timer.
+   */
+  async #readyTimeout(timeoutMs: number, signal: AbortSignal): Promise<ReadyResult> {
+    let left = timeoutMs;
+    let waited: number | undefined;
+    for (;;) {
+      await sleep(left, undefined, { signal });
+      // Timers run before the event loop polls its descriptors: an emperor held up (a storm of synchronous spawns)
+      // comes back to expired deadlines while the readiness its workers sent waits unread. One turn of the loop reads
+      // it first; a worker that was ready in time then wins the race this rejects.
+      await immediate(undefined, { signal });
+      waited = this.#pid === undefined || this.#reaped ? undefined : cpuWaitMs(this.#pid);
+      const afterMs = Date.now() - this.startedAt;
+      left = readyTimeLeft(timeoutMs, afterMs, waited);
+      if (left === 0) return { ok: false, reason: 'timeout', afterMs, ...(waited === undefined ? {} : { cpuWaitMs: Math.round(waited) }) };
+      left = Math.max(left, RECHECK_AT_LEAST_MS);
+    }
   }
 
   /**

@@ -1,13 +1,21 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { EmperorProcess, FIXTURES, fixtureCommand, vassalIni } from '../support/emperor.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EmperorProcess, FIXTURES, fixtureCommand, NODE, vassalIni } from '../support/emperor.js';
 import { get } from '../support/http.js';
 import { sandbox } from '../support/sandbox.js';
+import { cpuHogs, TASKSET, type CpuHogs } from '../support/cpu-hogs.js';
 
 const dir = sandbox();
 let emperor: EmperorProcess | undefined;
+
+let hogs: CpuHogs | undefined;
+
+afterEach(async () => {
+  await hogs?.stop();
+  hogs = undefined;
+});
 
 const file = (name: string): string => dir.file(name);
 const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
@@ -36,6 +44,21 @@ describe('readiness', () => {
     expect(emperor.events('worker.ready-timeout').length).toBeGreaterThanOrEqual(2);
     expect(emperor.events('worker.died').map((r) => r.restartInMs).slice(0, 2)).toEqual([0, 200]);
     expect(emperor.events('worker.ready')).toEqual([]);
+  });
+
+  it('does not count the time a starting worker waits for a CPU: one crowded onto a busy CPU is ready late, not killed', async () => {
+    // Eight busy loops on CPU 0 leave a worker pinned there about 1/9 of it: its 0.4 s of CPU to ready take some
+    // 4 s on the wall, far past the 1.5 s ready-timeout, nearly all of it in the run queue.
+    hogs = cpuHogs(8, 0);
+    await writeFile(
+      file('crowded.ini'),
+      vassalIni({ command: `${TASKSET} -c 0 ${NODE} ${FIXTURES}workers/burn-then-ready.mjs`, env: 'BURN_MS=400', 'notification-fd': 'auto', 'ready-timeout': 1.5 }),
+    );
+    emperor = new EmperorProcess(['--emperor', dir.path]);
+    const ready = await emperor.waitForLog((r) => r.event === 'worker.ready', 60_000);
+    expect(ready.afterMs as number).toBeGreaterThan(1500);
+    expect(emperor.events('worker.ready-timeout')).toEqual([]);
+    expect(emperor.events('worker.spawn')).toHaveLength(1);
   });
 
   it.skipIf(Boolean(uwsgiSkip))(`runs a real uWSGI as a worker: socket activation on fd 3, READY=1 on NOTIFY_SOCKET${uwsgiSkip}`, async () => {
