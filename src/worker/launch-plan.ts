@@ -75,17 +75,9 @@ const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * The fixed script of the setup shell: read the setup text from stdin (builtins only, byte by byte, so nothing
  * more is exec'd), then run it. The text comes from the emperor, never from argv (argv is world-readable in
- * /proc/PID/cmdline; environment values may be secrets). Its first line counts the lines that follow, so the shell
- * runs it as soon as they are read, not at end of file: the emperor writes the text at once, but closes the pipe
- * only when its event loop comes round, which in a storm of starts took seconds. A text cut short is not run.
+ * /proc/PID/cmdline; environment values may be secrets).
  */
-export const SETUP_SCRIPT = 'IFS= read -r n; e=; while [ "$n" -gt 0 ] && IFS= read -r l; do e="$e$l\n"; n=$((n-1)); done; [ "$n" -eq 0 ] || exit 126; eval "$e"'.replace('\\n', '\n');
-
-/** The setup text for `lines`: their count (of newlines: a quoted value may hold some), then the lines. */
-function setupText(lines: readonly string[]): string {
-  const body = `${lines.join('\n')}\n`;
-  return `${body.split('\n').length - 1}\n${body}`;
-}
+export const SETUP_SCRIPT = 'e=; while IFS= read -r l; do e="$e$l\n"; done; eval "$e"'.replace('\\n', '\n');
 
 /** systemd forbids ':' in fd names (it is the separator) and limits them to 255 characters. */
 export function fdName(address: string): string {
@@ -148,5 +140,5 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   lines.push(`cd -- ${shellQuote(req.cwd)} || exit 126`, 'exec </dev/null', 'exec "$@"');
 
   const args = [...setprivArgs(creds), SH, '-c', SETUP_SCRIPT, 'supervisor-worker', ...req.argv];
-  return { file: SETPRIV, args, env: ROOT_ENV, cwd: '/', stdio, setup: setupText(lines), workerEnv };
+  return { file: SETPRIV, args, env: ROOT_ENV, cwd: '/', stdio, setup: `${lines.join('\n')}\n`, workerEnv };
 }
