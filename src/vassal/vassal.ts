@@ -378,8 +378,8 @@ export class Vassal {
         }
       } else if (result.reason === 'timeout') {
         this.#log.warn(
-          { event: 'worker.ready-timeout', worker: slot, pid: worker.pid, timeoutMs: config.readyTimeoutMs, afterMs: result.afterMs, cpuWaitMs: result.cpuWaitMs, output: worker.outputTail() },
-          `worker ${slot} of ${this.name} not ready after ${config.readyTimeoutMs} ms${result.cpuWaitMs ? ` (${result.afterMs} ms on the clock, ${result.cpuWaitMs} ms of it waiting for a CPU)` : ''}: stopping it`,
+          { event: 'worker.ready-timeout', worker: slot, pid: worker.pid, timeoutMs: config.readyTimeoutMs, afterMs: result.afterMs, setupMs: result.setupMs, cpuWaitMs: result.cpuWaitMs, output: worker.outputTail() },
+          `worker ${slot} of ${this.name} not ready after ${config.readyTimeoutMs} ms${result.afterMs > config.readyTimeoutMs + 1000 ? ` (${result.afterMs} ms since its spawn: ${result.setupMs ?? 0} ms until its setup was delivered, ${result.cpuWaitMs ?? 0} ms waiting for a CPU)` : ''}: stopping it`,
         );
         // Decided now, not when it has exited: until then the plan would start yet another successor.
         if (this.#incumbentOf(record)) this.#successorFailed(record, `never became ready within ${config.readyTimeoutMs} ms`, {});

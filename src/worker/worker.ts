@@ -64,8 +64,11 @@ export type KillMode = 'control-group' | 'mixed';
 export type ReadyResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'exited' | 'stopped' }
-  /** Not ready in time: `afterMs` on the wall clock, `cpuWaitMs` of it waiting for a CPU (when the kernel says). */
-  | { readonly ok: false; readonly reason: 'timeout'; readonly afterMs: number; readonly cpuWaitMs?: number };
+  /**
+   * Not ready in time: `afterMs` on the wall clock since the spawn, `setupMs` of it until the setup text was
+   * delivered, `cpuWaitMs` of it waiting for a CPU (when the kernel says).
+   */
+  | { readonly ok: false; readonly reason: 'timeout'; readonly afterMs: number; readonly setupMs?: number; readonly cpuWaitMs?: number };
 
 /** Describes an exit for logs: "exit code 3", "signal SIGKILL". */
 export function describeExit(exit: WorkerExit): string {
@@ -103,6 +106,8 @@ export class Worker {
   #stopping: Promise<WorkerExit> | undefined;
   /** Node has reaped the process: from then on its pid may name another one. */
   #reaped = false;
+  /** When its setup text was delivered (the pipe closed): the start of its ready-timeout. */
+  #setupAt: number | undefined;
   /** nice-until-ready: it is no longer starting (ready, stopped or gone); idempotent. */
   #endStart: (() => void) | undefined;
 
@@ -146,6 +151,9 @@ export class Worker {
     // the pipe, which must not become an error nobody listens to.
     const setup = child.stdin as Writable | null;
     setup?.on('error', () => {});
+    // The chain runs the text at its end of file, which comes when this event loop comes round: in a storm, once the
+    // batch of spawns is done. The worker's start, and its ready-timeout, begin there.
+    setup?.once('finish', () => (this.#setupAt = Date.now()));
     setup?.end(plan.setup);
     this.#log = log.child({ worker: this.id, pid: child.pid, generation: this.generation });
 
@@ -239,8 +247,8 @@ export class Worker {
   }
 
   /**
-   * Resolves with a timeout once the worker has had `timeoutMs` to get ready, not counting its waits for a CPU
-   * (ready-clock.ts); rejects when `signal` aborts. The wait is read only when the deadline comes, so a worker costs one timer.
+   * Resolves with a timeout once the worker has had `timeoutMs` to get ready from the delivery of its setup text,
+   * not counting its waits for a CPU (ready-clock.ts); rejects when `signal` aborts. The wait is read only when the deadline comes, so a worker costs one timer.
    */
   async #readyTimeout(timeoutMs: number, signal: AbortSignal): Promise<ReadyResult> {
     let left = timeoutMs;
@@ -252,9 +260,12 @@ export class Worker {
       // it first; a worker that was ready in time then wins the race this rejects.
       await immediate(undefined, { signal });
       waited = this.#pid === undefined || this.#reaped ? undefined : cpuWaitMs(this.#pid);
-      const afterMs = Date.now() - this.startedAt;
-      left = readyTimeLeft(timeoutMs, afterMs, waited);
-      if (left === 0) return { ok: false, reason: 'timeout', afterMs, ...(waited === undefined ? {} : { cpuWaitMs: Math.round(waited) }) };
+      const now = Date.now();
+      left = readyTimeLeft(timeoutMs, now - (this.#setupAt ?? this.startedAt), waited);
+      if (left === 0) {
+        const setup = this.#setupAt === undefined ? {} : { setupMs: this.#setupAt - this.startedAt };
+        return { ok: false, reason: 'timeout', afterMs: now - this.startedAt, ...setup, ...(waited === undefined ? {} : { cpuWaitMs: Math.round(waited) }) };
+      }
       left = Math.max(left, RECHECK_AT_LEAST_MS);
     }
   }

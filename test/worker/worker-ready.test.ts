@@ -64,6 +64,30 @@ describe('Worker readiness', () => {
     expect(await worker.ready).toEqual({ ok: true });
   });
 
+  it("starts the clock when the worker has its setup text: an emperor held up past the deadline right after the spawn doesn't time it out", async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sv-worker-'));
+    const readyTimeoutMs = 2000;
+    const program = "require('fs').writeSync(Number(process.env.NOTIFICATION_FD), '\\n'); setInterval(() => {}, 1 << 30);";
+    // Spawned, then the loop blocked (as by the rest of a storm's spawns): the chain waits for the end of its setup
+    // text until the loop comes round, past the deadline counted from the spawn.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        worker = new Worker(
+          {
+            launch: { argv: [process.execPath, '-e', program], cwd: dir!, baseEnv: { PATH: process.env.PATH }, env: {}, sockets: [], notificationFd: 3, vassal: 'late.ini', workerId: 1, generation: 1 },
+            readiness: { kind: 'fd' },
+            readyTimeoutMs,
+          },
+          pino({ level: 'silent' }),
+        );
+        const blockedAt = Date.now();
+        while (Date.now() - blockedAt < readyTimeoutMs + 1000);
+        resolve();
+      }),
+    );
+    expect(await worker!.ready).toEqual({ ok: true });
+  });
+
   it('times out a worker that does not say it is ready', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'sv-worker-'));
     worker = new Worker(

@@ -118,7 +118,7 @@ export const READY_TIMEOUT = option({
   type: seconds,
   scope: 'vassal',
   default: '60',
-  doc: 'A worker not ready this many seconds after it started counts as failed to start, and is stopped. Time the worker (any thread of it or of its descendants) spent waiting for a CPU does not count (run-queue wait, /proc/PID/task/TID/schedstat), so a start storm on a busy machine does not kill workers that are only slow to get a CPU; on the wall clock the timeout stretches to 10 times itself at most.',
+  doc: 'A worker not ready this many seconds after it started (got its environment from the emperor) counts as failed to start, and is stopped. Time the worker (any thread of it or of its descendants) spent waiting for a CPU does not count (run-queue wait, /proc/PID/task/TID/schedstat), so a start storm on a busy machine does not kill workers that are only slow to get a CPU; on the wall clock the timeout stretches to 10 times itself at most.',
   uwsgi: 'none (systemd: TimeoutStartSec=, which counts wall time)',
 });
 
