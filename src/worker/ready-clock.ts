@@ -1,10 +1,11 @@
 /**
  * `ready-timeout`'s clock. A worker's time to ready counts the wall time since it got its setup text (the exec
  * chain runs the program then; in a storm the emperor delivers it once the batch of spawns is done) less the time it
- * spent waiting for a CPU (cpu-wait.ts): on a machine starting more workers than it has CPUs, each waits most of its start
- * in the run queue, and killing it for that restarts the same work and makes the storm longer (1,000 Node workers on
- * 2 cores: 575 ready-timeout kills before this rule). A hung worker, sleeping on a lock or spinning, waits for no
- * CPU, so its time counts in full. The wall time is bounded all the same: STRETCH_AT_MOST times the timeout.
+ * spent waiting for a CPU (cpu-wait.ts). On a machine starting more workers than it has CPUs, each waits most of
+ * its start in the run queue, and killing it for that restarts the same work and makes the storm longer (1,000 Node
+ * workers on 2 cores: 575 ready-timeout kills before this rule). A hung worker, sleeping on a lock or spinning,
+ * waits for no CPU, so its time counts in full. The wall time is bounded all the same: STRETCH_AT_MOST times the
+ * timeout.
  */
 
 /** On the wall clock, a ready-timeout stretches by CPU waits to at most this many times itself. */

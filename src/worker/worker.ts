@@ -108,6 +108,8 @@ export class Worker {
   #reaped = false;
   /** When its setup text was delivered (the pipe closed): the start of its ready-timeout. */
   #setupAt: number | undefined;
+  /** Resolves once its setup text has been delivered; never, if the worker dies first. */
+  readonly #delivered: Promise<void>;
   /** nice-until-ready: it is no longer starting (ready, stopped or gone); idempotent. */
   #endStart: (() => void) | undefined;
 
@@ -152,8 +154,8 @@ export class Worker {
     const setup = child.stdin as Writable | null;
     setup?.on('error', () => {});
     // The chain runs the text at its end of file, which comes when this event loop comes round: in a storm, once the
-    // batch of spawns is done. The worker's start, and its ready-timeout, begin there.
-    setup?.once('finish', () => (this.#setupAt = Date.now()));
+    // batch of spawns is done. The worker's start, its ready-timeout and its ready-after, begin there.
+    this.#delivered = setup ? new Promise((resolve) => setup.once('finish', resolve)).then(() => void (this.#setupAt = Date.now())) : Promise.resolve();
     setup?.end(plan.setup);
     this.#log = log.child({ worker: this.id, pid: child.pid, generation: this.generation });
 
@@ -224,7 +226,8 @@ export class Worker {
         return;
       }
       if (options.readiness.kind === 'uptime') {
-        sleep(options.readiness.afterMs, undefined, { signal }).then(
+        const { afterMs } = options.readiness;
+        this.#delivered.then(() => sleep(afterMs, undefined, { signal })).then(
           () => resolve({ ok: true }),
           () => {},
         );
@@ -248,18 +251,18 @@ export class Worker {
 
   /**
    * Resolves with a timeout once the worker has had `timeoutMs` to get ready from the delivery of its setup text,
-   * not counting its waits for a CPU (ready-clock.ts); rejects when `signal` aborts. The wait is read only when the deadline comes, so a worker costs one timer.
+   * not counting its waits for a CPU (ready-clock.ts); rejects when `signal` aborts. The wait is read only when the
+   * deadline comes, so a worker costs one timer.
    */
   async #readyTimeout(timeoutMs: number, signal: AbortSignal): Promise<ReadyResult> {
     let left = timeoutMs;
-    let waited: number | undefined;
     for (;;) {
       await sleep(left, undefined, { signal });
       // Timers run before the event loop polls its descriptors: an emperor held up (a storm of synchronous spawns)
       // comes back to expired deadlines while the readiness its workers sent waits unread. One turn of the loop reads
       // it first; a worker that was ready in time then wins the race this rejects.
       await immediate(undefined, { signal });
-      waited = this.#pid === undefined || this.#reaped ? undefined : cpuWaitMs(this.#pid);
+      const waited = this.#pid === undefined || this.#reaped ? undefined : cpuWaitMs(this.#pid);
       const now = Date.now();
       left = readyTimeLeft(timeoutMs, now - (this.#setupAt ?? this.startedAt), waited);
       if (left === 0) {

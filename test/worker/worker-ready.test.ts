@@ -88,6 +88,30 @@ describe('Worker readiness', () => {
     expect(await worker!.ready).toEqual({ ok: true });
   });
 
+  it('counts ready-after (uptime readiness) from the delivery of the setup text, not from the spawn', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sv-worker-'));
+    const blockMs = 1500;
+    const afterMs = 500;
+    // As above: spawned, then the loop held up, so the chain gets the end of its setup text only after blockMs.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        worker = new Worker(
+          {
+            launch: { argv: [process.execPath, '-e', 'setInterval(() => {}, 1 << 30)'], cwd: dir!, baseEnv: { PATH: process.env.PATH }, env: {}, sockets: [], vassal: 'uptime.ini', workerId: 1, generation: 1 },
+            readiness: { kind: 'uptime', afterMs },
+            readyTimeoutMs: 30_000,
+          },
+          pino({ level: 'silent' }),
+        );
+        const blockedAt = Date.now();
+        while (Date.now() - blockedAt < blockMs);
+        resolve();
+      }),
+    );
+    expect(await worker!.ready).toEqual({ ok: true });
+    expect(Date.now() - worker!.startedAt).toBeGreaterThanOrEqual(blockMs + afterMs);
+  });
+
   it('times out a worker that does not say it is ready', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'sv-worker-'));
     worker = new Worker(

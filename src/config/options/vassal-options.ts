@@ -109,7 +109,7 @@ export const READY_AFTER = option({
   type: seconds,
   scope: 'vassal',
   default: '1',
-  doc: 'Fallback readiness for workers that do not notify: ready once up this many seconds.',
+  doc: 'Fallback readiness for workers that do not notify: ready once up this many seconds, counted from when the worker has its environment from the emperor (as ready-timeout is).',
   uwsgi: 'none (PM2: min_uptime)',
 });
 
