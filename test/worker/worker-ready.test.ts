@@ -37,7 +37,7 @@ describe('Worker readiness', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'sv-worker-'));
     const at = (name: string): string => path.join(dir!, name);
     // Long enough for the program to start on a busy machine; the test takes this long.
-    const readyTimeoutMs = 4000;
+    const readyTimeoutMs = 6000;
     worker = new Worker(
       {
         launch: { argv: [process.execPath, '-e', READY_ON_GO], cwd: dir, baseEnv: { PATH: process.env.PATH }, env: {}, sockets: [], notificationFd: 3, vassal: 'ready.ini', workerId: 1, generation: 1 },
@@ -66,7 +66,7 @@ describe('Worker readiness', () => {
 
   it("starts the clock when the worker has its setup text: an emperor held up past the deadline right after the spawn doesn't time it out", async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'sv-worker-'));
-    const readyTimeoutMs = 2000;
+    const readyTimeoutMs = 3000;
     const program = "require('fs').writeSync(Number(process.env.NOTIFICATION_FD), '\\n'); setInterval(() => {}, 1 << 30);";
     // Spawned, then the loop blocked (as by the rest of a storm's spawns): the chain waits for the end of its setup
     // text until the loop comes round, past the deadline counted from the spawn.
