@@ -82,7 +82,16 @@ describe('vassals that cannot start', () => {
     expect([first?.retryInMs, second?.retryInMs]).toEqual([1000, 2000]);
 
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
-    const answer = await vi.waitFor(() => get({ host: '127.0.0.1', port }), { timeout: 20_000, interval: 100 });
+    // The answer must come from this emperor's worker: once the blocker is closed, a parallel test may be given the
+    // same ephemeral port for a moment.
+    const answer = await vi.waitFor(
+      async () => {
+        const got = await get({ host: '127.0.0.1', port });
+        expect(emperor.spawnedPids()).toContain((JSON.parse(got.body) as { pid: number }).pid);
+        return got;
+      },
+      { timeout: 20_000, interval: 100 },
+    );
     expect(answer.status).toBe(200);
     expect(emperor.events('vassal.start', 'tcp.ini').length).toBeGreaterThanOrEqual(1);
   });
