@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { forEachThread } from './process-tree.js';
 
-// As start-priority's walk: a worker's tree is read once per ready-timeout check, never more than this many threads.
-const WALK_LIMIT = 512;
-
 /**
  * How long the worker `pid` has waited for a CPU, in ms: the longest run-queue wait of any thread of the process or
  * of its descendants, from the second field of /proc/PID/task/TID/schedstat (nanoseconds spent runnable but not
@@ -13,7 +10,7 @@ const WALK_LIMIT = 512;
  */
 export function cpuWaitMs(pid: number): number | undefined {
   let longest: number | undefined;
-  forEachThread(pid, WALK_LIMIT, (owner, tid) => {
+  forEachThread(pid, (owner, tid) => {
     let text: string;
     try {
       text = readFileSync(`/proc/${owner}/task/${tid}/schedstat`, 'utf8');

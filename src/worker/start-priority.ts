@@ -43,9 +43,6 @@ export interface StartToken {
  */
 export const LOWERED_AT_MOST_MS = 10_000;
 
-// A tree walk stops after this many threads: a worker that forked thousands of processes before it was ready must
-// not hold the emperor up; their session's autogroup is restored all the same.
-const WALK_LIMIT = 512;
 // Without CAP_SYS_ADMIN (root in a container) the kernel takes one autogroup change per 100 ms, system-wide (EAGAIN
 // otherwise): a restore is tried again until it is taken or the worker is gone.
 const AUTOGROUP_RETRY_MS = 110;
@@ -105,7 +102,7 @@ function writeAutogroupNice(pid: number, nice: number): string | undefined {
  */
 export function restoreTree(pid: number, from: number, to: number): number {
   let reset = 0;
-  forEachThread(pid, WALK_LIMIT, (_, tid) => {
+  forEachThread(pid, (_, tid) => {
     try {
       if (getPriority(tid) === from) {
         setPriority(tid, to);
