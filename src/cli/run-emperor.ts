@@ -46,7 +46,7 @@ import { runtimePlace } from '../runtime/runtime-place.js';
 import { runtimeSecret } from '../runtime/runtime-root.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
 import { monotonicUsec, notifyTarget, SystemdNotifier } from '../runtime/sd-notify.js';
-import { adoptSockets, dropUnusedBindHelper, prepareBindHelper } from '../socket/bind.js';
+import { adoptSockets } from '../socket/bind.js';
 import { describeInherited, listenFds } from '../socket/inherited-sockets.js';
 import type { EmperorLogControl } from '../logs/emperor-log.js';
 
@@ -57,6 +57,12 @@ interface ReloadReply {
   reject(err: Error): void;
 }
 
+/**
+ * Runs the emperor in the foreground until a stop signal: locks, run directory, orphan sweep, pidfile, signals,
+ * start, then one loop that acts on queued commands. Resolves with the exit code. Throws Error for unusable setup
+ * (missing directory, unsafe runtime directory), LockConflict when a live emperor already holds the pidfile or
+ * watches one of the directories (then nothing has been touched).
+ */
 /** What the emperor's life looks like from outside: a daemon's starting command, systemd's notify socket. */
 export interface EmperorHooks {
   /** Start-up is complete: pidfile written, the sockets of the vassals present listen, the directories are watched. */
@@ -65,12 +71,6 @@ export interface EmperorHooks {
   readonly daemon?: boolean;
 }
 
-/**
- * Runs the emperor in the foreground until a stop signal: locks, run directory, orphan sweep, pidfile, signals,
- * start, then one loop that acts on queued commands. Resolves with the exit code. Throws Error for unusable setup
- * (missing directory, unsafe runtime directory), LockConflict when a live emperor already holds the pidfile or
- * watches one of the directories (then nothing has been touched).
- */
 export async function runEmperor(
   values: OptionValues,
   log: Logger,
@@ -131,9 +131,6 @@ async function supervise(
   hooks: EmperorHooks,
 ): Promise<number> {
   const { dirs, pidfile } = run;
-  // The first sync's bind helper is a Node start of its own (100 ms or more): begun now, it overlaps the sweep, the
-  // control socket and the first scan instead of following them. Dropped after the first sync if nothing bound.
-  prepareBindHelper();
   // Every worker start runs these as root: a replaceable one would hand root to whoever may replace it.
   assertTrustedChain();
   const runId = newRunId();
@@ -222,8 +219,6 @@ async function supervise(
     starting = emperor;
     if (stopAsked) void emperor.stop();
     await emperor.start();
-    // The first sync has bound every socket it had: a helper started for it that no vassal took is not kept.
-    dropUnusedBindHelper();
     starting = undefined;
     if (!stopAsked) hooks.ready?.();
     const status = (): string => statusLine(emperor.snapshot(), Date.now());

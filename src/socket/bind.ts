@@ -109,15 +109,12 @@ function forkHelper(passFds: readonly number[] = []): ChildProcess {
 class HelperStandby {
   #ready: ChildProcess | undefined;
   #closed = false;
-  /** A job has taken a helper: from then on one is kept waiting. */
-  #taken = false;
 
   take(): ChildProcess {
     const child = this.#ready && this.#ready.exitCode === null && this.#ready.connected ? this.#ready : forkHelper();
     // Back to the emperor's own priority (a unit's Nice= included) for its job.
     if (child === this.#ready) setNice(child, os.getPriority());
     this.#ready = undefined;
-    this.#taken = true;
     child.ref();
     child.channel?.ref();
     (child.stderr as { ref?: () => void } | null)?.ref?.();
@@ -151,21 +148,6 @@ class HelperStandby {
     this.#ready = child;
   }
 
-  /**
-   * Starts a helper now, ahead of any job (the emperor's boot: its own start then overlaps the helper's). `drop`,
-   * later, kills it if no job has taken a helper by then, so an emperor whose vassals bind nothing keeps no helper.
-   */
-  prepareAhead(): void {
-    this.#prepare();
-  }
-
-  /** Kills the helper started by `prepareAhead` when no job has taken one since; otherwise does nothing. */
-  dropUntaken(): void {
-    if (this.#taken) return;
-    this.#ready?.kill('SIGKILL');
-    this.#ready = undefined;
-  }
-
   /** Kills the waiting helper (at the emperor's stop); later takes start helpers on demand. */
   close(): void {
     this.#closed = true;
@@ -186,20 +168,6 @@ function setNice(child: ChildProcess, nice: number): void {
   } catch {
     // Gone already: its job fails as it would have.
   }
-}
-
-/**
- * Starts the bind helper of the first sync now: the emperor calls it as it boots, and the Node start of the helper
- * (100 ms or more) overlaps its own instead of coming after the first scan. `dropUnusedBindHelper()`, once the first
- * sync is done, kills it if no vassal bound anything.
- */
-export function prepareBindHelper(): void {
-  standby.prepareAhead();
-}
-
-/** Kills the helper `prepareBindHelper` started if nothing has taken a helper since; no effect otherwise. */
-export function dropUnusedBindHelper(): void {
-  standby.dropUntaken();
 }
 
 /** Kills the bind helper kept waiting (the emperor is stopping). */
