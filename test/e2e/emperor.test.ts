@@ -143,6 +143,7 @@ describe('emperor, end to end through the CLI', () => {
     // No worker is accepting now (the replacement takes 400 ms to listen): the kernel must queue this connection.
     const answer = await ask(socketPath);
     expect(answer.pid).not.toBe(first);
-    expect(emperor.spawnedPids('solo.ini')).toContain(answer.pid);
+    // Its spawn record may be read from the emperor's output after its answer was (two pipes, read as they come).
+    await vi.waitFor(() => expect(emperor.spawnedPids('solo.ini')).toContain(answer.pid), { timeout: 10_000, interval: 20 });
   });
 });
