@@ -134,7 +134,8 @@ describe('emperor, end to end through the CLI', () => {
 
   it('keeps a connection made while the only worker restarts waiting in the backlog, and answers it', async () => {
     await writeFile(path.join(dir.path, 'solo.ini'), appIni('solo.sock', { processes: 1, env: 'STARTUP_DELAY_MS=400' }));
-    emperor = new EmperorProcess(['--emperor', dir.path]);
+    const solo = new EmperorProcess(['--emperor', dir.path]);
+    emperor = solo;
     const socketPath = path.join(dir.path, 'solo.sock');
     const [first] = await pidsAnswering(socketPath, 1);
 
@@ -144,6 +145,6 @@ describe('emperor, end to end through the CLI', () => {
     const answer = await ask(socketPath);
     expect(answer.pid).not.toBe(first);
     // Its spawn record may be read from the emperor's output after its answer was (two pipes, read as they come).
-    await vi.waitFor(() => expect(emperor.spawnedPids('solo.ini')).toContain(answer.pid), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(() => expect(solo.spawnedPids('solo.ini')).toContain(answer.pid), { timeout: 10_000, interval: 20 });
   });
 });
