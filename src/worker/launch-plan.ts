@@ -43,6 +43,11 @@ export interface LaunchRequest {
   readonly generation: number;
   /** log-direct: a descriptor (a log file) the worker gets as stdout and stderr instead of pipes. */
   readonly outputFd?: number;
+  /**
+   * Pid of the process that spawns the chain (the emperor). The setup text then first checks that it is still the
+   * shell's parent, and exits with 125 without running the program if not; see planLaunch.
+   */
+  readonly parentPid?: number;
 }
 
 export type StdioEntry = 'ignore' | 'pipe' | number;
@@ -93,7 +98,8 @@ export function shellQuote(word: string): string {
  * Builds the exec chain `/usr/bin/setpriv [--reuid U --regid G --init-groups] --pdeathsig KILL -- /bin/sh -c
  * SETUP_SCRIPT supervisor-worker argv...`, started in `/` with ROOT_ENV as its whole environment. setpriv (util-linux)
  * drops privileges and makes the kernel SIGKILL the worker if the emperor dies, even by SIGKILL. Only then does the
- * shell, with the worker's rights, read the setup text from stdin: export the worker's environment (base, then the
+ * shell, with the worker's rights, read the setup text from stdin: exit with 125 if its parent is not `parentPid`
+ * (when given: the emperor died before setpriv set that signal), export the worker's environment (base, then the
  * vassal's `env`, then the supervisor's own variables), set LISTEN_PID to its own pid (kept by exec), cd into the
  * worker's directory and exec the program. So no variable or path a vassal names is used by a root process.
  * Sockets land on fd 3, 4, ... in order, the notification fd (if any) after. Throws Error when the notification
@@ -134,7 +140,12 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   }
 
   const workerEnv = Object.fromEntries(Object.entries(env).filter(([k]) => SHELL_NAME.test(k)));
-  const lines = Object.entries(workerEnv).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  const lines: string[] = [];
+  // setpriv sets the parent-death signal after the fork: a spawner that died before that left the chain to init,
+  // and no signal will come. The shell's parent (PPID, read as it starts, after setpriv) tells; such a chain would
+  // otherwise read the text to the end of file its parent's death gave it and run the program as an orphan.
+  if (req.parentPid !== undefined) lines.push(`[ "$PPID" = ${Math.trunc(req.parentPid)} ] || exit 125`);
+  lines.push(...Object.entries(workerEnv).map(([k, v]) => `export ${k}=${shellQuote(v)}`));
   // LISTEN_PID must be the worker's own pid, known only now: the shell's, which exec keeps.
   if (activation) lines.push('LISTEN_PID=$$; export LISTEN_PID');
   lines.push(`cd -- ${shellQuote(req.cwd)} || exit 126`, 'exec </dev/null', 'exec "$@"');

@@ -132,7 +132,8 @@ export class Worker {
     }
     let plan;
     try {
-      plan = planLaunch(launch);
+      // This process spawns the chain: a chain that finds another parent when its shell starts was orphaned.
+      plan = planLaunch({ ...launch, parentPid: process.pid });
     } catch (err) {
       this.#notify?.close();
       throw err;

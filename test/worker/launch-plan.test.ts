@@ -68,6 +68,21 @@ describe('planLaunch', () => {
     expect(seen).toMatchObject(tricky);
   });
 
+  it('runs the program only while the shell is still the child of parentPid: an orphaned chain exits with 125', () => {
+    // runSetup's shell is this process's child.
+    const ours = planLaunch({ ...base, baseEnv: {}, env: {}, cwd: '/', parentPid: process.pid });
+    expect(runSetup(ours.setup, ['/bin/echo', 'ran'])).toBe('ran\n');
+    // As if its spawner had died before the parent-death signal was set: its parent is now another process.
+    const orphaned = planLaunch({ ...base, baseEnv: {}, env: {}, cwd: '/', parentPid: process.ppid });
+    let failure: { status?: number; stdout?: string } = {};
+    try {
+      runSetup(orphaned.setup, ['/bin/echo', 'ran']);
+    } catch (err) {
+      failure = err as typeof failure;
+    }
+    expect({ status: failure.status, stdout: failure.stdout }).toEqual({ status: 125, stdout: '' });
+  });
+
   it('enters the worker directory with the worker rights, and fails clearly when it cannot', () => {
     const plan = planLaunch({ ...base, baseEnv: {}, env: {}, cwd: '/usr/share' });
     expect(runSetup(plan.setup, ['/bin/pwd']).trim()).toBe('/usr/share');
