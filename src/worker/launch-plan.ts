@@ -56,15 +56,22 @@ export interface LaunchPlan {
   /** Absolute path of the first program (setpriv), run as the emperor's user. */
   readonly file: string;
   readonly args: readonly string[];
-  /** The whole environment of that first program: fixed, nothing of the vassal's. */
+  /**
+   * The whole environment of that first program: ROOT_ENV, plus the setup text in variables of fixed names
+   * (SETUP_VAR_PREFIX and 0, 1, ...). No name a vassal chose reaches a root process; the text is a value only.
+   */
   readonly env: Readonly<Record<string, string>>;
   /** Where the first program starts; the worker's own directory is entered later, after the privilege drop. */
   readonly cwd: string;
-  /** fd 0 is a pipe that carries `setup`; 1 and 2 the output; 3... sockets and the notification fd. */
+  /**
+   * fd 0 is a pipe whose end of file is the go-ahead: the shell waits for it before it runs the setup text; 1 and 2
+   * the output; 3... sockets and the notification fd.
+   */
   readonly stdio: readonly StdioEntry[];
   /**
-   * Shell text written to the chain's stdin and run by /bin/sh once privileges are dropped: it exports the
-   * worker's environment, enters its directory, puts /dev/null on stdin and execs the program.
+   * Shell text that /bin/sh runs once privileges are dropped and its stdin has reached end of file: it exports the
+   * worker's environment, enters its directory, puts /dev/null on stdin and execs the program. It travels in `env`,
+   * split at command boundaries into variables of at most SETUP_CHUNK_BYTES.
    */
   readonly setup: string;
   /** The worker's environment, as the setup text exports it (LISTEN_PID is added by the shell: its own pid). */
@@ -77,12 +84,57 @@ const ACTIVATION_VARS = ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'NOTIFY_S
 /** Names a POSIX shell can export; others (`a.b`, `x-y`) cannot pass through the setup shell and are left out. */
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Names of the variables that carry the setup text to the shell: `${SETUP_VAR_PREFIX}0`, `1`, ... */
+export const SETUP_VAR_PREFIX = 'SUPERVISOR_SETUP_';
+
 /**
- * The fixed script of the setup shell: read the setup text from stdin (builtins only, byte by byte, so nothing
- * more is exec'd), then run it. The text comes from the emperor, never from argv (argv is world-readable in
- * /proc/PID/cmdline; environment values may be secrets).
+ * The fixed script of the setup shell: wait for end of file on stdin (the emperor closes it once it has set the
+ * chain's start priority), then run the setup text from the environment. The text comes from the emperor, never
+ * from argv (argv is world-readable in /proc/PID/cmdline; environment values may be secrets, and /proc/PID/environ
+ * is readable only by the process's own user and root). It used to come on stdin, read by `read` a byte at a time
+ * (dash reads a pipe so): about 3 ms of a worker's start for 2 KB of text.
  */
-export const SETUP_SCRIPT = 'e=; while IFS= read -r l; do e="$e$l\n"; done; eval "$e"'.replace('\\n', '\n');
+export const SETUP_SCRIPT = `read -r _; eval "$${SETUP_VAR_PREFIX}0"`;
+
+/**
+ * Bytes (UTF-8) of setup text per variable: the kernel takes at most 131,072 bytes for one environment string,
+ * name and NUL included (MAX_ARG_STRLEN, execve(2)); the rest is room for the name and the lines that chain the
+ * variables.
+ */
+export const SETUP_CHUNK_BYTES = 120_000;
+
+/**
+ * The setup commands as variables for the shell's environment: each chunk first unsets its own variable (so the
+ * program never sees it; the text is already expanded by then), and every chunk but the last ends by running the
+ * next. Commands are never split, so a quoted value stays whole. Throws Error when one command alone is larger than
+ * a variable can be: no program could be given such a variable either.
+ */
+export function setupVariables(commands: readonly string[]): Record<string, string> {
+  let chunk: string[] = [];
+  const chunks = [chunk];
+  let size = 0;
+  for (const command of commands) {
+    const bytes = Buffer.byteLength(command) + 1;
+    if (bytes > SETUP_CHUNK_BYTES) {
+      // The name only: the value may be a secret.
+      const what = /^export ([A-Za-z_][A-Za-z0-9_]*)=/.exec(command)?.[1] ?? command.slice(0, 12);
+      throw new Error(`the worker's variable ${what} is too long for the exec chain: its export is ${bytes} bytes, at most ${SETUP_CHUNK_BYTES}`);
+    }
+    if (size + bytes > SETUP_CHUNK_BYTES) {
+      chunk = [];
+      chunks.push(chunk);
+      size = 0;
+    }
+    chunk.push(command);
+    size += bytes;
+  }
+  const vars: Record<string, string> = {};
+  chunks.forEach((part, i) => {
+    const next = i + 1 < chunks.length ? [`eval "$${SETUP_VAR_PREFIX}${i + 1}"`] : [];
+    vars[`${SETUP_VAR_PREFIX}${i}`] = `${[`unset ${SETUP_VAR_PREFIX}${i}`, ...part, ...next].join('\n')}\n`;
+  });
+  return vars;
+}
 
 /** systemd forbids ':' in fd names (it is the separator) and limits them to 255 characters. */
 export function fdName(address: string): string {
@@ -96,14 +148,16 @@ export function shellQuote(word: string): string {
 
 /**
  * Builds the exec chain `/usr/bin/setpriv [--reuid U --regid G --init-groups] --pdeathsig KILL -- /bin/sh -c
- * SETUP_SCRIPT supervisor-worker argv...`, started in `/` with ROOT_ENV as its whole environment. setpriv (util-linux)
- * drops privileges and makes the kernel SIGKILL the worker if the emperor dies, even by SIGKILL. Only then does the
- * shell, with the worker's rights, read the setup text from stdin: exit with 125 if its parent is not `parentPid`
+ * SETUP_SCRIPT supervisor-worker argv...`, started in `/` with ROOT_ENV and the setup text (setupVariables) as its
+ * whole environment. setpriv (util-linux) drops privileges and makes the kernel SIGKILL the worker if the emperor
+ * dies, even by SIGKILL. Only then does the shell, with the worker's rights, wait for end of file on stdin and run
+ * the setup text: exit with 125 if its parent is not `parentPid`
  * (when given: the emperor died before setpriv set that signal), export the worker's environment (base, then the
  * vassal's `env`, then the supervisor's own variables), set LISTEN_PID to its own pid (kept by exec), cd into the
  * worker's directory and exec the program. So no variable or path a vassal names is used by a root process.
  * Sockets land on fd 3, 4, ... in order, the notification fd (if any) after. Throws Error when the notification
- * fd collides with a socket.
+ * fd collides with a socket, when a variable holds a NUL byte, and when one command of the text is too large for
+ * an environment variable (setupVariables).
  */
 export function planLaunch(req: LaunchRequest): LaunchPlan {
   const env: Record<string, string> = {};
@@ -140,6 +194,10 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   }
 
   const workerEnv = Object.fromEntries(Object.entries(env).filter(([k]) => SHELL_NAME.test(k)));
+  for (const [k, v] of Object.entries(workerEnv)) {
+    // execve(2) takes C strings: a NUL would end the value there, silently.
+    if (v.includes('\0')) throw new Error(`the worker's variable ${k} holds a NUL byte, which no environment can carry`);
+  }
   const lines: string[] = [];
   // setpriv sets the parent-death signal after the fork: a spawner that died before that left the chain to init,
   // and no signal will come. The shell's parent (PPID, read as it starts, after setpriv) tells; such a chain would
@@ -151,5 +209,5 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   lines.push(`cd -- ${shellQuote(req.cwd)} || exit 126`, 'exec </dev/null', 'exec "$@"');
 
   const args = [...setprivArgs(creds), SH, '-c', SETUP_SCRIPT, 'supervisor-worker', ...req.argv];
-  return { file: SETPRIV, args, env: ROOT_ENV, cwd: '/', stdio, setup: `${lines.join('\n')}\n`, workerEnv };
+  return { file: SETPRIV, args, env: { ...ROOT_ENV, ...setupVariables(lines) }, cwd: '/', stdio, setup: `${lines.join('\n')}\n`, workerEnv };
 }

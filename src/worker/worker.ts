@@ -65,8 +65,8 @@ export type ReadyResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'exited' | 'stopped' }
   /**
-   * Not ready in time: `afterMs` on the wall clock since the spawn, `setupMs` of it until the setup text was
-   * delivered, `cpuWaitMs` of it waiting for a CPU (when the kernel says).
+   * Not ready in time: `afterMs` on the wall clock since the spawn, `setupMs` of it until the chain was let run its
+   * setup text (its stdin closed), `cpuWaitMs` of it waiting for a CPU (when the kernel says).
    */
   | { readonly ok: false; readonly reason: 'timeout'; readonly afterMs: number; readonly setupMs?: number; readonly cpuWaitMs?: number };
 
@@ -106,9 +106,9 @@ export class Worker {
   #stopping: Promise<WorkerExit> | undefined;
   /** Node has reaped the process: from then on its pid may name another one. */
   #reaped = false;
-  /** When its setup text was delivered (the pipe closed): the start of its ready-timeout. */
+  /** When its chain was let run its setup text (its stdin closed): the start of its ready-timeout. */
   #setupAt: number | undefined;
-  /** Resolves once its setup text has been delivered; never, if the worker dies first. */
+  /** Resolves once its chain has been let run its setup text; never, if the worker dies first. */
   readonly #delivered: Promise<void>;
   /** nice-until-ready: it is no longer starting (ready, stopped or gone); idempotent. */
   #endStart: (() => void) | undefined;
@@ -140,24 +140,31 @@ export class Worker {
     }
     // Node's own spawn, not execa: a supervisor spawns many workers, and execa's import (about 14 MiB) and its
     // per-spawn work buy nothing here (output is streamed, exits are watched, the chain's paths are absolute).
-    const child = spawn(plan.file, plan.args, {
-      cwd: plan.cwd,
-      env: plan.env,
-      stdio: plan.stdio as StdioOptions,
-      // Its own session and process group: a stop reaches its children too.
-      detached: true,
-    });
+    let child;
+    try {
+      child = spawn(plan.file, plan.args, {
+        cwd: plan.cwd,
+        env: plan.env,
+        stdio: plan.stdio as StdioOptions,
+        // Its own session and process group: a stop reaches its children too.
+        detached: true,
+      });
+    } catch (err) {
+      // Errors other than a missing program throw (E2BIG, EINVAL): nothing was started.
+      this.#notify?.close();
+      throw err;
+    }
     this.#pid = child.pid;
-    // Before the setup text: until the shell has read it the chain is one thread, so all the program starts inherits this.
+    // Before the go-ahead: until the shell has it the chain is one thread, so all the program starts inherits this.
     const startToken = options.startPriority?.begin(child.pid, () => !this.#reaped);
-    // The setup text (environment, directory) travels on stdin: a worker that dies before reading it all closes
-    // the pipe, which must not become an error nobody listens to.
+    // The setup text (environment, directory) is in the chain's environment; it waits for end of file on stdin. A
+    // worker that dies first closes the pipe, which must not become an error nobody listens to.
     const setup = child.stdin as Writable | null;
     setup?.on('error', () => {});
-    // The chain runs the text at its end of file, which comes when this event loop comes round: in a storm, once the
-    // batch of spawns is done. The worker's start, its ready-timeout and its ready-after, begin there.
+    // The end of file comes when this event loop comes round: in a storm, once the batch of spawns is done. The
+    // worker's start, its ready-timeout and its ready-after, begin there.
     this.#delivered = setup ? new Promise((resolve) => setup.once('finish', resolve)).then(() => void (this.#setupAt = Date.now())) : Promise.resolve();
-    setup?.end(plan.setup);
+    setup?.end();
     this.#log = log.child({ worker: this.id, pid: child.pid, generation: this.generation });
 
     const streams = [['stdout', child.stdout], ['stderr', child.stderr]] as ['stdout' | 'stderr', Readable | null][];
