@@ -72,7 +72,8 @@ const WORKLOADS = {
       console.log(describeDrop(ours));
       results.add('hot-add', 'file dropped → socket answers 200 (2 workers)', 'supervisor', 'ms', ours);
       results.add('hot-add', 'the same, file written and renamed in the same moment', 'supervisor', 'ms', ours.atOnce);
-      results.add('hot-add', "the app's own start (worker spawned → ready)", 'supervisor', 'ms', ours.appStart);
+      results.add('hot-add', "the app's own start, alone (socket-holder.py starts its 2 processes → 200)", 'supervisor', 'ms', ours.appAlone);
+      results.add('hot-add', "the app's start as the emperor saw it (worker spawned → ready)", 'supervisor', 'ms', ours.appStart);
       if (withUwsgi) {
         const theirs = await uwsgiHotAdd(rounds);
         console.log(`uWSGI: file dropped -> socket answers 200: median ${theirs.median.toFixed(1)} ms (n=${theirs.n})${theirs.lingering ? `; ${theirs.lingering} removed vassals kept their socket > 5 s` : ''}`);

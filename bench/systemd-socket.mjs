@@ -9,12 +9,13 @@ const HOLDER = fileURLToPath(new URL('socket-holder.py', import.meta.url));
 /**
  * Starts the holder: it binds and listens on `sockets` ({ unix: PATH } or { tcp: [HOST, PORT] }) and keeps them;
  * each start() forks `argv` with them as fd 3, 4, ... and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES (`names`), as systemd
- * does for a service with a socket unit. `env` is added to the holder's environment (and so to what it starts).
+ * does for a service with a socket unit. `env` is added to the holder's environment, `baseEnv` (this process's by
+ * default), and so to what it starts.
  */
-export function startHolder({ sockets, names, argv, env = {} }) {
+export function startHolder({ sockets, names, argv, env = {}, baseEnv = process.env }) {
   const child = spawn('/usr/bin/python3', [HOLDER, JSON.stringify(sockets), names.join(':'), '--', ...argv], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...baseEnv, ...env },
   });
   const events = [];
   /** What the commands it started printed (stdout and stderr). */
@@ -58,6 +59,14 @@ export function startHolder({ sockets, names, argv, env = {} }) {
       const from = events.length;
       child.stdin.write('start\n');
       return (await next((e) => e.started, from)).started;
+    },
+    /** Starts the command `n` times at once (one write); resolves with their pids. */
+    async startMany(n) {
+      const from = events.length;
+      child.stdin.write('start\n'.repeat(n));
+      const pids = [];
+      while (pids.length < n) pids.push((await next((e) => e.started && !pids.includes(e.started), from)).started);
+      return pids;
     },
     /** Resolves with { code, signal } once the process `pid` it started has exited. */
     async exitOf(pid, timeoutMs = 90_000) {

@@ -361,16 +361,18 @@ function onceEach(log: Logger): (err: Error) => void {
 /**
  * nice-until-ready as this emperor applies it: 19 by default as root, off otherwise (a process that is not root may
  * lower a priority but never raise it again, so its workers would stay slow for good). A value set for an emperor
- * that is not root is reported and ignored.
+ * that is not root is reported and ignored. Off, the storm is still counted (nice 0 lowers nothing): a worker that
+ * starts outside a storm is let run at once (worker.ts).
  */
-function startPriority(values: OptionValues, log: Logger): StartPriority | undefined {
+function startPriority(values: OptionValues, log: Logger): StartPriority {
   const root = process.geteuid?.() === 0;
+  const stormSize = availableParallelism();
   const nice = values.get(NICE_UNTIL_READY) ?? (root ? 19 : 0);
-  if (nice === 0) return undefined;
+  if (nice === 0) return new StartPriority({ nice: 0, stormSize });
   if (!root) {
     const at = values.sourceOf(NICE_UNTIL_READY);
     log.warn({ event: 'emperor.option-ignored', option: NICE_UNTIL_READY.name }, `${at?.line ? `${at.file}:${at.line}: ` : ''}nice-until-ready = ${nice} ignored: only root may give a worker its priority back once it is ready`);
-    return undefined;
+    return new StartPriority({ nice: 0, stormSize });
   }
   if (autogroupRateLimited()) {
     log.warn(
@@ -378,5 +380,5 @@ function startPriority(values: OptionValues, log: Logger): StartPriority | undef
       'nice-until-ready: this root lacks CAP_SYS_ADMIN, so the kernel takes one autogroup change per 100 ms; most workers of a start storm keep their full weight against the emperor (give the emperor CAP_SYS_ADMIN, or set nice-until-ready = 0)',
     );
   }
-  return new StartPriority({ nice, stormSize: availableParallelism() });
+  return new StartPriority({ nice, stormSize });
 }

@@ -25,6 +25,11 @@ export interface StartToken {
   readonly nice: number | undefined;
   /** Its session's autogroup was lowered too. */
   readonly autogroup: boolean;
+  /**
+   * It began during a start storm (start-storm.ts), whether or not that lowered it: it should wait for the emperor's
+   * batch of spawns to end before it runs. A worker begun outside one may run at once.
+   */
+  readonly storm: boolean;
   ended: boolean;
   /** Its priority was given back (ready, or the storm is over). */
   restored: boolean;
@@ -144,16 +149,17 @@ export class StartPriority {
    * says its process has not been reaped yet (its pid is still its own); nothing is written to it otherwise.
    */
   begin(pid: number | undefined, alive: () => boolean): StartToken {
-    const nice = pid === undefined ? undefined : this.#storm.begin();
-    if (pid === undefined) return { pid, nice: undefined, autogroup: false, ended: true, restored: true, alive };
-    if (nice === undefined || nice <= this.#threadNice) return { pid, nice: undefined, autogroup: false, ended: false, restored: true, alive };
+    if (pid === undefined) return { pid, nice: undefined, autogroup: false, storm: false, ended: true, restored: true, alive };
+    const storm = this.#storm.starting >= this.#storm.policy.stormSize;
+    const nice = this.#storm.begin();
+    if (nice === undefined || nice <= this.#threadNice) return { pid, nice: undefined, autogroup: false, storm, ended: false, restored: true, alive };
     try {
       setPriority(pid, nice);
     } catch {
       // Exited already: its exit ends the token.
     }
     const autogroup = this.#autogroupNice !== undefined && writeAutogroupNice(pid, nice) === undefined;
-    const token: StartToken = { pid, nice, autogroup, ended: false, restored: false, alive };
+    const token: StartToken = { pid, nice, autogroup, storm, ended: false, restored: false, alive };
     this.#lowered.add(token);
     token.timer = setTimeout(() => this.#restore(token), LOWERED_AT_MOST_MS).unref();
     return token;

@@ -161,10 +161,18 @@ export class Worker {
     // worker that dies first closes the pipe, which must not become an error nobody listens to.
     const setup = child.stdin as Writable | null;
     setup?.on('error', () => {});
-    // The end of file comes when this event loop comes round: in a storm, once the batch of spawns is done. The
-    // worker's start, its ready-timeout and its ready-after, begin there.
-    this.#delivered = setup ? new Promise((resolve) => setup.once('finish', resolve)).then(() => void (this.#setupAt = Date.now())) : Promise.resolve();
-    setup?.end();
+    // The worker's start, its ready-timeout and its ready-after, begin at the end of file. A start outside a storm
+    // gets it at once: destroy() closes the pipe now, so a hot-add's first worker does not wait for its second's
+    // spawn. In a storm (or with no storm counted) it comes when this event loop comes round, once the batch of spawns
+    // is done: the batch's workers then sleep while the emperor forks, and its forks are not kept from a CPU.
+    if (setup && startToken && !startToken.storm) {
+      setup.destroy();
+      this.#setupAt = Date.now();
+      this.#delivered = Promise.resolve();
+    } else {
+      this.#delivered = setup ? new Promise((resolve) => setup.once('finish', resolve)).then(() => void (this.#setupAt = Date.now())) : Promise.resolve();
+      setup?.end();
+    }
     this.#log = log.child({ worker: this.id, pid: child.pid, generation: this.generation });
 
     const streams = [['stdout', child.stdout], ['stderr', child.stderr]] as ['stdout' | 'stderr', Readable | null][];
