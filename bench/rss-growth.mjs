@@ -1,7 +1,10 @@
 // Does the daemon grow? The emperor's RSS sampled every 100 rolling reloads of a 2-worker vassal (each reload
-// spawns and stops workers, parses the file, logs). A leak shows as a steady climb; V8's heap breathing does not.
+// spawns and stops workers, parses the file, logs), and again once it has been idle for IDLE_MS. A leak shows as a
+// steady climb that stays; V8's heap breathing does not: while the reloads go on V8 puts off its full collections,
+// and its memory reducer gives the garbage back some seconds after they stop (it starts 8 s after the last one).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FIXTURES, rssKiB, startEmperor, tempDir, until } from './lib.mjs';
 
 function ini(dir, n) {
@@ -11,7 +14,10 @@ function ini(dir, n) {
   );
 }
 
-export async function rssGrowth(reloads = 400, every = 100) {
+/** How long the emperor is left idle after the reloads before the last sample (ms). */
+export const IDLE_MS = 30_000;
+
+export async function rssGrowth(reloads = 400, every = 100, idleMs = IDLE_MS) {
   const dir = tempDir('bench-grow');
   ini(dir.path, 0);
   const emperor = startEmperor(['--emperor', dir.path]);
@@ -28,6 +34,8 @@ export async function rssGrowth(reloads = 400, every = 100) {
       rolled++;
       if (i % every === 0) samples.push({ reloads: i, rssKiB: rssKiB(emperor.child.pid) });
     }
+    await sleep(idleMs);
+    samples.push({ reloads: reloads, idleS: idleMs / 1000, rssKiB: rssKiB(emperor.child.pid) });
     return { rolled, samples };
   } finally {
     await emperor.stop();
@@ -36,7 +44,7 @@ export async function rssGrowth(reloads = 400, every = 100) {
 }
 
 export function describeGrowth(r) {
-  return `emperor RSS over ${r.rolled} rolling reloads: ${r.samples.map((s) => `${s.reloads}: ${(s.rssKiB / 1024).toFixed(1)} MiB`).join(', ')}`;
+  return `emperor RSS over ${r.rolled} rolling reloads: ${r.samples.map((s) => `${s.reloads}${s.idleS ? ` and ${s.idleS} s idle` : ''}: ${(s.rssKiB / 1024).toFixed(1)} MiB`).join(', ')}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
