@@ -153,7 +153,7 @@ export function shellQuote(word: string): string {
  * dies, even by SIGKILL. Only then does the shell, with the worker's rights, wait for end of file on stdin and run
  * the setup text: exit with 125 if its parent is not `parentPid`
  * (when given: the emperor died before setpriv set that signal), export the worker's environment (base, then the
- * vassal's `env`, then the supervisor's own variables), set LISTEN_PID to its own pid (kept by exec), cd into the
+ * vassal's `env`, then the supervisor's own variables; never one named like the setup carriers), set LISTEN_PID to its own pid (kept by exec), cd into the
  * worker's directory and exec the program. So no variable or path a vassal names is used by a root process.
  * Sockets land on fd 3, 4, ... in order, the notification fd (if any) after. Throws Error when the notification
  * fd collides with a socket, when a variable holds a NUL byte, and when one command of the text is too large for
@@ -193,7 +193,9 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
     env.LISTEN_FDNAMES = req.sockets.map((s) => fdName(s.name)).join(':');
   }
 
-  const workerEnv = Object.fromEntries(Object.entries(env).filter(([k]) => SHELL_NAME.test(k)));
+  // The chain's own carriers of the setup text are not the worker's to set: a vassal's SUPERVISOR_SETUP_1, exported
+  // before the text runs its next part, would replace that part.
+  const workerEnv = Object.fromEntries(Object.entries(env).filter(([k]) => SHELL_NAME.test(k) && !k.startsWith(SETUP_VAR_PREFIX)));
   for (const [k, v] of Object.entries(workerEnv)) {
     // execve(2) takes C strings: a NUL would end the value there, silently.
     if (v.includes('\0')) throw new Error(`the worker's variable ${k} holds a NUL byte, which no environment can carry`);

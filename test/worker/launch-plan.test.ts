@@ -92,6 +92,15 @@ describe('planLaunch', () => {
     expect(seen).toEqual(plan.workerEnv);
   });
 
+  it("leaves out variables named like the chain's carriers of the setup text, which would replace its later parts", () => {
+    const big = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`BIG_${i}`, 'x'.repeat(6_000)]));
+    const plan = planLaunch({ ...base, baseEnv: {}, env: { [`${SETUP_VAR_PREFIX}1`]: 'echo hijacked; exit 3', ...big }, cwd: '/' });
+    expect(Object.keys(plan.env).filter((k) => k.startsWith(SETUP_VAR_PREFIX)).length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(plan.workerEnv).filter((k) => k.startsWith(SETUP_VAR_PREFIX))).toEqual([]);
+    const seen = parseEnv(runSetup(plan));
+    expect(seen.BIG_29).toHaveLength(6_000);
+  });
+
   it('refuses what no environment can carry, naming the variable and never its value', () => {
     expect(() => planLaunch({ ...base, env: { NULLED: 'a\0b' } })).toThrow("the worker's variable NULLED holds a NUL byte");
     const huge = () => planLaunch({ ...base, env: { HUGE: `secret-${'y'.repeat(SETUP_CHUNK_BYTES)}` } });
