@@ -20,8 +20,9 @@ const IDLE_MS = 300;
 
 /**
  * The app without a supervisor: `rounds` starts of `processes` serve-on-fd3.mjs at once (as the vassal's workers) by
- * socket-holder.py on a socket it holds, each timed from the start commands to the first 200 (a request sent at once waits in the backlog until the app accepts
- * it), then stopped (SIGTERM), and its exit and IDLE_MS awaited before the next.
+ * socket-holder.py on a socket it holds, each timed from the start commands to the first 200 (a request sent at once
+ * waits in the backlog until the app accepts it), then stopped (SIGTERM), and its exit and IDLE_MS awaited before
+ * the next.
  */
 export async function appAlone(rounds = 10, processes = 2) {
   const dir = tempDir('bench-app-alone');
@@ -42,6 +43,15 @@ export async function appAlone(rounds = 10, processes = 2) {
       await sleep(IDLE_MS);
     }
   } finally {
+    // A round that failed leaves its app running: whatever the holder started and has not seen exit.
+    const exited = new Set(holder.events.map((e) => e.exited));
+    for (const pid of holder.events.map((e) => e.started).filter((pid) => pid && !exited.has(pid))) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
     await holder.close();
     dir.remove();
   }

@@ -220,7 +220,7 @@ const WORKLOADS = {
     about: 'emperor RSS over 400 rolling reloads of a 2-worker vassal, and after 30 s idle',
     async run() {
       const { rssGrowth, describeGrowth } = await import('./rss-growth.mjs');
-      const r = quick ? await rssGrowth(40, 20) : await rssGrowth();
+      const r = quick ? await rssGrowth(40, 20, 5_000) : await rssGrowth();
       console.log(describeGrowth(r));
       for (const s of r.samples) results.add('rss-growth', `emperor RSS after ${s.reloads} rolling reloads${s.idleS ? `, then ${s.idleS} s idle` : ''}`, 'supervisor', 'MiB', mib(s.rssKiB));
     },

@@ -156,7 +156,7 @@ export function shellQuote(word: string): string {
  * vassal's `env`, then the supervisor's own variables; never one named like the setup carriers), set LISTEN_PID to its own pid (kept by exec), cd into the
  * worker's directory and exec the program. So no variable or path a vassal names is used by a root process.
  * Sockets land on fd 3, 4, ... in order, the notification fd (if any) after. Throws Error when the notification
- * fd collides with a socket, when a variable holds a NUL byte, and when one command of the text is too large for
+ * fd collides with a socket, when a variable or the directory holds a NUL byte, and when one command of the text is too large for
  * an environment variable (setupVariables).
  */
 export function planLaunch(req: LaunchRequest): LaunchPlan {
@@ -196,10 +196,12 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   // The chain's own carriers of the setup text are not the worker's to set: a vassal's SUPERVISOR_SETUP_1, exported
   // before the text runs its next part, would replace that part.
   const workerEnv = Object.fromEntries(Object.entries(env).filter(([k]) => SHELL_NAME.test(k) && !k.startsWith(SETUP_VAR_PREFIX)));
+  // execve(2) takes C strings: a NUL would end a value there, silently. Checked here, by name, because Node's own
+  // refusal quotes the start of the value, and the setup text holds every variable's value.
   for (const [k, v] of Object.entries(workerEnv)) {
-    // execve(2) takes C strings: a NUL would end the value there, silently.
     if (v.includes('\0')) throw new Error(`the worker's variable ${k} holds a NUL byte, which no environment can carry`);
   }
+  if (req.cwd.includes('\0')) throw new Error("the worker's directory holds a NUL byte");
   const lines: string[] = [];
   // setpriv sets the parent-death signal after the fork: a spawner that died before that left the chain to init,
   // and no signal will come. The shell's parent (PPID, read as it starts, after setpriv) tells; such a chain would

@@ -152,6 +152,9 @@ export class Worker {
     } catch (err) {
       // Errors other than a missing program throw (E2BIG, EINVAL): nothing was started.
       this.#notify?.close();
+      if ((err as NodeJS.ErrnoException).code === 'E2BIG') {
+        throw new Error("the worker's environment and arguments are more than the kernel takes for one program (E2BIG)");
+      }
       throw err;
     }
     this.#pid = child.pid;

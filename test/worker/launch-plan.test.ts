@@ -103,6 +103,10 @@ describe('planLaunch', () => {
 
   it('refuses what no environment can carry, naming the variable and never its value', () => {
     expect(() => planLaunch({ ...base, env: { NULLED: 'a\0b' } })).toThrow("the worker's variable NULLED holds a NUL byte");
+    // Node's own refusal would quote the setup text, and with it the other variables' values.
+    const nulDir = () => planLaunch({ ...base, env: { SECRET: 'hunter2' }, cwd: '/tmp/a\0b' });
+    expect(nulDir).toThrow("the worker's directory holds a NUL byte");
+    expect(nulDir).not.toThrow(/hunter2/);
     const huge = () => planLaunch({ ...base, env: { HUGE: `secret-${'y'.repeat(SETUP_CHUNK_BYTES)}` } });
     expect(huge).toThrow(/variable HUGE is too long for the exec chain/);
     expect(huge).not.toThrow(/secret/);

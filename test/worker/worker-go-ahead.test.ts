@@ -52,6 +52,18 @@ describe('the go-ahead of a worker chain', () => {
     expect(holdUntil(() => exeOf(pid).endsWith('/sleep'), 30_000)).toBe(true);
   });
 
+  it('counts as a storm start only a worker begun while stormSize others are starting', () => {
+    const priority = new StartPriority({ nice: 0, stormSize: 1 }, OWN);
+    // With nice 0 nothing is written to the process, so this process's own pid will do.
+    const alive = () => true;
+    const first = priority.begin(process.pid, alive);
+    const second = priority.begin(process.pid, alive);
+    expect([first.storm, second.storm]).toEqual([false, true]);
+    priority.end(second);
+    priority.end(first);
+    expect(priority.begin(process.pid, alive).storm).toBe(false);
+  });
+
   it('in a start storm: the chain waits in its shell for the end of file, which comes when the loop comes round', async () => {
     const worker = start(new StartPriority({ nice: 0, stormSize: 0 }, OWN));
     const pid = worker.pid!;
