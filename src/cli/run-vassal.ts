@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { VassalConfigResult } from '../config/vassal-config.js';
 import { routeSignals, type SignalCommand } from '../runtime/signals.js';
 import { closeBindHelpers } from '../socket/bind.js';
 import { SocketRegistry } from '../socket/socket-registry.js';
 import { Vassal } from '../vassal/vassal.js';
+import { StartPriority } from '../worker/start-priority.js';
 
 /**
  * Runs one vassal in the foreground (`supervisor app.ini` without `emperor =`, like `uwsgi --ini app.ini`) until a
@@ -28,7 +30,9 @@ export async function runVassal(load: () => VassalConfigResult, report: (result:
   let vassal: Vassal | undefined;
   try {
     // A copy, read once: every read of process.env goes through libuv's getenv (about 0.5 ms a worker's plan).
-    vassal = await Vassal.start(first.config, { registry: new SocketRegistry(), log: log.child({ vassal: first.config.name }), baseEnv: { ...process.env } });
+    // Starts counted as the emperor counts them (nothing is lowered): a worker outside a storm runs at once.
+    const startPriority = new StartPriority({ nice: 0, stormSize: availableParallelism() });
+    vassal = await Vassal.start(first.config, { registry: new SocketRegistry(), log: log.child({ vassal: first.config.name }), baseEnv: { ...process.env }, startPriority });
     for (;;) {
       const command = queue.shift() ?? (await new Promise<undefined>((resolve) => (wake = () => resolve(undefined))));
       if (!command) continue;
