@@ -10,11 +10,12 @@ export interface SocketHolder {
   /** Resolves once every socket listens. */
   readonly listening: Promise<unknown>;
   start(): Promise<number>;
+  startMany(n: number): Promise<number[]>;
   exitOf(pid: number, timeoutMs?: number): Promise<{ code: number | null; signal: number | null }>;
   close(): Promise<void>;
 }
 
-export declare function startHolder(options: { sockets: readonly HolderSocket[]; names: readonly string[]; argv: readonly string[]; env?: Record<string, string> }): SocketHolder;
+export declare function startHolder(options: { sockets: readonly HolderSocket[]; names: readonly string[]; argv: readonly string[]; env?: Record<string, string>; baseEnv?: Record<string, string | undefined> }): SocketHolder;
 
 export declare function restartsUnderLoad(options: {
   targets: readonly ({ socketPath: string } | { port: number })[];

@@ -56,9 +56,7 @@ export function startHolder({ sockets, names, argv, env = {}, baseEnv = process.
     listening: Promise.race([next((e) => e.listening), exited.then((code) => Promise.reject(new Error(`socket holder exited with ${code}`)))]),
     /** Starts the command once more; resolves with its pid. */
     async start() {
-      const from = events.length;
-      child.stdin.write('start\n');
-      return (await next((e) => e.started, from)).started;
+      return (await this.startMany(1))[0];
     },
     /** Starts the command `n` times at once (one write); resolves with their pids. */
     async startMany(n) {

@@ -366,19 +366,15 @@ function onceEach(log: Logger): (err: Error) => void {
  */
 function startPriority(values: OptionValues, log: Logger): StartPriority {
   const root = process.geteuid?.() === 0;
-  const stormSize = availableParallelism();
   const nice = values.get(NICE_UNTIL_READY) ?? (root ? 19 : 0);
-  if (nice === 0) return new StartPriority({ nice: 0, stormSize });
-  if (!root) {
+  if (nice !== 0 && !root) {
     const at = values.sourceOf(NICE_UNTIL_READY);
     log.warn({ event: 'emperor.option-ignored', option: NICE_UNTIL_READY.name }, `${at?.line ? `${at.file}:${at.line}: ` : ''}nice-until-ready = ${nice} ignored: only root may give a worker its priority back once it is ready`);
-    return new StartPriority({ nice: 0, stormSize });
-  }
-  if (autogroupRateLimited()) {
+  } else if (nice !== 0 && autogroupRateLimited()) {
     log.warn(
       { event: 'emperor.nice-until-ready', limited: 'autogroup' },
       'nice-until-ready: this root lacks CAP_SYS_ADMIN, so the kernel takes one autogroup change per 100 ms; most workers of a start storm keep their full weight against the emperor (give the emperor CAP_SYS_ADMIN, or set nice-until-ready = 0)',
     );
   }
-  return new StartPriority({ nice, stormSize });
+  return new StartPriority({ nice: root ? nice : 0, stormSize: availableParallelism() });
 }
