@@ -107,7 +107,9 @@ describe.skipIf(Boolean(skipReason))(`sockets from a socket unit (LISTEN_FDS)${s
     const [failed] = await waitForEvents(logFile, 'vassal.start-failed', 1);
     expect(failed).toMatchObject({ vassal: 'lost.ini' });
     expect(failed?.err).toBe(`socket systemd:nope: systemd passed the emperor no socket named nope; it has web (${webSocket}), api (127.0.0.1:${port})`);
-    expect(logEvents(logFile, 'vassal.start-failed').map((r) => r.vassal)).toEqual(['lost.ini']);
+    // lost.ini alone failed. It is retried 1 s after, then 2 s, ...: on a busy machine a retry's failure may be logged
+    // by now too (a full run saw two), so the check is on who failed, not how often.
+    expect(new Set(logEvents(logFile, 'vassal.start-failed').map((r) => r.vassal))).toEqual(new Set(['lost.ini']));
     process.kill(pid, 'SIGTERM');
     expect(await holder.exitOf(pid)).toEqual({ code: 0, signal: null });
     expect(statSync(webSocket).ino).toBe(inode);
