@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { SocketSpec } from '../config/vassal-config.js';
 import type { BindRequest, HelperIdentity, HelperJob, HelperMessage, HelperReply, PermissionRequest, SocketOwnerRequest } from './bind-request.js';
 import { lookupGroup, lookupUser, type Credentials } from '../runtime/accounts.js';
+import { autogroupRateLimited, readAutogroupNice, writeAutogroupNice } from '../runtime/autogroup.js';
 import { ROOT_ENV } from '../runtime/exec-chain.js';
 import type { OwnerSpec } from '../config/values.js';
 import { setInodePermissions, SocketFileError, withSocketFile, type FileIdentity } from './socket-file.js';
@@ -89,8 +90,12 @@ async function toRequest(spec: SocketSpec, options: BindOptions): Promise<BindRe
   return { kind: 'tcp', name, host: resolved.address, family: resolved.family as 4 | 6, port: a.port, backlog, beforeDrop };
 }
 
-/** A bind helper started as root from our own files: absolute Node, the fixed root environment, no Node options. */
-function forkHelper(passFds: readonly number[] = []): ChildProcess {
+/**
+ * A bind helper started as root from our own files: absolute Node, the fixed root environment, no Node options.
+ * `ownSession`: the helper is a session of its own (setsid), so that its CPU share can be set apart from the
+ * emperor's (see HelperStandby).
+ */
+function forkHelper(passFds: readonly number[] = [], ownSession = false): ChildProcess {
   return fork(HELPER, [], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc', ...passFds],
     serialization: 'json',
@@ -98,6 +103,7 @@ function forkHelper(passFds: readonly number[] = []): ChildProcess {
     execArgv: [],
     env: { ...ROOT_ENV },
     cwd: '/',
+    detached: ownSession,
   });
 }
 
@@ -113,7 +119,7 @@ class HelperStandby {
   take(): ChildProcess {
     const child = this.#ready && this.#ready.exitCode === null && this.#ready.connected ? this.#ready : forkHelper();
     // Back to the emperor's own priority (a unit's Nice= included) for its job.
-    if (child === this.#ready) setNice(child, os.getPriority());
+    if (child === this.#ready) setNice(child, os.getPriority(), autogroupLowerable() ? readAutogroupNice('self') : undefined);
     this.#ready = undefined;
     child.ref();
     child.channel?.ref();
@@ -132,9 +138,12 @@ class HelperStandby {
 
   #prepare(): void {
     if (this.#ready || this.#closed) return;
-    const child = forkHelper();
-    // Its Node start (~100 ms of CPU) must not compete with the workers of the vassal whose job it replaces.
-    setNice(child, STANDBY_NICE);
+    // Its Node start (~100 ms of CPU) must not compete with the workers of the vassal whose job it replaces, which
+    // start right then. In the emperor's session it would share the emperor's autogroup, whose weight (nice 0, the
+    // emperor idle meanwhile) it would have to itself whatever its own nice value: in a session of its own, its
+    // group is lowered too. Measured in bench/PROFILE.md ("The standby bind helper's own session").
+    const child = forkHelper([], true);
+    setNice(child, STANDBY_NICE, autogroupLowerable() ? STANDBY_NICE : undefined);
     child.on('error', () => {});
     child.on('message', (reply: HelperReply, handle: unknown) => {
       if (reply.type === 'warm') (handle as RawHandle | undefined)?.close();
@@ -161,13 +170,31 @@ const standby = new HelperStandby();
 /** Nice of a helper started ahead of time, until it is taken. Only root may raise the priority back, so only root lowers it. */
 const STANDBY_NICE = 19;
 
-function setNice(child: ChildProcess, nice: number): void {
+/**
+ * Sets a helper's nice value, and its session's autogroup nice when `autogroup` is given (the standby helper's session
+ * is its own). Root only: only root may raise a priority back.
+ */
+function setNice(child: ChildProcess, nice: number, autogroup?: number): void {
   if (child.pid === undefined || process.getuid?.() !== 0) return;
   try {
     os.setPriority(child.pid, nice);
   } catch {
     // Gone already: its job fails as it would have.
   }
+  // A refusal (EAGAIN where changes are rate-limited, or the helper gone) leaves the group as it was.
+  if (autogroup !== undefined) writeAutogroupNice(child.pid, autogroup);
+}
+
+let lowerable: boolean | undefined;
+
+/**
+ * Whether the standby helper's autogroup is lowered: only where autogroups exist and changes are not rate-limited
+ * (without CAP_SYS_ADMIN the kernel takes one per 100 ms system-wide, and the change back when the helper is taken
+ * could be refused, leaving its job at nice 19).
+ */
+function autogroupLowerable(): boolean {
+  lowerable ??= readAutogroupNice('self') !== undefined && !autogroupRateLimited();
+  return lowerable;
 }
 
 /** Kills the bind helper kept waiting (the emperor is stopping). */

@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import { readAutogroupNice, writeAutogroupNice } from '../runtime/autogroup.js';
 import { forEachThread } from './process-tree.js';
 import { StartStorm, type StartNicePolicy } from './start-storm.js';
 
@@ -51,55 +51,6 @@ export const LOWERED_AT_MOST_MS = 10_000;
 // Without CAP_SYS_ADMIN (root in a container) the kernel takes one autogroup change per 100 ms, system-wide (EAGAIN
 // otherwise): a restore is tried again until it is taken or the worker is gone.
 const AUTOGROUP_RETRY_MS = 110;
-/** CAP_SYS_ADMIN's bit in /proc/PID/status CapEff (capabilities(7)). */
-const CAP_SYS_ADMIN = 21n;
-
-/**
- * Whether autogroup changes are rate-limited for this process: autogroups exist and it lacks CAP_SYS_ADMIN (root in
- * a container with the default capabilities). Then the kernel takes one change per 100 ms for the whole system, so
- * most workers of a storm keep a full-weight autogroup; the emperor says so once at start.
- */
-export function autogroupRateLimited(): boolean {
-  if (readAutogroupNice('self') === undefined) return false;
-  try {
-    const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    return hex === undefined || ((BigInt(`0x${hex}`) >> CAP_SYS_ADMIN) & 1n) === 0n;
-  } catch {
-    return true;
-  }
-}
-
-/**
- * The nice value of a process's autogroup, from the text of /proc/PID/autogroup (`/autogroup-42 nice 0`). The text is
- * empty for a process of the root autogroup (one in the session of pid 1, such as a job a CI agent started without
- * setsid): that group weighs as nice 0 does (ROOT_TASK_GROUP_LOAD = NICE_0_LOAD), so 0.
- */
-export function autogroupNiceIn(text: string): number {
-  const match = / nice (-?\d+)/.exec(text);
-  return match ? Number(match[1]) : 0;
-}
-
-/** The nice value of a process's autogroup (see autogroupNiceIn); undefined without autogroups in the kernel. */
-export function readAutogroupNice(pid: number | 'self'): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/autogroup`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return autogroupNiceIn(text);
-}
-
-/** Sets a process's autogroup nice value; the errno code when the kernel refused, undefined when it took it. */
-function writeAutogroupNice(pid: number, nice: number): string | undefined {
-  try {
-    // r+: never create a file; the path is the emperor's own unreaped child's.
-    writeFileSync(`/proc/${pid}/autogroup`, String(nice), { flag: 'r+' });
-    return undefined;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? 'EIO';
-  }
-}
 
 /**
  * Resets every thread of `pid` and of its descendants that is at nice `from` to `to`; walks at most WALK_LIMIT

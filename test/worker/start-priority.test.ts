@@ -10,7 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { autogroupNiceIn, LOWERED_AT_MOST_MS, StartPriority, type StartToken } from '../../src/worker/start-priority.js';
+import { autogroupNiceIn } from '../../src/runtime/autogroup.js';
+import { LOWERED_AT_MOST_MS, StartPriority, type StartToken } from '../../src/worker/start-priority.js';
 import { autogroupNice, HAS_AUTOGROUP, notAt, sessionCommands, sessionThreads, type ThreadNice } from '../support/nice.js';
 import { isRoot } from '../support/test-users.js';
 
