@@ -141,7 +141,7 @@ class HelperStandby {
     // Its Node start (~100 ms of CPU) must not compete with the workers of the vassal whose job it replaces, which
     // start right then. In the emperor's session it would share the emperor's autogroup, whose weight (nice 0, the
     // emperor idle meanwhile) it would have to itself whatever its own nice value: in a session of its own, its
-    // group is lowered too. Measured in bench/PROFILE.md ("The standby bind helper's own session").
+    // group is lowered too. Measured in bench/PROFILE.md ("The standby bind helper in a session of its own").
     const child = forkHelper([], true);
     setNice(child, STANDBY_NICE, autogroupLowerable() ? STANDBY_NICE : undefined);
     child.on('error', () => {});

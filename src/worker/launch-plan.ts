@@ -151,13 +151,13 @@ export function shellQuote(word: string): string {
  * SETUP_SCRIPT supervisor-worker argv...`, started in `/` with ROOT_ENV and the setup text (setupVariables) as its
  * whole environment. setpriv (util-linux) drops privileges and makes the kernel SIGKILL the worker if the emperor
  * dies, even by SIGKILL. Only then does the shell, with the worker's rights, wait for end of file on stdin and run
- * the setup text: exit with 125 if its parent is not `parentPid`
- * (when given: the emperor died before setpriv set that signal), export the worker's environment (base, then the
- * vassal's `env`, then the supervisor's own variables; never one named like the setup carriers), set LISTEN_PID to its own pid (kept by exec), cd into the
- * worker's directory and exec the program. So no variable or path a vassal names is used by a root process.
- * Sockets land on fd 3, 4, ... in order, the notification fd (if any) after. Throws Error when the notification
- * fd collides with a socket, when a variable or the directory holds a NUL byte, and when one command of the text is too large for
- * an environment variable (setupVariables).
+ * the setup text: exit with 125 if its parent is not `parentPid` (when given: the emperor died before setpriv set
+ * that signal), export the worker's environment (base, then the vassal's `env`, then the supervisor's own variables;
+ * never one named like the setup carriers), set LISTEN_PID to its own pid (kept by exec), cd into the worker's
+ * directory and exec the program. So no variable or path a vassal names is used by a root process. Sockets land on
+ * fd 3, 4, ... in order, the notification fd (if any) after. Throws Error when the notification fd collides with a
+ * socket, when a variable or the directory holds a NUL byte, and when one command of the text is too large for an
+ * environment variable (setupVariables).
  */
 export function planLaunch(req: LaunchRequest): LaunchPlan {
   const env: Record<string, string> = {};
