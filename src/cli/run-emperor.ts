@@ -224,6 +224,9 @@ async function supervise(
     if (!stopAsked) hooks.ready?.();
     const status = (): string => statusLine(emperor.snapshot(), Date.now());
     if (!stopAsked) {
+      // The log's READY=1: what a test, or an operator reading the log, waits for before counting on the start-up
+      // scans being over (a file that arrives later is the watch's, not the start's).
+      log.info({ event: 'emperor.up' }, `up: ${status()}`);
       notifier.send({ READY: 1, STATUS: status() });
       notifier.startWatchdog();
       notifier.keepStatus(status);
