@@ -225,9 +225,10 @@ async function supervise(
     const status = (): string => statusLine(emperor.snapshot(), Date.now());
     if (!stopAsked) {
       // The log's READY=1: what a test, or an operator reading the log, waits for before counting on the start-up
-      // scans being over (a file that arrives later is the watch's, not the start's).
-      log.info({ event: 'emperor.up' }, `up: ${status()}`);
-      notifier.send({ READY: 1, STATUS: status() });
+      // scans being over (a file that arrives later is found by the watch or a rescan, not by the start).
+      const up = status();
+      log.info({ event: 'emperor.up' }, `up: ${up}`);
+      notifier.send({ READY: 1, STATUS: up });
       notifier.startWatchdog();
       notifier.keepStatus(status);
     }
