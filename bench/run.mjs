@@ -48,6 +48,9 @@ function addScale(workload, label, peer, r) {
   const add = (figure, unit, value) => results.add(workload, `${label}: ${figure}`, peer, unit, value);
   add('all workers spawned', 'ms', r.spawnedMs);
   add('all workers ready', 'ms', r.readyMs);
+  // Ours only: uWSGI's lines carry no time to the millisecond.
+  if (r.spawnedOwnMs !== undefined) add("all workers spawned, by the emperor's own records", 'ms', r.spawnedOwnMs);
+  if (r.readyOwnMs !== undefined) add("all workers ready, by the emperor's own records", 'ms', r.readyOwnMs);
   add("floor: workers' CPU until ready / cores (uWSGI: masters' and workers')", 'ms', r.floorMs);
   add('emperor CPU until all ready', 'ms', r.emperorStartCpuMs);
   add('supervisor RSS (uWSGI: emperor + vassal masters)', 'MiB', mib(r.rssKiB));

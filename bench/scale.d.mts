@@ -5,8 +5,12 @@ export interface ScaleResult {
   program: 'node' | 'sleep';
   tyrant: boolean;
   dir: string;
+  /** When this process read the last spawn and ready records, ms after it started the emperor. */
   spawnedMs: number;
   readyMs: number;
+  /** The same, by those records' own times (the emperor's clock). */
+  spawnedOwnMs: number;
+  readyOwnMs: number;
   emperorStartCpuMs: number;
   workerCpuMs: number;
   floorMs: number;

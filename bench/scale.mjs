@@ -6,7 +6,10 @@
 // Programs: `node` (bench/workers/idle.mjs: ready on NOTIFICATION_FD, then idle) or `sleep` (/bin/sleep, ready at
 // once by uptime). Every vassal has a unix socket (as a real fleet does; each start binds one). With `tyrant`, the
 // vassal files belong to the test user (svtest-worker), the emperor runs with --emperor-tyrant.
-// Times are when this process read the emperor's log record (receivedAt), so both peers are timed alike.
+// Times are when this process read the emperor's log record (receivedAt), so both peers are timed alike. Ours are also
+// given by the records' own times (`time`, the emperor's clock, in ms): in a storm of starting workers this process
+// shares its CPU with the emperor and can read a record tens of seconds after it was written (1,000 x 1 Node: the
+// last spawn record read about 37 s after the emperor logged it, bench/PROFILE.md). uWSGI's lines carry no such time.
 // Run: npm run build && node bench/scale.mjs [VASSALS] [WORKERS] [node|sleep] [tyrant]
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,7 +72,7 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
   const total = vassals * workers;
   // Counted per worker slot (vassal and worker number) of the first generation, so that a worker killed and started
   // again (ready-timeout) counts once: "all ready" means every slot has a live, ready worker.
-  const state = { spawnedSlots: new Set(), readySlots: new Set(), restarts: 0, lastSpawnAt: 0, lastReadyAt: 0, workerCpuMs: 0, cpuUnread: 0, reloaded: new Set(), lastReloadedAt: 0, problems: [], problemCounts: {} };
+  const state = { spawnedSlots: new Set(), readySlots: new Set(), restarts: 0, lastSpawnAt: 0, lastReadyAt: 0, lastSpawnTime: 0, lastReadyTime: 0, workerCpuMs: 0, cpuUnread: 0, reloaded: new Set(), lastReloadedAt: 0, problems: [], problemCounts: {} };
   const pids = new Set();
   const onRecord = (r) => {
     const slot = `${r.vassal}/${r.worker}`;
@@ -78,13 +81,17 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
       if (r.generation === 1) {
         if (state.spawnedSlots.has(slot)) state.restarts++;
         state.spawnedSlots.add(slot);
-        if (state.spawnedSlots.size === total) state.lastSpawnAt ||= r.receivedAt;
+        if (state.spawnedSlots.size === total && !state.lastSpawnAt) {
+          state.lastSpawnAt = r.receivedAt;
+          state.lastSpawnTime = Date.parse(r.time);
+        }
       }
     } else if (r.event === 'worker.exit' && r.generation === 1) {
       state.readySlots.delete(slot);
     } else if (r.event === 'worker.ready' && r.generation === 1) {
       state.readySlots.add(slot);
       state.lastReadyAt = r.receivedAt;
+      state.lastReadyTime = Date.parse(r.time);
       // The worker is idle from here on, so its CPU read now is its CPU until ready (plus this read's lag).
       const cpu = cpuMs(r.pid);
       if (cpu === undefined) state.cpuUnread++;
@@ -100,6 +107,8 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
   };
   const deadline = Math.max(120_000, total * 600);
   const started = performance.now();
+  // The same moment on the wall clock, which the emperor's records are stamped with.
+  const launchedAt = Date.now();
   const emperor = startEmperor(['--emperor', fleet.vassalDir, ...(tyrant ? ['--emperor-tyrant'] : []), ...emperorArgs], {}, { nodeArgs, onRecord });
   let exited = false;
   emperor.exited.then(() => (exited = true));
@@ -116,8 +125,10 @@ export async function scaleSupervisor({ vassals = 100, workers = 2, program = 'n
   try {
     await until(() => alive() && state.spawnedSlots.size >= total, deadline, 20);
     result.spawnedMs = state.lastSpawnAt - started;
+    result.spawnedOwnMs = state.lastSpawnTime - launchedAt;
     await until(() => alive() && state.readySlots.size >= total, deadline, 20);
     result.readyMs = state.lastReadyAt - started;
+    result.readyOwnMs = state.lastReadyTime - launchedAt;
     result.restarts = state.restarts;
     result.emperorStartCpuMs = cpuMs(emperor.child.pid);
     result.workerCpuMs = state.workerCpuMs;
@@ -183,7 +194,7 @@ export function describeScale(r, label = 'supervisor') {
   const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
   return [
     `${label}, ${r.vassals} vassals x ${r.workers} ${r.program} workers${r.tyrant ? ' (tyrant)' : ''}:`,
-    `  all spawned ${s(r.spawnedMs)}, all ready ${s(r.readyMs)}${r.restarts ? ` (${r.restarts} workers started again on the way)` : ''}; floor ${s(r.floorMs)} (workers' CPU until ready ${s(r.workerCpuMs)} / ${cpus().length} cores)${r.cpuUnread ? `, ${r.cpuUnread} workers gone before their CPU was read` : ''}`,
+    `  all spawned ${s(r.spawnedMs)}, all ready ${s(r.readyMs)}${r.restarts ? ` (${r.restarts} workers started again on the way)` : ''} (by the emperor's own records: ${s(r.spawnedOwnMs)} and ${s(r.readyOwnMs)}); floor ${s(r.floorMs)} (workers' CPU until ready ${s(r.workerCpuMs)} / ${cpus().length} cores)${r.cpuUnread ? `, ${r.cpuUnread} workers gone before their CPU was read` : ''}`,
     `  emperor CPU until all ready ${s(r.emperorStartCpuMs)}; RSS ${mib(r.rssKiB)}, PSS ${mib(r.pssKiB)} (with the workers ${mib(r.allRssKiB)}, ${mib(r.allPssKiB)}); idle CPU ${(r.idleCpuMsPer30s / 1000).toFixed(3)} s per 30 s (over ${r.idleSeconds} s), the next ${r.idleSeconds} s ${(r.laterIdleCpuMsPer30s / 1000).toFixed(3)} s per 30 s`,
     `  SIGHUP reload of everything ${s(r.reloadMs)}; stop ${s(r.stopMs)}${r.leftovers ? `; ${r.leftovers} workers outlived the emperor (killed)` : ''}`,
     ...(r.problems?.length ? [`  warnings/errors logged: ${Object.entries(r.problemCounts).map(([e, n]) => `${n} ${e}`).join(', ')}; the first: ${r.problems.join('; ')}`] : []),

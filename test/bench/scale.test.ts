@@ -25,6 +25,12 @@ function expectMeasured(r: ScaleResult, vassals: number): void {
   expect(r.spawnedMs).toBeGreaterThan(0);
   // The last worker to be ready was spawned before it was ready.
   expect(r.readyMs).toBeGreaterThanOrEqual(r.spawnedMs);
+  // By the emperor's own clock too; and a record is written before it is read (the two clocks are taken a moment
+  // apart when the emperor is started, hence the few ms).
+  expect(r.spawnedOwnMs).toBeGreaterThan(0);
+  expect(r.readyOwnMs).toBeGreaterThanOrEqual(r.spawnedOwnMs);
+  expect(r.spawnedOwnMs).toBeLessThanOrEqual(r.spawnedMs + 5);
+  expect(r.readyOwnMs).toBeLessThanOrEqual(r.readyMs + 5);
   // Node workers take CPU to start: the floor is that CPU over the cores, and none was missed.
   expect(r.cpuUnread).toBe(0);
   expect(r.workerCpuMs).toBeGreaterThan(0);
